@@ -1,0 +1,4 @@
+import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
+
+/** Every migration, oldest first. Listed explicitly so that ts-node, jest and compiled code agree. */
+export const migrations = [InitialSchema1763800000000];

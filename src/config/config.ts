@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Parley reads, with its validation and default. This module is the
+ * only reader of `process.env` (the layout of outline's `env.ts`): the rest of the code receives a
+ * frozen {@link Config}. `.env.example` lists the same variables.
+ */
+const schema = z.object({
+  /** HTTP and WebSocket port. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /** Interface to bind. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** PostgreSQL URL. Unset: the embedded PGlite database in DATA_DIR. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Redis URL for pub/sub, sessions and presence. Unset: in-process pub/sub (one instance only). */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Prefix of every Redis key and channel, so that several deployments can share one Redis. */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]*$/).default('parley:'),
+  /** Folder of the embedded database and the generated JWT secret (embedded default only). */
+  DATA_DIR: z.string().min(1).default('.parley'),
+  /** HS256 secret, at least 32 characters. Unset on the embedded default: generated and kept in DATA_DIR. */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Lifetime of an access token, in seconds. */
+  TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(30 * 24 * 3600).default(24 * 3600),
+  /** Most participants in one conversation. */
+  MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(10_000).default(100),
+  /** Size of the PostgreSQL connection pool per instance. */
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Time allowed to drain connections on SIGTERM/SIGINT, in ms. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+});
+
+/** The validated, frozen configuration of one Parley instance. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** `null` selects the embedded PGlite database. */
+  readonly databaseUrl: string | null;
+  /** `null` selects in-process pub/sub and stores. */
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
+  readonly dataDir: string;
+  /** `null` on the embedded default until a secret has been generated in {@link Config.dataDir}. */
+  readonly jwtSecret: string | null;
+  /** Token lifetime in seconds. */
+  readonly tokenTtlSeconds: number;
+  readonly maxParticipants: number;
+  readonly dbPoolSize: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** ms */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Thrown by {@link loadConfig} with every problem found, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the configuration once.
+ *
+ * @param env - the variables to read; `process.env` by default (tests pass their own object).
+ * @returns a frozen {@link Config}.
+ * @throws ConfigError listing every invalid variable together, so one run shows them all.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset", as in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const v = parsed.data;
+  if (v.REDIS_URL && !v.DATABASE_URL) {
+    throw new ConfigError(['REDIS_URL is set but DATABASE_URL is not: several instances need a shared PostgreSQL']);
+  }
+  if (v.DATABASE_URL && !v.JWT_SECRET) {
+    throw new ConfigError(['JWT_SECRET: required when DATABASE_URL is set (every instance must share it)']);
+  }
+  return Object.freeze({
+    port: v.PORT,
+    host: v.HOST,
+    databaseUrl: v.DATABASE_URL ?? null,
+    redisUrl: v.REDIS_URL ?? null,
+    redisPrefix: v.REDIS_PREFIX,
+    dataDir: v.DATA_DIR,
+    jwtSecret: v.JWT_SECRET ?? null,
+    tokenTtlSeconds: v.TOKEN_TTL_SECONDS,
+    maxParticipants: v.MAX_PARTICIPANTS,
+    dbPoolSize: v.DB_POOL_SIZE,
+    logLevel: v.LOG_LEVEL,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  });
+}

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
+import { migrations } from '../../migrations';
+import type { Config } from '../config/config';
+import type { Logger } from '../shared/logger';
+import { Conversation } from '../modules/conversations/conversation.entity';
+import { Participant } from '../modules/conversations/participant.entity';
+import { Message } from '../modules/messages/message.entity';
+import { User } from '../modules/users/user.entity';
+import { startEmbeddedPostgres } from './embedded-postgres';
+
+export const entities = [User, Conversation, Participant, Message];
+
+/** The database of one instance: a TypeORM DataSource and how to close what was opened for it. */
+export interface Database {
+  dataSource: DataSource;
+  /** `true` on the embedded PGlite default. */
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** Called for every SQL statement sent (counted by the metrics, never logged with parameters). */
+export type QueryObserver = (sql: string) => void;
+
+function typeormLogger(log: Logger, onQuery?: QueryObserver): TypeOrmLogger {
+  return {
+    logQuery: (sql) => onQuery?.(sql),
+    logQueryError: (error, sql) => log.debug({ err: error, sql }, 'query failed'),
+    logQuerySlow: (time, sql) => log.warn({ ms: time, sql: sql.slice(0, 200) }, 'slow query'),
+    logSchemaBuild: () => undefined,
+    logMigration: (message) => log.info(message),
+    log: (level, message) => (level === 'warn' ? log.warn(message) : log.debug(message)),
+  };
+}
+
+/**
+ * Opens the database: PostgreSQL at `config.databaseUrl`, or PGlite in `config.dataDir/pgdata`
+ * when that is unset. `synchronize` is always off: the schema comes from `migrations/` only.
+ *
+ * @param options.migrate - run pending migrations before returning (default true).
+ */
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+  options: { migrate?: boolean; onQuery?: QueryObserver } = {},
+): Promise<Database> {
+  const common = {
+    type: 'postgres' as const,
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsRun: false,
+    installExtensions: false,
+    uuidExtension: 'pgcrypto' as const,
+    logger: typeormLogger(log, options.onQuery),
+    maxQueryExecutionTime: 1000,
+  };
+  let dataSource: DataSource;
+  let closeEmbedded: (() => Promise<void>) | null = null;
+  if (config.databaseUrl) {
+    dataSource = new DataSource({ ...common, url: config.databaseUrl, poolSize: config.dbPoolSize });
+  } else {
+    const poolSize = Math.min(config.dbPoolSize, 8);
+    const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pgdata'), poolSize);
+    closeEmbedded = embedded.close;
+    dataSource = new DataSource({
+      ...common,
+      host: embedded.host,
+      port: embedded.port,
+      username: 'postgres',
+      database: 'postgres',
+      poolSize,
+    });
+  }
+  try {
+    await dataSource.initialize();
+    if (options.migrate !== false) await dataSource.runMigrations({ transaction: 'each' });
+  } catch (err) {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await closeEmbedded?.();
+    throw err;
+  }
+  return {
+    dataSource,
+    embedded: closeEmbedded !== null,
+    async close() {
+      await dataSource.destroy();
+      await closeEmbedded?.();
+    },
+  };
+}

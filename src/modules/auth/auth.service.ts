@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { isUniqueViolation } from '../../db/errors';
+import type { EventBus } from '../../pubsub/event-bus';
+import { topics } from '../../pubsub/topics';
+import type { SessionRevokedPayload } from '../../pubsub/payloads';
+import { badInput, conflict, unauthenticated } from '../../shared/errors';
+import type { AuthSession, AuthUser } from '../../shared/context';
+import { User } from '../users/user.entity';
+import { hashPassword, verifyPassword } from './password';
+import type { SessionStore } from './session.store';
+import { signToken, verifyToken } from './tokens';
+
+const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+
+/** What register and login return: the token, its expiry and the user. */
+export interface AuthResult {
+  token: string;
+  expiresAt: Date;
+  user: User;
+}
+
+/** A verified token whose session is live. */
+export interface Authenticated {
+  user: AuthUser;
+  session: AuthSession;
+}
+
+/**
+ * Registration, login, logout and token verification. Tokens are JWTs (HS256) naming a session
+ * kept in the {@link SessionStore}; logout deletes the session and announces it on the event bus
+ * so that every instance closes the sockets opened with it.
+ */
+export class AuthService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly sessions: SessionStore,
+    private readonly bus: EventBus,
+    private readonly jwtSecret: string,
+    /** token lifetime, seconds */
+    private readonly tokenTtlSeconds: number,
+  ) {}
+
+  /**
+   * Creates a user and a session.
+   * @throws DomainError BAD_USER_INPUT (field username, password or displayName) for values out of
+   *   range; CONFLICT when the username is taken (case-insensitively).
+   */
+  async register(input: { username: string; password: string; displayName?: string | null }): Promise<AuthResult> {
+    if (!USERNAME.test(input.username)) {
+      throw badInput('username must be 3-32 characters of letters, digits, _ . -', 'username');
+    }
+    if (input.password.length < 8 || input.password.length > 128) {
+      throw badInput('password must be 8-128 characters', 'password');
+    }
+    const displayName = input.displayName ?? input.username;
+    if (displayName.trim().length === 0 || displayName.length > 64) {
+      throw badInput('displayName must be 1-64 characters and not blank', 'displayName');
+    }
+    const passwordHash = await hashPassword(input.password);
+    let user: User;
+    try {
+      const rows: User[] = await this.ds.query(
+        `INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3)
+         RETURNING id, username, display_name AS "displayName", created_at AS "createdAt"`,
+        [input.username, displayName, passwordHash],
+      );
+      user = Object.assign(new User(), rows[0]);
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_username_lower_key')) throw conflict('username is already taken');
+      throw err;
+    }
+    return this.startSession(user);
+  }
+
+  /**
+   * Checks the password and creates a session.
+   * @throws DomainError UNAUTHENTICATED with one message for an unknown user and a wrong password.
+   */
+  async login(input: { username: string; password: string }): Promise<AuthResult> {
+    const row = await this.ds
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('lower(u.username) = lower(:username)', { username: input.username })
+      .getOne();
+    const ok = await verifyPassword(row?.passwordHash ?? null, input.password);
+    if (!row || !ok) throw unauthenticated('Invalid username or password');
+    return this.startSession(row);
+  }
+
+  /** Revokes the session at once, on every instance; its sockets close with 4403. */
+  async logout(session: AuthSession): Promise<void> {
+    await this.sessions.revoke(session.id);
+    await this.bus.publish<SessionRevokedPayload>(topics.sessionRevoked(), { sessionId: session.id });
+  }
+
+  /**
+   * Verifies a bearer token and that its session is still live.
+   * @throws DomainError UNAUTHENTICATED for a bad, expired or revoked token.
+   */
+  async authenticate(token: string): Promise<Authenticated> {
+    const claims = verifyToken(token, this.jwtSecret);
+    if (!(await this.sessions.isActive(claims.sessionId))) throw unauthenticated('Session revoked');
+    return { user: { id: claims.userId }, session: { id: claims.sessionId, expiresAt: claims.expiresAt } };
+  }
+
+  private async startSession(user: User): Promise<AuthResult> {
+    const sessionId = randomUUID();
+    const { token, expiresAt } = signToken({ userId: user.id, sessionId }, this.jwtSecret, this.tokenTtlSeconds);
+    await this.sessions.create(sessionId, user.id, expiresAt.getTime() - Date.now());
+    delete (user as Partial<User>).passwordHash;
+    return { token, expiresAt, user };
+  }
+}

@@ -1,0 +1,47 @@
+import jwt from 'jsonwebtoken';
+import { unauthenticated } from '../../shared/errors';
+
+/** What a Parley access token says. */
+export interface TokenClaims {
+  /** user id */
+  userId: string;
+  /** session id, revocable by logout */
+  sessionId: string;
+  expiresAt: Date;
+}
+
+const ALGORITHM = 'HS256';
+
+/**
+ * Signs an access token (JWT, HS256) for a session.
+ * @param ttlSeconds - lifetime in seconds; the token carries `exp` accordingly.
+ */
+export function signToken(
+  claims: { userId: string; sessionId: string },
+  secret: string,
+  ttlSeconds: number,
+): { token: string; expiresAt: Date } {
+  const nowS = Math.floor(Date.now() / 1000);
+  const exp = nowS + ttlSeconds;
+  const token = jwt.sign({ sub: claims.userId, sid: claims.sessionId, iat: nowS, exp }, secret, {
+    algorithm: ALGORITHM,
+  });
+  return { token, expiresAt: new Date(exp * 1000) };
+}
+
+/**
+ * Verifies a token with the algorithm pinned (no `none`, no RS/HS confusion) and `exp` enforced.
+ * @throws DomainError UNAUTHENTICATED for a malformed, forged or expired token.
+ */
+export function verifyToken(token: string, secret: string): TokenClaims {
+  let payload: string | jwt.JwtPayload;
+  try {
+    payload = jwt.verify(token, secret, { algorithms: [ALGORITHM] });
+  } catch (err) {
+    throw unauthenticated(err instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token');
+  }
+  if (typeof payload !== 'object' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') {
+    throw unauthenticated('Invalid token');
+  }
+  return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
+}

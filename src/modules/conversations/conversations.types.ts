@@ -1,0 +1,6 @@
+import { ObjectType } from 'type-graphql';
+import { connectionTypes } from '../../shared/connection.types';
+import { Conversation } from './conversation.entity';
+
+@ObjectType()
+export class ConversationConnection extends connectionTypes('Conversation', Conversation) {}

@@ -1,0 +1,143 @@
+import type { DataSource } from 'typeorm';
+import type { EventBus, Unsubscribe } from '../../pubsub/event-bus';
+import type { ConversationJoinedPayload, MessageAddedPayload } from '../../pubsub/payloads';
+import { topics } from '../../pubsub/topics';
+import { badInput, forbidden } from '../../shared/errors';
+import { checkId } from '../../shared/ids';
+import { pushIterator } from '../../shared/push-iterator';
+import type { ConversationsService } from '../conversations/conversations.service';
+import type { Message } from './message.entity';
+import { messageFromPayload, type MessagesService } from './messages.service';
+
+/** Rows fetched per query when replaying or filling a gap. */
+const REPLAY_BATCH = 200;
+
+/** Arguments of `Subscription.messageAdded`. */
+export interface MessageStreamArgs {
+  conversationId?: string | null;
+  includeOwn?: boolean | null;
+  after?: Array<{ conversationId: string; seq: number }> | null;
+}
+
+/**
+ * The live `messageAdded` stream of one subscriber.
+ *
+ * Each followed conversation has a cursor: the last seq this subscriber has been given (or has
+ * skipped, for its own messages). It starts at the `after` position, or at the conversation's
+ * last seq read just after subscribing to its topic. A live event with the next seq is
+ * delivered; one at or below the cursor is dropped (already delivered); one beyond it first
+ * fills the gap from PostgreSQL. A message's seq is taken under the counter row's lock, so when
+ * seq N is committed every seq below it is too, and the gap can always be read. Hence: replay then
+ * live with nothing skipped or doubled at the boundary, and seq order within a conversation even
+ * when instances publish out of order. All work for one subscriber runs in one queue, so events
+ * that arrive during a replay wait for it.
+ *
+ * Without `conversationId`, the subscriber's `user.<id>.conversations` topic announces new
+ * conversations, which are followed from seq 0.
+ */
+export class MessageStreams {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bus: EventBus,
+    private readonly conversations: ConversationsService,
+    private readonly messages: MessagesService,
+  ) {}
+
+  /**
+   * Checks the arguments and returns the stream (which subscribes when first read).
+   * @throws DomainError BAD_USER_INPUT for malformed ids, negative seqs, or `after` naming a
+   *   conversation other than `conversationId`; NOT_FOUND / FORBIDDEN when `conversationId` (or an
+   *   `after` entry) names a conversation that does not exist / the viewer is not in.
+   */
+  async open(viewerId: string, args: MessageStreamArgs): Promise<AsyncIterable<Message>> {
+    const after = new Map<string, number>();
+    for (const [i, p] of (args.after ?? []).entries()) {
+      const id = checkId(p.conversationId, `after[${i}].conversationId`);
+      if (!Number.isInteger(p.seq) || p.seq < 0) throw badInput('seq must be 0 or more', `after[${i}].seq`);
+      after.set(id, p.seq);
+    }
+    let single: string | null = null;
+    if (args.conversationId != null) {
+      single = (await this.conversations.requireParticipant(viewerId, args.conversationId)).id;
+      for (const id of after.keys()) {
+        if (id !== single) throw badInput('after may only name the subscribed conversation', 'after');
+      }
+    } else if (after.size > 0) {
+      const mine = new Set((await this.conversations.positionsOf(viewerId)).map((c) => c.id));
+      for (const id of after.keys()) if (!mine.has(id)) throw forbidden('you are not a participant of a conversation in after');
+    }
+    return this.stream(viewerId, single, after, args.includeOwn === true);
+  }
+
+  private stream(viewerId: string, single: string | null, after: Map<string, number>, includeOwn: boolean): AsyncIterable<Message> {
+    const { ds, bus, conversations, messages } = this;
+    return pushIterator<Message>(async (push, stop) => {
+      const cursors = new Map<string, number>();
+      const pending: Array<Promise<Unsubscribe>> = [];
+      let queue: Promise<void> = Promise.resolve();
+      const enqueue = (task: () => Promise<void>) => {
+        queue = queue.then(task).catch((err: unknown) => stop(err));
+      };
+
+      const deliver = async (m: Message) => {
+        cursors.set(m.conversationId, m.seq);
+        if (includeOwn || m.senderId !== viewerId) await push(m);
+      };
+      const replay = async (conversationId: string, untilSeq?: number) => {
+        for (;;) {
+          const rows = await messages.range(conversationId, cursors.get(conversationId)!, REPLAY_BATCH, untilSeq);
+          for (const m of rows) await deliver(m);
+          if (rows.length < REPLAY_BATCH) return;
+        }
+      };
+      const onMessage = (p: MessageAddedPayload) =>
+        enqueue(async () => {
+          const cursor = cursors.get(p.conversationId);
+          if (cursor === undefined || p.seq <= cursor) return;
+          if (p.seq > cursor + 1) await replay(p.conversationId, p.seq - 1);
+          if (p.seq === cursors.get(p.conversationId)! + 1) await deliver(messageFromPayload(p));
+        });
+      const listen = (conversationId: string) => {
+        const subscription = bus.subscribe<MessageAddedPayload>(topics.conversationMessages(conversationId), onMessage);
+        pending.push(subscription);
+        return subscription;
+      };
+
+      // Subscribe to every topic first, then read the starting positions: a message committed
+      // after that read is published after it too, so it reaches the topic we already hear.
+      const followed = single ? [single] : null;
+      const joined = single
+        ? null
+        : bus.subscribe<ConversationJoinedPayload>(topics.userConversations(viewerId), ({ conversationId }) => {
+            if (cursors.has(conversationId)) return;
+            const subscribed = listen(conversationId);
+            enqueue(async () => {
+              await subscribed;
+              if (cursors.has(conversationId)) return;
+              cursors.set(conversationId, 0);
+              await replay(conversationId);
+            });
+          });
+      if (joined) pending.push(joined);
+      enqueue(async () => {
+        await joined;
+        const ids = followed ?? (await conversations.positionsOf(viewerId)).map((c) => c.id);
+        await Promise.all(ids.map(listen));
+        const rows: Array<{ id: string; last_seq: number }> = ids.length
+          ? await ds.query('SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])', [ids])
+          : [];
+        for (const row of rows) {
+          if (cursors.has(row.id)) continue;
+          const from = after.get(row.id);
+          cursors.set(row.id, from === undefined ? row.last_seq : Math.min(from, row.last_seq));
+          if (from !== undefined) await replay(row.id);
+        }
+      });
+
+      await stop;
+      await queue.catch(() => undefined);
+      const unsubscribes = await Promise.allSettled(pending);
+      await Promise.all(unsubscribes.map((u) => (u.status === 'fulfilled' ? u.value() : undefined)));
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** A chat message. `seq` is 1, 2, 3 ... within its conversation, in commit order, with no gaps. */
+@ObjectType()
+@Entity({ name: 'messages' })
+export class Message {
+  @Field(() => ID)
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Field(() => ID)
+  @Column('uuid', { name: 'conversation_id' })
+  conversationId: string;
+
+  @Column('uuid', { name: 'sender_id' })
+  senderId: string;
+
+  @Field({ description: '1-4000 characters, stored and returned exactly as sent (plain text, never interpreted as HTML)' })
+  @Column('text')
+  body: string;
+
+  @Field(() => Int, { description: '1, 2, 3 ... within the conversation, in commit order, with no gaps' })
+  @Column('integer')
+  seq: number;
+
+  @Field(() => String, { nullable: true, description: "the sender's idempotency key, echoed back" })
+  @Column('text', { name: 'client_message_id', nullable: true })
+  clientMessageId: string | null;
+
+  @Field()
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

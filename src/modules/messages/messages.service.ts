@@ -1,0 +1,220 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { isUniqueViolation } from '../../db/errors';
+import type { EventBus } from '../../pubsub/event-bus';
+import type { MessageAddedPayload } from '../../pubsub/payloads';
+import { topics } from '../../pubsub/topics';
+import { badInput, conflict } from '../../shared/errors';
+import { checkId } from '../../shared/ids';
+import type { Logger } from '../../shared/logger';
+import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
+import type { ConversationResult, ConversationsService } from '../conversations/conversations.service';
+import { Message } from './message.entity';
+import { MessageOrder } from './messages.types';
+
+const CURSOR = 'message';
+/** Longest body, in characters (Unicode code points). */
+export const BODY_MAX = 4000;
+/** Longest clientMessageId, in characters. */
+export const CLIENT_MESSAGE_ID_MAX = 64;
+
+/**
+ * Takes the next seq from the conversation's counter row and inserts the message, in one
+ * statement (one round trip, one implicit transaction). The UPDATE's row lock serializes
+ * concurrent senders of one conversation, and a failed INSERT (duplicate clientMessageId) rolls
+ * the counter back with it, so seqs are 1..N without gaps. Not a PostgreSQL sequence: those skip
+ * numbers on rollback. Zero rows means the sender is not a participant (or no such conversation).
+ */
+const INSERT_MESSAGE = `
+  WITH counter AS (
+    UPDATE conversations
+       SET last_seq = last_seq + 1, last_activity_at = date_trunc('milliseconds', clock_timestamp())
+     WHERE id = $1
+       AND EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1 AND user_id = $2)
+    RETURNING last_seq, last_activity_at
+  )
+  INSERT INTO messages (conversation_id, sender_id, seq, body, client_message_id, created_at)
+  SELECT $1, $2, counter.last_seq, $3, $4, counter.last_activity_at FROM counter
+  RETURNING id, conversation_id AS "conversationId", sender_id AS "senderId", seq, body,
+            client_message_id AS "clientMessageId", created_at AS "createdAt"`;
+
+/** What `sendMessage` takes. */
+export interface SendInput {
+  conversationId?: string | null;
+  participantIds?: string[] | null;
+  body: string;
+  clientMessageId?: string | null;
+}
+
+/** Rebuilds a {@link Message} from its pub/sub payload (ISO date back to `Date`). */
+export function messageFromPayload(p: MessageAddedPayload): Message {
+  return Object.assign(new Message(), { ...p, createdAt: new Date(p.createdAt) });
+}
+
+function toPayload(m: Message): MessageAddedPayload {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    senderId: m.senderId,
+    body: m.body,
+    seq: m.seq,
+    clientMessageId: m.clientMessageId,
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+
+/** Sending messages and reading history. */
+export class MessagesService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bus: EventBus,
+    private readonly conversations: ConversationsService,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Stores a message and, after the commit, publishes it on its conversation's topic. With
+   * `participantIds` the conversation is found or created in the same transaction. A retry with a
+   * clientMessageId already used by this sender returns the stored message and publishes nothing.
+   *
+   * @throws DomainError BAD_USER_INPUT: not exactly one of conversationId/participantIds, a body
+   *   that is blank or outside 1-4000 characters, a clientMessageId outside 1-64 characters;
+   *   NOT_FOUND: no such conversation or participant; FORBIDDEN: the sender is not a participant;
+   *   CONFLICT: the clientMessageId was used for a different message.
+   */
+  async send(senderId: string, input: SendInput): Promise<Message> {
+    const byId = input.conversationId != null;
+    if (byId === (input.participantIds != null)) {
+      throw badInput('give exactly one of conversationId or participantIds', 'conversationId');
+    }
+    const length = [...input.body].length;
+    if (length < 1 || length > BODY_MAX || input.body.trim() === '') {
+      throw badInput(`body must be 1-${BODY_MAX} characters and not blank`, 'body');
+    }
+    const clientMessageId = input.clientMessageId ?? null;
+    if (clientMessageId !== null && (clientMessageId.length < 1 || clientMessageId.length > CLIENT_MESSAGE_ID_MAX)) {
+      throw badInput(`clientMessageId must be 1-${CLIENT_MESSAGE_ID_MAX} characters`, 'clientMessageId');
+    }
+
+    let message: Message;
+    let created: ConversationResult | null = null;
+    try {
+      if (byId) {
+        const conversationId = checkId(input.conversationId!, 'conversationId');
+        const inserted = await this.insert(this.ds.manager, conversationId, senderId, input.body, clientMessageId);
+        if (!inserted) {
+          await this.conversations.requireParticipant(senderId, conversationId);
+          throw new Error('insert matched no conversation, yet the sender is a participant');
+        }
+        message = inserted;
+      } else {
+        const set = await this.conversations.participantSet(senderId, input.participantIds!);
+        [message, created] = await this.ds.transaction(async (tx) => {
+          const result = await this.conversations.getOrCreateIn(tx, set, null);
+          const inserted = await this.insert(tx, result.conversation.id, senderId, input.body, clientMessageId);
+          return [inserted!, result] as const;
+        });
+      }
+    } catch (err) {
+      if (clientMessageId !== null && isUniqueViolation(err, 'messages_sender_client_message_id_key')) {
+        return this.storedRetry(senderId, clientMessageId, input);
+      }
+      throw err;
+    }
+    if (created?.created) await this.conversations.announce(created);
+    await this.publish(message);
+    return message;
+  }
+
+  /**
+   * A page of a conversation's history for one of its participants.
+   * @throws DomainError as {@link ConversationsService.requireParticipant} and {@link page}.
+   */
+  async list(
+    viewerId: string,
+    conversationId: string,
+    args: { first: number; after?: string | null; order: MessageOrder },
+  ): Promise<Page<Message>> {
+    const conversation = await this.conversations.requireParticipant(viewerId, conversationId);
+    return this.page(conversation.id, args);
+  }
+
+  /**
+   * A page of history by keyset on seq, without a membership check (the caller has made it).
+   * @throws DomainError BAD_USER_INPUT for `first` outside 1..100 or a bad cursor.
+   */
+  async page(conversationId: string, args: { first: number; after?: string | null; order: MessageOrder }): Promise<Page<Message>> {
+    const first = checkFirst(args.first);
+    const newestFirst = args.order !== MessageOrder.OLDEST_FIRST;
+    const qb = this.ds.getRepository(Message).createQueryBuilder('m').where('m.conversationId = :conversationId', { conversationId });
+    if (args.after) {
+      const [seq] = decodeCursor<[number]>(args.after, CURSOR, ['number']);
+      qb.andWhere(newestFirst ? 'm.seq < :seq' : 'm.seq > :seq', { seq });
+    }
+    const rows = await qb
+      .orderBy('m.seq', newestFirst ? 'DESC' : 'ASC')
+      .limit(first + 1)
+      .getMany();
+    return toPage(rows, first);
+  }
+
+  /**
+   * Messages of a conversation with `afterSeq < seq <= untilSeq`, oldest first, at most `limit`:
+   * what a live subscription replays after a reconnect or fills a gap with.
+   */
+  async range(conversationId: string, afterSeq: number, limit: number, untilSeq?: number): Promise<Message[]> {
+    const qb = this.ds
+      .getRepository(Message)
+      .createQueryBuilder('m')
+      .where('m.conversationId = :conversationId AND m.seq > :afterSeq', { conversationId, afterSeq });
+    if (untilSeq !== undefined) qb.andWhere('m.seq <= :untilSeq', { untilSeq });
+    return qb.orderBy('m.seq', 'ASC').limit(limit).getMany();
+  }
+
+  /** The opaque cursor of a message (its seq), valid in both orders. */
+  cursorOf(m: Message): string {
+    return encodeCursor(CURSOR, [m.seq]);
+  }
+
+  private async insert(
+    tx: EntityManager,
+    conversationId: string,
+    senderId: string,
+    body: string,
+    clientMessageId: string | null,
+  ): Promise<Message | null> {
+    const rows: Message[] = await tx.query(INSERT_MESSAGE, [conversationId, senderId, body, clientMessageId]);
+    return rows.length ? Object.assign(new Message(), rows[0]) : null;
+  }
+
+  private async storedRetry(senderId: string, clientMessageId: string, input: SendInput): Promise<Message> {
+    const stored = await this.ds.getRepository(Message).findOneByOrFail({ senderId, clientMessageId });
+    const sameConversation =
+      input.conversationId != null
+        ? stored.conversationId === input.conversationId.toLowerCase()
+        : (await this.conversations.participantSet(senderId, input.participantIds!)).ids.join() ===
+          (await this.participantIdsOf(stored.conversationId)).join();
+    if (!sameConversation || stored.body !== input.body) {
+      throw conflict('clientMessageId was already used for a different message');
+    }
+    return stored;
+  }
+
+  private async participantIdsOf(conversationId: string): Promise<string[]> {
+    const rows: Array<{ user_id: string }> = await this.ds.query(
+      'SELECT user_id FROM conversation_participants WHERE conversation_id = $1 ORDER BY user_id',
+      [conversationId],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  private async publish(message: Message): Promise<void> {
+    try {
+      await this.bus.publish(topics.conversationMessages(message.conversationId), toPayload(message));
+    } catch (err) {
+      // The message is committed: a retry would be answered from the store and still not
+      // published. Subscribers get it by seq when the next message of the conversation arrives
+      // (gap fill) or when they resume with `after`.
+      this.log.error({ err, messageId: message.id }, 'publishing a message failed');
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** A registered user. `passwordHash` is a column only: it has no GraphQL field. */
+@ObjectType()
+@Entity({ name: 'users' })
+export class User {
+  @Field(() => ID)
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** 3-32 characters of [A-Za-z0-9_.-], unique case-insensitively. */
+  @Field()
+  @Column('text')
+  username: string;
+
+  /** 1-64 characters. */
+  @Field()
+  @Column('text', { name: 'display_name' })
+  displayName: string;
+
+  /** argon2id PHC string. */
+  @Column('text', { name: 'password_hash', select: false })
+  passwordHash: string;
+
+  @Field()
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

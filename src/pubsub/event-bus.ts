@@ -1,0 +1,69 @@
+import type { PubSubEngine } from 'graphql-subscriptions';
+import { PubSub } from 'graphql-subscriptions';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import type Redis from 'ioredis';
+
+/** Stops a subscription made with {@link EventBus.subscribe}. */
+export type Unsubscribe = () => Promise<void>;
+
+/**
+ * Topic-based publish/subscribe between instances: Redis pub/sub in a deployment, in-process
+ * on the embedded default. Events of one topic published by one instance reach each subscriber
+ * in publish order; across instances there is no order (subscribers restore seq order).
+ */
+export interface EventBus {
+  /**
+   * Publishes a JSON-safe payload.
+   * @throws when Redis is unreachable (the caller decides: after a commit, the event is lost for
+   *   live subscribers but the data is in PostgreSQL and resumable by seq).
+   */
+  publish<T extends object>(topic: string, payload: T): Promise<void>;
+  /**
+   * Calls `onEvent` for each payload published on `topic` from now on. One Redis SUBSCRIBE per
+   * topic per instance, however many local subscribers share it.
+   */
+  subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe>;
+  /** `true` when the transport can be used now (readiness). */
+  isReady(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+function fromEngine(engine: PubSubEngine, prefix: string, extra: Pick<EventBus, 'isReady' | 'close'>): EventBus {
+  return {
+    async publish(topic, payload) {
+      await engine.publish(prefix + topic, payload);
+    },
+    async subscribe(topic, onEvent) {
+      const id = await engine.subscribe(prefix + topic, onEvent, {});
+      return async () => engine.unsubscribe(id);
+    },
+    ...extra,
+  };
+}
+
+/**
+ * An {@link EventBus} over Redis pub/sub (graphql-redis-subscriptions), JSON-serialized.
+ *
+ * @param publisher - a command connection (it may be shared with other commands).
+ * @param subscriber - a connection used only for SUBSCRIBE (Redis forbids other commands on it).
+ * @param prefix - prepended to every topic (REDIS_PREFIX).
+ */
+export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix: string): EventBus {
+  const engine = new RedisPubSub({ publisher, subscriber });
+  return fromEngine(engine, prefix, {
+    async isReady() {
+      return publisher.status === 'ready' && subscriber.status === 'ready';
+    },
+    async close() {
+      engine.close();
+    },
+  });
+}
+
+/** An in-process {@link EventBus} for the embedded default: one instance, no Redis. */
+export function createMemoryEventBus(): EventBus {
+  return fromEngine(new PubSub(), '', {
+    isReady: async () => true,
+    close: async () => undefined,
+  });
+}

@@ -1,0 +1,14 @@
+/**
+ * Every pub/sub topic Parley uses, built in one place. Topics are scoped (per conversation, per
+ * user) so that delivering one event reaches only the subscriptions that asked for it, instead of
+ * running a filter for every subscriber of a global topic. The event bus adds the deployment's
+ * prefix (REDIS_PREFIX) to each.
+ */
+export const topics = {
+  /** {@link MessageAddedPayload}s of one conversation, in the order of their commits. */
+  conversationMessages: (conversationId: string) => `conversation.${conversationId}.messages`,
+  /** {@link ConversationJoinedPayload}s: a conversation including this user was created. */
+  userConversations: (userId: string) => `user.${userId}.conversations`,
+  /** {@link SessionRevokedPayload}s for every instance (control channel, one subscription each). */
+  sessionRevoked: () => 'sessions.revoked',
+} as const;

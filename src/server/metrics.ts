@@ -1,0 +1,26 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The Prometheus metrics of one server (a registry each, so that two servers in one process stay apart). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'parley_' });
+  return {
+    registry,
+    dbQueries: new Counter({ name: 'parley_db_queries_total', help: 'SQL statements sent to PostgreSQL', registers: [registry] }),
+    wsConnections: new Gauge({ name: 'parley_ws_connections', help: 'Open authenticated WebSocket connections', registers: [registry] }),
+    wsRejected: new Counter({
+      name: 'parley_ws_rejected_total',
+      help: 'WebSocket connections closed with 4403 (bad token, revoked session, expiry)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    operations: new Counter({
+      name: 'parley_graphql_operations_total',
+      help: 'GraphQL operations started',
+      labelNames: ['transport', 'type'],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

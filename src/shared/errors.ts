@@ -1,0 +1,41 @@
+import { GraphQLError } from 'graphql';
+
+/** The machine codes of the API contract, carried in `extensions.code`. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_SERVER_ERROR';
+
+/**
+ * An error the client caused or may act on: its message and `extensions` reach the client as
+ * they are. Anything else thrown by a resolver is logged and masked as INTERNAL_SERVER_ERROR by
+ * `formatError` (src/server/format-error.ts).
+ */
+export class DomainError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { ...extensions, code } });
+    Object.setPrototypeOf(this, new.target.prototype);
+    this.name = 'DomainError';
+  }
+}
+
+/** BAD_USER_INPUT; `field` names the offending argument or input field. */
+export const badInput = (message: string, field?: string): DomainError =>
+  new DomainError('BAD_USER_INPUT', message, field ? { field } : {});
+/** NOT_FOUND */
+export const notFound = (message: string): DomainError => new DomainError('NOT_FOUND', message);
+/** FORBIDDEN */
+export const forbidden = (message: string): DomainError => new DomainError('FORBIDDEN', message);
+/** UNAUTHENTICATED; over HTTP it is answered with status 401. */
+export const unauthenticated = (message = 'Authentication required'): DomainError =>
+  new DomainError('UNAUTHENTICATED', message, { http: { status: 401 } });
+/** CONFLICT */
+export const conflict = (message: string): DomainError => new DomainError('CONFLICT', message);

@@ -1,0 +1,48 @@
+import DataLoader from 'dataloader';
+
+/**
+ * Whether loaders cache rows. HTTP requests cache for the request; on WebSockets, where
+ * graphql-ws builds the context once per subscription rather than per event, loaders only batch
+ * (`cache: false`, as Spectrum did), so a long-lived subscription never serves stale rows.
+ */
+export interface LoaderOptions {
+  cache: boolean;
+}
+
+/**
+ * A DataLoader that batches keys into one `fetch` and puts each row back in key order
+ * (missing keys give `null`).
+ *
+ * @param fetch - loads the rows of many keys at once (one SQL query).
+ * @param keyOf - the key of a fetched row.
+ */
+export function keyedLoader<K, V>(
+  fetch: (keys: readonly K[]) => Promise<V[]>,
+  keyOf: (row: V) => K,
+  options: LoaderOptions,
+): DataLoader<K, V | null> {
+  return new DataLoader<K, V | null>(
+    async (keys) => {
+      const rows = await fetch(keys);
+      const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+      return keys.map((k) => byKey.get(k) ?? null);
+    },
+    { cache: options.cache },
+  );
+}
+
+/** Like {@link keyedLoader}, for one-to-many: each key gets the array of its rows (possibly empty). */
+export function groupedLoader<K, V>(
+  fetch: (keys: readonly K[]) => Promise<V[]>,
+  keyOf: (row: V) => K,
+  options: LoaderOptions,
+): DataLoader<K, V[]> {
+  return new DataLoader<K, V[]>(
+    async (keys) => {
+      const groups = new Map<K, V[]>(keys.map((k) => [k, []]));
+      for (const row of await fetch(keys)) groups.get(keyOf(row))?.push(row);
+      return keys.map((k) => groups.get(k) ?? []);
+    },
+    { cache: options.cache },
+  );
+}
