@@ -12,6 +12,12 @@ import { messageFromPayload, type MessagesService } from './messages.service';
 /** Rows fetched per query when replaying or filling a gap. */
 const REPLAY_BATCH = 200;
 
+/** Told when a stream is set up (topics subscribed, starting positions read) and when a set-up stream ends. */
+export interface StreamObserver {
+  ready(): void;
+  ended(): void;
+}
+
 /** Arguments of `Subscription.messageAdded`. */
 export interface MessageStreamArgs {
   conversationId?: string | null;
@@ -41,6 +47,8 @@ export class MessageStreams {
     private readonly bus: EventBus,
     private readonly conversations: ConversationsService,
     private readonly messages: MessagesService,
+    /** Streams whose topics are subscribed and starting positions read: from then on nothing is missed. */
+    private readonly live?: StreamObserver,
   ) {}
 
   /**
@@ -70,7 +78,7 @@ export class MessageStreams {
   }
 
   private stream(viewerId: string, single: string | null, after: Map<string, number>, includeOwn: boolean): AsyncIterable<Message> {
-    const { ds, bus, conversations, messages } = this;
+    const { ds, bus, conversations, messages, live } = this;
     return pushIterator<Message>(async (push, stop) => {
       const cursors = new Map<string, number>();
       const pending: Array<Promise<Unsubscribe>> = [];
@@ -119,6 +127,7 @@ export class MessageStreams {
             });
           });
       if (joined) pending.push(joined);
+      let counted = false;
       enqueue(async () => {
         await joined;
         const ids = followed ?? (await conversations.positionsOf(viewerId)).map((c) => c.id);
@@ -132,9 +141,12 @@ export class MessageStreams {
           cursors.set(row.id, from === undefined ? row.last_seq : Math.min(from, row.last_seq));
           if (from !== undefined) await replay(row.id);
         }
+        live?.ready();
+        counted = true;
       });
 
       await stop;
+      if (counted) live?.ended();
       await queue.catch(() => undefined);
       const unsubscribes = await Promise.allSettled(pending);
       await Promise.all(unsubscribes.map((u) => (u.status === 'fulfilled' ? u.value() : undefined)));
