@@ -33,6 +33,28 @@ function typeormLogger(log: Logger, onQuery?: QueryObserver): TypeOrmLogger {
   };
 }
 
+/** Key of the advisory lock that serializes migrations between instances starting together. */
+const MIGRATION_LOCK = 7_210_001;
+
+/**
+ * Runs pending migrations under a PostgreSQL advisory lock, so that several instances starting
+ * at once on an empty database migrate it once instead of colliding on the same DDL.
+ */
+export async function migrate(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
 /**
  * Opens the database: PostgreSQL at `config.databaseUrl`, or PGlite in `config.dataDir/pgdata`
  * when that is unset. `synchronize` is always off: the schema comes from `migrations/` only.
@@ -74,7 +96,7 @@ export async function openDatabase(
   }
   try {
     await dataSource.initialize();
-    if (options.migrate !== false) await dataSource.runMigrations({ transaction: 'each' });
+    if (options.migrate !== false) await migrate(dataSource);
   } catch (err) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await closeEmbedded?.();
