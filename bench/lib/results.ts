@@ -1,0 +1,92 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MachineInfo } from './machine';
+import type { ProfileSummary } from './cpu-profile';
+import type { Chart } from './svg';
+
+/** Where results, charts and the report go. */
+export const RESULTS_DIR = join(__dirname, '..', 'results');
+
+/** A target from the issue, and whether this run met it. */
+export interface Target {
+  /** e.g. `ratio >= 0.5`, `<= 25 ms` */
+  text: string;
+  met: boolean;
+}
+
+/** One reported figure, next to its baseline measured in the same run. */
+export interface Figure {
+  label: string;
+  unit: string;
+  value: number | null;
+  baseline: number | null;
+  /** value / baseline */
+  ratio: number | null;
+  /** what the baseline is, in a few words */
+  baselineLabel?: string;
+  target?: Target;
+}
+
+/** The names of the scenarios, in run order. */
+export const SCENARIOS = ['send', 'e2e', 'fanout', 'connections', 'history'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** What a scenario module returns. */
+export interface ScenarioOutput {
+  title: string;
+  /** the sizes used, after defaults */
+  options: Record<string, unknown>;
+  figures: Figure[];
+  charts: Chart[];
+  /** everything measured, for reading the JSON */
+  details: unknown;
+  /** short remarks for the report (how to read a figure, anomalies) */
+  notes: string[];
+}
+
+/** One run of one scenario, as written to `results/<timestamp>-<scenario>.json`. */
+export interface ScenarioResult extends ScenarioOutput {
+  scenario: ScenarioName;
+  startedAt: string;
+  wallSeconds: number;
+  command: string;
+  /** `true` when the servers ran under `--cpu-prof` (figures are then slower than normal) */
+  profiled: boolean;
+  quick: boolean;
+  flags: Record<string, string>;
+  machine: MachineInfo;
+  git: { commit: string; dirty: boolean };
+  warnings: string[];
+  profiles: ProfileSummary[];
+}
+
+/** `value / baseline`, or null when either is missing. */
+export function ratio(value: number | null, baseline: number | null): number | null {
+  if (value === null || baseline === null || !Number.isFinite(value) || !Number.isFinite(baseline) || baseline === 0) return null;
+  return value / baseline;
+}
+
+/** A figure with its ratio computed. */
+export function figure(f: Omit<Figure, 'ratio'>): Figure {
+  return { ...f, ratio: ratio(f.value, f.baseline) };
+}
+
+/** Writes a result file; @returns its path. */
+export function writeResult(result: ScenarioResult): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = result.startedAt.replace(/[:.]/g, '-');
+  const file = join(RESULTS_DIR, `${stamp}-${result.scenario}${result.profiled ? '-profiled' : ''}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  return file;
+}
+
+/** Every result file, oldest first. */
+export function readResults(): ScenarioResult[] {
+  let files: string[];
+  try {
+    files = readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return files.sort().map((f) => JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as ScenarioResult);
+}

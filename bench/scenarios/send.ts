@@ -1,0 +1,93 @@
+import type { Scenario } from '../lib/context';
+import type { LoadResult } from '../lib/load';
+import type { LoadWorker } from '../lib/probe';
+import { promValue } from '../lib/prom';
+import { figure, type Figure } from '../lib/results';
+import { seedPairs } from '../lib/seed';
+import type { handlers as PgHandlers } from '../workers/pg-baseline.worker';
+
+type Transport = 'http' | 'ws';
+
+/**
+ * 1. Send throughput: `sendMessage` per second at each concurrency, over HTTP (fetch) and over
+ * WebSocket (graphql-ws), closed loop, each lane its own sender and direct conversation (so lanes
+ * do not queue on one counter row). Baseline: node-postgres running the same statement (bump the
+ * counter, insert the message, one transaction) at the same concurrency with the same pool size.
+ */
+export const send: Scenario = async (ctx) => {
+  const f = ctx.flags;
+  const concurrencies = f.numbers('concurrency', [16, 64], [4]);
+  const transports = f.words('transports', ['http', 'ws']) as Transport[];
+  const warmupMs = f.number('warmup', 2, 0.5) * 1000;
+  const durationMs = f.number('duration', 8, 1.5) * 1000;
+  const poolSize = f.number('pool', 10);
+  const lanes = Math.max(...concurrencies);
+
+  const stack = await ctx.stack();
+  const a = await stack.start('A', { DB_POOL_SIZE: String(poolSize) });
+  const { senders } = await seedPairs(stack, a.url, 'send', lanes);
+  const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'send-load');
+  const pg = await ctx.worker<typeof PgHandlers>('pg-baseline.worker.ts', 'pg-baseline');
+
+  const cells: Array<{ concurrency: number; baseline: LoadResult; parley: Record<string, LoadResult & { queriesPerSend: number }> }> = [];
+  for (const concurrency of concurrencies) {
+    const targets = senders.slice(0, concurrency);
+    ctx.log(`node-postgres baseline, concurrency ${concurrency}`);
+    const baseline = await pg.call('sendLoop', { databaseUrl: stack.databaseUrl, poolSize, concurrency, warmupMs, durationMs, targets });
+    const parley: Record<string, LoadResult & { queriesPerSend: number }> = {};
+    for (const transport of transports) {
+      ctx.log(`Parley over ${transport}, concurrency ${concurrency}`);
+      await load.call('connect', { transport, httpUrl: a.url, wsUrl: a.wsUrl, senders: targets });
+      const before = promValue(await a.metrics(), 'parley_db_queries_total');
+      const result = await load.call('closedLoop', { concurrency, warmupMs, durationMs });
+      const queries = promValue(await a.metrics(), 'parley_db_queries_total') - before;
+      parley[transport] = { ...result, queriesPerSend: queries / Math.max(1, result.total) };
+      if (result.errors) ctx.warn(`${result.errors} failed sends over ${transport} at concurrency ${concurrency}: ${result.firstError}`);
+    }
+    if (baseline.errors) ctx.warn(`${baseline.errors} failed baseline sends: ${baseline.firstError}`);
+    cells.push({ concurrency, baseline, parley });
+  }
+  await load.call('close', undefined);
+
+  const figures: Figure[] = [];
+  for (const { concurrency, baseline, parley } of cells) {
+    for (const transport of transports) {
+      const r = parley[transport];
+      const ratio = r.throughput / baseline.throughput;
+      figures.push(
+        figure({
+          label: `send throughput, ${transport.toUpperCase()}, concurrency ${concurrency}`,
+          unit: 'msg/s',
+          value: r.throughput,
+          baseline: baseline.throughput,
+          baselineLabel: 'node-postgres',
+          target: { text: 'ratio ≥ 0.50', met: ratio >= 0.5 },
+        }),
+        figure({ label: `send p50, ${transport.toUpperCase()}, concurrency ${concurrency}`, unit: 'ms', value: r.latency.p50, baseline: baseline.latency.p50, baselineLabel: 'node-postgres' }),
+        figure({ label: `send p99, ${transport.toUpperCase()}, concurrency ${concurrency}`, unit: 'ms', value: r.latency.p99, baseline: baseline.latency.p99, baselineLabel: 'node-postgres' }),
+      );
+    }
+  }
+  const categories = cells.map((c) => `concurrency ${c.concurrency}`);
+  const series = (pick: (r: LoadResult) => number) => [
+    { name: 'node-postgres baseline', values: cells.map((c) => pick(c.baseline)) },
+    ...transports.map((t) => ({ name: `Parley ${t.toUpperCase()}`, values: cells.map((c) => pick(c.parley[t])) })),
+  ];
+  const qps = transports.map((t) => `${t.toUpperCase()} ${cells.map((c) => c.parley[t].queriesPerSend.toFixed(1)).join('/')}`).join(', ');
+  return {
+    title: '1. Send throughput',
+    options: { concurrencies, transports, warmupMs, durationMs, poolSize },
+    figures,
+    charts: [
+      { kind: 'bar', title: 'sendMessage throughput', unit: 'msg/s', categories, series: series((r) => r.throughput) },
+      { kind: 'bar', title: 'p50 latency', unit: 'ms', categories, series: series((r) => r.latency.p50) },
+      { kind: 'bar', title: 'p99 latency', unit: 'ms', categories, series: series((r) => r.latency.p99) },
+    ],
+    details: cells,
+    notes: [
+      `Closed loop: each of the N lanes sends to its own direct conversation and waits for the answer before sending again; ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up per cell. One Parley instance with DB_POOL_SIZE=${poolSize}; the baseline uses a node-postgres pool of the same size.`,
+      `SQL statements per send as counted by parley_db_queries_total (concurrency ${concurrencies.join('/')}): ${qps}. The baseline runs one.`,
+      'The SendMessage document selects `sender { id username displayName }`, which the server resolves with a user loader.',
+    ],
+  };
+};

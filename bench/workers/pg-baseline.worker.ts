@@ -1,0 +1,63 @@
+import { Pool } from 'pg';
+import { closedLoop } from '../lib/load';
+import { BASELINE_HISTORY_PAGE, BASELINE_INSERT_MESSAGE } from '../lib/sql';
+import { wallNow } from '../lib/stats';
+import { serveTasks } from '../lib/worker-host';
+
+/**
+ * The node-postgres baselines: the database work of a send, and of a history page, with the
+ * same concurrency as the Parley load, from a process of its own.
+ */
+
+async function withPool<T>(databaseUrl: string, size: number, fn: (pool: Pool) => Promise<T>): Promise<T> {
+  const pool = new Pool({ connectionString: databaseUrl, max: size });
+  try {
+    // Open the connections before measuring, as Parley's pool already has them.
+    const clients = await Promise.all(Array.from({ length: size }, () => pool.connect()));
+    for (const c of clients) c.release();
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+export const handlers = {
+  /** Closed-loop sends: lane i bumps the counter of and inserts into target i (mod targets). */
+  sendLoop(p: {
+    databaseUrl: string;
+    poolSize: number;
+    concurrency: number;
+    warmupMs: number;
+    durationMs: number;
+    targets: Array<{ conversationId: string; senderId: string }>;
+  }) {
+    return withPool(p.databaseUrl, p.poolSize, (pool) =>
+      closedLoop(p, async (lane) => {
+        const t = p.targets[lane % p.targets.length];
+        const { rowCount } = await pool.query(BASELINE_INSERT_MESSAGE, [t.conversationId, t.senderId, `m:${wallNow()}`, null]);
+        if (rowCount !== 1) throw new Error('insert matched no conversation');
+      }),
+    );
+  },
+
+  /** Closed-loop history pages of `limit` rows before `beforeSeq`. */
+  pageLoop(p: {
+    databaseUrl: string;
+    poolSize: number;
+    concurrency: number;
+    warmupMs: number;
+    durationMs: number;
+    conversationId: string;
+    beforeSeq: number;
+    limit: number;
+  }) {
+    return withPool(p.databaseUrl, p.poolSize, (pool) =>
+      closedLoop(p, async () => {
+        const { rowCount } = await pool.query(BASELINE_HISTORY_PAGE, [p.conversationId, p.beforeSeq, p.limit]);
+        if (!rowCount) throw new Error('empty page');
+      }),
+    );
+  },
+};
+
+serveTasks(handlers);
