@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import type { DataSource } from 'typeorm';
 
 /**
  * Live sessions: a token is valid only while its session is here. Logout deletes it, which
@@ -28,24 +29,25 @@ export function createRedisSessionStore(redis: Redis, prefix: string): SessionSt
   };
 }
 
-/** Sessions in this process (embedded default, one instance). */
-export function createMemorySessionStore(): SessionStore {
-  const expiries = new Map<string, number>();
+/**
+ * Sessions in PostgreSQL (`sessions` table), for deployments without Redis such as the embedded
+ * default, so that tokens survive a restart. Expired rows are deleted as new sessions are made.
+ */
+export function createDatabaseSessionStore(ds: DataSource): SessionStore {
   return {
-    async create(sessionId, _userId, ttlMs) {
-      expiries.set(sessionId, Date.now() + ttlMs);
+    async create(sessionId, userId, ttlMs) {
+      await ds.query('DELETE FROM sessions WHERE expires_at < now()');
+      await ds.query(
+        `INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))`,
+        [sessionId, userId, ttlMs],
+      );
     },
     async isActive(sessionId) {
-      const until = expiries.get(sessionId);
-      if (until === undefined) return false;
-      if (until <= Date.now()) {
-        expiries.delete(sessionId);
-        return false;
-      }
-      return true;
+      const rows = await ds.query('SELECT 1 FROM sessions WHERE id = $1 AND expires_at > now()', [sessionId]);
+      return rows.length === 1;
     },
     async revoke(sessionId) {
-      expiries.delete(sessionId);
+      await ds.query('DELETE FROM sessions WHERE id = $1', [sessionId]);
     },
   };
 }
