@@ -2,6 +2,7 @@ import type { PubSubEngine } from 'graphql-subscriptions';
 import { PubSub } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type Redis from 'ioredis';
+import type { Logger } from '../shared/logger';
 
 /** Stops a subscription made with {@link EventBus.subscribe}. */
 export type Unsubscribe = () => Promise<void>;
@@ -48,14 +49,39 @@ function fromEngine(engine: PubSubEngine, prefix: string, extra: Pick<EventBus, 
  * @param subscriber - a connection used only for SUBSCRIBE (Redis forbids other commands on it).
  * @param prefix - prepended to every topic (REDIS_PREFIX).
  */
-export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix: string): EventBus {
-  const engine = new RedisPubSub({ publisher, subscriber });
+export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix: string, log?: Logger): EventBus {
+  const engine = new RedisPubSub({ publisher, subscriber: guardUnsubscribe(subscriber, log) });
   return fromEngine(engine, prefix, {
     async isReady() {
       return publisher.status === 'ready' && subscriber.status === 'ready';
     },
-    async close() {
-      engine.close();
+    // The connections belong to the caller, which quits them; RedisPubSub.close() would quit
+    // them too, without handling a failure.
+    close: async () => undefined,
+  });
+}
+
+/**
+ * RedisPubSub.unsubscribe fires UNSUBSCRIBE and PUNSUBSCRIBE without handling their promises
+ * (davidyaha/graphql-redis-subscriptions#593), so a client leaving while Redis is unreachable
+ * raises an unhandled rejection, which ends a Node process. This view of the subscriber
+ * connection logs those failures instead (a closed connection has no subscriptions left, and a
+ * reconnect subscribes only to the channels still wanted), and skips PUNSUBSCRIBE: Parley never
+ * subscribes to patterns (#654).
+ */
+function guardUnsubscribe(subscriber: Redis, log?: Logger): Redis {
+  return new Proxy(subscriber, {
+    get(target, property, receiver) {
+      if (property === 'punsubscribe') return async () => 0;
+      if (property === 'unsubscribe') {
+        return (...channels: string[]) =>
+          target.unsubscribe(...channels).catch((err: unknown) => {
+            log?.warn({ err, channels }, 'Redis UNSUBSCRIBE failed');
+            return 0;
+          });
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
     },
   });
 }

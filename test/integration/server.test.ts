@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { Client } from 'pg';
+import { MeDocument, MessageAddedDocument, SendMessageDocument, StartConversationDocument, type MessageAddedSubscription } from '../../src/client/generated';
+import { codes, http, ok, registerUser, Subscription, wsClient } from '../support/clients';
+import { TestCluster } from '../support/server';
+import { eventually, freePort } from '../support/state';
+
+let cluster: TestCluster;
+beforeAll(async () => {
+  cluster = await TestCluster.create();
+});
+afterAll(() => cluster.stop());
+
+/** `true` once something accepts TCP connections on the loopback port. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+const get = (server: { url: string }, path: string) => fetch(server.url.replace(/\/graphql$/, path));
+
+describe('operations endpoints', () => {
+  it('answers /healthz, /readyz and /metrics', async () => {
+    const server = await cluster.start();
+    expect(await (await get(server, '/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await get(server, '/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok', failing: [] });
+    const metrics = await (await get(server, '/metrics')).text();
+    expect(metrics).toMatch(/^parley_db_queries_total \d+/m);
+    expect(metrics).toMatch(/^parley_ws_connections 0/m);
+  });
+
+  it('starts several instances at once on an empty database (migrations run once)', async () => {
+    const fresh = await TestCluster.create();
+    try {
+      const servers = await Promise.all([fresh.start(), fresh.start(), fresh.start()]);
+      const user = await registerUser(servers[0]);
+      expect((await ok(servers[2], MeDocument, {}, user.token)).me.id).toBe(user.id);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});
+
+describe('faults', () => {
+  it('masks an internal failure: INTERNAL_SERVER_ERROR, no SQL or stack, and recovers', async () => {
+    const server = await cluster.start();
+    const user = await registerUser(server);
+    const admin = new Client({ connectionString: cluster.db.url });
+    await admin.connect();
+    try {
+      await admin.query('ALTER TABLE users RENAME TO users_away');
+      const result = await http(server, MeDocument, {}, user.token);
+      expect(codes(result)).toEqual(['INTERNAL_SERVER_ERROR']);
+      expect(result.errors![0].message).toBe('Internal server error');
+      expect(JSON.stringify(result)).not.toMatch(/users_away|relation|SELECT|at .*\.ts/);
+    } finally {
+      await admin.query('ALTER TABLE users_away RENAME TO users');
+      await admin.end();
+    }
+    expect((await ok(server, MeDocument, {}, user.token)).me.id).toBe(user.id);
+  });
+
+  it('reports not ready while Redis is down, and delivers again once it is back', async () => {
+    const port = await freePort();
+    const startRedis = () =>
+      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    let redis: ChildProcess = startRedis();
+    try {
+      await eventually(() => listening(port));
+      const server = await cluster.start({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: 'fault:' });
+      expect((await get(server, '/readyz')).status).toBe(200);
+
+      redis.kill('SIGKILL');
+      await eventually(async () => (await get(server, '/readyz')).status === 503);
+      const down = await get(server, '/readyz');
+      expect(((await down.json()) as { failing: string[] }).failing).toEqual(expect.arrayContaining(['pubsub']));
+
+      redis = startRedis();
+      await eventually(async () => (await get(server, '/readyz')).status === 200, 15_000);
+      // The new Redis is empty (sessions went with the old one): register, then chat as usual.
+      const [alice, bob] = [await registerUser(server, 'alice'), await registerUser(server, 'bob')];
+      const id = (await ok(server, StartConversationDocument, { participantIds: [bob.id] }, alice.token)).startConversation.id;
+      const client = wsClient(server, { authToken: bob.token });
+      const sub = new Subscription<MessageAddedSubscription>(client, MessageAddedDocument, { after: [{ conversationId: id, seq: 0 }] });
+      await ok(server, SendMessageDocument, { input: { conversationId: id, body: 'after the outage' } }, alice.token);
+      expect((await sub.waitFor(1))[0].messageAdded.body).toBe('after the outage');
+      sub.dispose();
+      await client.dispose();
+    } finally {
+      redis.kill('SIGKILL');
+    }
+  }, 40_000);
+});

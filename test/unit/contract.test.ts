@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSchema, findBreakingChanges } from 'graphql';
+
+/**
+ * The committed SDL must contain the public API contract (test/fixtures/api-contract.graphql, a
+ * copy of the contract at the time of writing): every type, field, argument and enum value with
+ * the same types and nullability. graphql-js's findBreakingChanges(contract, ours) lists exactly
+ * what a client written against the contract would miss.
+ */
+const contract = buildSchema(readFileSync(join(__dirname, '../fixtures/api-contract.graphql'), 'utf8'));
+const ours = buildSchema(readFileSync(join(__dirname, '../../schema/schema.graphql'), 'utf8'));
+
+/** Parts of the contract that later capabilities deliver ([notify] and [safety]); none may be half-done. */
+const NOT_YET = [
+  'NotificationKind',
+  'NotifyWhen',
+  'Notification',
+  'NotificationEdge',
+  'NotificationConnection',
+  'NotificationPreferences',
+  'NotificationPreferencesInput',
+  'Query.notifications',
+  'Query.notificationPreferences',
+  'Query.blockedUsers',
+  'Mutation.markNotificationsRead',
+  'Mutation.updateNotificationPreferences',
+  'Mutation.muteConversation',
+  'Mutation.blockUser',
+  'Mutation.unblockUser',
+  'Subscription.notificationAdded',
+];
+
+it('the schema contains the API contract, apart from the capabilities not built yet', () => {
+  const missing = findBreakingChanges(contract, ours).map((c) => c.description);
+  const unexpected = missing.filter((d) => !NOT_YET.some((name) => d.startsWith(`${name} `) || d.startsWith(`${name}.`)));
+  expect(unexpected).toEqual([]);
+});
+
+it('keeps the not-yet list honest: each entry is really missing', () => {
+  const missing = findBreakingChanges(contract, ours).map((c) => c.description);
+  for (const name of NOT_YET) expect(missing.some((d) => d.startsWith(`${name} `) || d.startsWith(`${name}.`))).toBe(true);
+});

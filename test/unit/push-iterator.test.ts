@@ -1,0 +1,58 @@
+import { pushIterator } from '../../src/shared/push-iterator';
+
+describe('pushIterator', () => {
+  it('delivers pushed values in order, including those pushed before they were asked for', async () => {
+    const it = pushIterator<number>(async (push, stop) => {
+      void push(1);
+      void push(2);
+      setTimeout(() => void push(3), 5);
+      await stop;
+    });
+    expect((await it.next()).value).toBe(1);
+    expect((await it.next()).value).toBe(2);
+    expect((await it.next()).value).toBe(3);
+    await it.return!();
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('runs the executor\'s clean-up when the consumer returns', async () => {
+    let cleaned = false;
+    const it = pushIterator<number>(async (_push, stop) => {
+      await stop;
+      cleaned = true;
+    });
+    const pending = it.next();
+    await it.return!();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    await new Promise((r) => setImmediate(r));
+    expect(cleaned).toBe(true);
+  });
+
+  it('hands an executor failure to the consumer after the values pushed before it', async () => {
+    const it = pushIterator<number>(async (push) => {
+      void push(1);
+      throw new Error('boom');
+    });
+    expect((await it.next()).value).toBe(1);
+    await expect(it.next()).rejects.toThrow('boom');
+  });
+
+  it('resolves a push only once its value is taken (back-pressure)', async () => {
+    const log: string[] = [];
+    const it = pushIterator<number>(async (push, stop) => {
+      await push(1);
+      log.push('1 taken');
+      await push(2);
+      log.push('2 taken');
+      await stop;
+    });
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+    expect((await it.next()).value).toBe(1);
+    await tick();
+    expect(log).toEqual(['1 taken']);
+    expect((await it.next()).value).toBe(2);
+    await tick();
+    expect(log).toEqual(['1 taken', '2 taken']);
+    await it.return!();
+  });
+});
