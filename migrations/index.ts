@@ -1,4 +1,5 @@
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
+import { PresenceAndReadReceipts1763900000000 } from './1763900000000-presence-and-read-receipts';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node, jest and compiled code agree. */
-export const migrations = [InitialSchema1763800000000];
+export const migrations = [InitialSchema1763800000000, PresenceAndReadReceipts1763900000000];

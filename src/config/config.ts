@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -30,6 +32,14 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Time allowed to drain connections on SIGTERM/SIGINT, in ms. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** How often an instance refreshes the presence entries of its open sockets, in ms. */
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Lifetime of a presence entry that is not refreshed (an instance that died), in ms. */
+  PRESENCE_TTL_MS: z.coerce.number().int().min(300).max(300_000).default(30_000),
+  /** How often an instance looks for expired presence entries (of any instance), in ms. */
+  PRESENCE_SWEEP_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Stable name of this instance, for clearing its own presence entries after a crash. */
+  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'must be 1-100 of letters, digits and : _ . -').optional(),
 });
 
 /** The validated, frozen configuration of one Parley instance. */
@@ -51,6 +61,17 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** ms */
   readonly shutdownTimeoutMs: number;
+  /** Presence heartbeat period, ms. */
+  readonly presenceHeartbeatMs: number;
+  /** Presence entry lifetime without a heartbeat, ms (at least twice the heartbeat). */
+  readonly presenceTtlMs: number;
+  /** Period of the sweep for expired presence entries and forgotten typing states, ms. */
+  readonly presenceSweepMs: number;
+  /**
+   * This instance's name in the presence store: INSTANCE_ID, else `<hostname>:<PORT>` (stable
+   * across restarts of one deployment slot), else with PORT=0 a random one.
+   */
+  readonly instanceId: string;
 }
 
 /** Thrown by {@link loadConfig} with every problem found, one per line. */
@@ -82,6 +103,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (v.DATABASE_URL && !v.JWT_SECRET) {
     throw new ConfigError(['JWT_SECRET: required when DATABASE_URL is set (every instance must share it)']);
   }
+  if (v.PRESENCE_TTL_MS < 2 * v.PRESENCE_HEARTBEAT_MS) {
+    // One late heartbeat (a GC pause, a Redis blip) must not make a connected user look offline.
+    throw new ConfigError(['PRESENCE_TTL_MS: must be at least twice PRESENCE_HEARTBEAT_MS']);
+  }
   return Object.freeze({
     port: v.PORT,
     host: v.HOST,
@@ -95,5 +120,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolSize: v.DB_POOL_SIZE,
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    presenceHeartbeatMs: v.PRESENCE_HEARTBEAT_MS,
+    presenceTtlMs: v.PRESENCE_TTL_MS,
+    presenceSweepMs: v.PRESENCE_SWEEP_MS,
+    instanceId: v.INSTANCE_ID ?? `${hostname()}:${v.PORT === 0 ? randomUUID() : v.PORT}`,
   });
 }

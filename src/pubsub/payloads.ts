@@ -24,3 +24,34 @@ export interface ConversationJoinedPayload {
 export interface SessionRevokedPayload {
   sessionId: string;
 }
+
+/** A user's presence after a real change (status or active conversation). */
+export interface PresenceChangedPayload {
+  userId: string;
+  status: 'ONLINE' | 'AWAY' | 'OFFLINE';
+  connectionCount: number;
+  activeConversationId: string | null;
+  /** ISO-8601; the change's time while connected, the last connection's end once OFFLINE. */
+  lastSeenAt: string | null;
+  /**
+   * Grows with every change of this user (assigned atomically with it), so that a subscriber
+   * drops an older change that reaches it late from another instance.
+   */
+  version: number;
+}
+
+/** A participant started or stopped typing in a conversation. */
+export interface TypingPayload {
+  conversationId: string;
+  userId: string;
+  isTyping: boolean;
+}
+
+/** A participant's read position moved forward. */
+export interface ReadReceiptPayload {
+  conversationId: string;
+  userId: string;
+  lastReadSeq: number;
+  /** ISO-8601 */
+  readAt: string;
+}

@@ -9,6 +9,12 @@ export const topics = {
   conversationMessages: (conversationId: string) => `conversation.${conversationId}.messages`,
   /** {@link ConversationJoinedPayload}s: a conversation including this user was created. */
   userConversations: (userId: string) => `user.${userId}.conversations`,
+  /** {@link PresenceChangedPayload}s of one user: real changes of their presence. */
+  userPresence: (userId: string) => `user.${userId}.presence`,
+  /** {@link TypingPayload}s of one conversation. */
+  conversationTyping: (conversationId: string) => `conversation.${conversationId}.typing`,
+  /** {@link ReadReceiptPayload}s of one conversation: a participant's read position moved. */
+  conversationReads: (conversationId: string) => `conversation.${conversationId}.reads`,
   /** {@link SessionRevokedPayload}s for every instance (control channel, one subscription each). */
   sessionRevoked: () => 'sessions.revoked',
 } as const;

@@ -25,6 +25,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { createSchema } from './schema';
 import { loadOrCreateSecret } from './secret';
 import { SessionSockets } from './session-sockets';
+import { createStateFeatures } from './state-features';
 import { createWebSocketServer } from './websocket';
 
 /** A running Parley instance. */
@@ -84,7 +85,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const auth = new AuthService(ds, sessions, bus, jwtSecret, config.tokenTtlSeconds);
     const users = new UsersService(ds);
     const conversations = new ConversationsService(ds, bus, log, config.maxParticipants);
-    const messages = new MessagesService(ds, bus, conversations, log);
+    const state = createStateFeatures({ config, ds, bus, redis: commands, conversations, log, metrics });
+    const messages = new MessagesService(ds, bus, conversations, log, (sent) => state.receipts.markSent(sent));
     const streams = new MessageStreams(ds, bus, conversations, messages);
     const container = new Container()
       .add(new AuthResolver(auth))
@@ -92,6 +94,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       .add(new ConversationsResolver(conversations))
       .add(new MessagesResolver(messages, streams))
       .add(new ConversationMessagesResolver(messages));
+    for (const resolver of state.resolvers) container.add(resolver);
 
     const schema = await createSchema();
     const formatError = createErrorFormatter(log);
@@ -103,16 +106,18 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       if (commands && (await commands.ping().catch(() => null)) !== 'PONG') failing.push('redis');
       return failing;
     };
-    const { app, apollo } = await createHttpApp({ schema, httpServer, ds, auth, container, metrics, formatError, readiness });
+    const { app, apollo } = await createHttpApp({ schema, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, readiness });
     httpServer.on('request', app);
     const sockets = new SessionSockets();
-    const ws = createWebSocketServer({ schema, httpServer, ds, auth, container, metrics, formatError, sockets, log });
+    const ws = createWebSocketServer({ schema, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, sockets, log });
     const unsubscribeRevoked = await bus.subscribe<SessionRevokedPayload>(topics.sessionRevoked(), ({ sessionId }) => {
       const closed = sockets.closeSession(sessionId, 'Session revoked');
       if (closed) metrics.wsRejected.inc({ reason: 'revoked' }, closed);
     });
     closers.push(() => bus.close());
     closers.push(() => unsubscribeRevoked());
+    await state.start();
+    closers.push(() => state.stop());
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

@@ -7,6 +7,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Server } from 'node:http';
 import type { DataSource } from 'typeorm';
 import type { AuthService } from '../modules/auth/auth.service';
+import type { PresenceService } from '../modules/presence/presence.service';
 import type { Context } from '../shared/context';
 import { bearerToken } from './bearer';
 import type { Container } from './container';
@@ -20,6 +21,7 @@ export interface HttpDeps {
   httpServer: Server;
   ds: DataSource;
   auth: AuthService;
+  presence: PresenceService;
   container: Container;
   metrics: Metrics;
   formatError: ErrorFormatter;
@@ -77,7 +79,7 @@ export async function createHttpApp(deps: HttpDeps) {
         return {
           user: authed?.user ?? null,
           session: authed?.session ?? null,
-          loaders: createLoaders(deps.ds, { cache: true }),
+          loaders: createLoaders(deps.ds, { cache: true }, deps.presence),
           requestId,
           container: deps.container,
         };

@@ -8,6 +8,12 @@ export function createMetrics() {
     registry,
     dbQueries: new Counter({ name: 'parley_db_queries_total', help: 'SQL statements sent to PostgreSQL', registers: [registry] }),
     wsConnections: new Gauge({ name: 'parley_ws_connections', help: 'Open authenticated WebSocket connections', registers: [registry] }),
+    liveStateStreams: new Gauge({
+      name: 'parley_state_streams',
+      help: 'presenceChanged, typing and readReceipt subscriptions set up (topics subscribed)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     wsRejected: new Counter({
       name: 'parley_ws_rejected_total',
       help: 'WebSocket connections closed with 4403 (bad token, revoked session, expiry)',

@@ -6,9 +6,23 @@ import { DateTimeScalar } from '../shared/date-time.scalar';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
 import { ConversationMessagesResolver, MessagesResolver } from '../modules/messages/messages.resolver';
+import { PresenceResolver, UserPresenceResolver } from '../modules/presence/presence.resolver';
+import { ConversationReadsResolver, ReadReceiptsResolver } from '../modules/read-receipts/read-receipts.resolver';
+import { TypingResolver } from '../modules/typing/typing.resolver';
 import { UsersResolver } from '../modules/users/users.resolver';
 
-export const resolvers = [AuthResolver, UsersResolver, ConversationsResolver, MessagesResolver, ConversationMessagesResolver] as const;
+export const resolvers = [
+  AuthResolver,
+  UsersResolver,
+  ConversationsResolver,
+  MessagesResolver,
+  ConversationMessagesResolver,
+  PresenceResolver,
+  UserPresenceResolver,
+  TypingResolver,
+  ReadReceiptsResolver,
+  ConversationReadsResolver,
+] as const;
 
 /**
  * Builds the executable schema from the type-graphql classes. Resolver instances come from the

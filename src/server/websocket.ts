@@ -6,6 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { DataSource } from 'typeorm';
 import type { AuthService, Authenticated } from '../modules/auth/auth.service';
+import type { PresenceService } from '../modules/presence/presence.service';
 import type { Context } from '../shared/context';
 import type { Logger } from '../shared/logger';
 import { connectionParamsToken } from './bearer';
@@ -21,6 +22,7 @@ export interface WebSocketDeps {
   httpServer: Server;
   ds: DataSource;
   auth: AuthService;
+  presence: PresenceService;
   container: Container;
   metrics: Metrics;
   formatError: ErrorFormatter;
@@ -30,6 +32,8 @@ export interface WebSocketDeps {
 
 type Extra = {
   auth?: Authenticated;
+  /** This socket's id in the presence store. */
+  connectionId?: string;
   socket: WebSocket;
 };
 
@@ -66,6 +70,13 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         deps.sockets.track(ctx.extra.auth.session.id, socket, ctx.extra.auth.session.expiresAt, () =>
           deps.metrics.wsRejected.inc({ reason: 'expired' }),
         );
+        // Presence: the close listener goes first, so a socket that closes while the entry is
+        // being written is still removed (the disconnect waits for the connect).
+        if (socket.readyState === socket.CLOSED) return false;
+        const connectionId = randomUUID();
+        ctx.extra.connectionId = connectionId;
+        socket.once('close', () => void deps.presence.disconnect(connectionId));
+        await deps.presence.connect({ connectionId, userId: ctx.extra.auth.user.id, sessionId: ctx.extra.auth.session.id });
         return true;
       },
       context(ctx): Context {
@@ -73,8 +84,9 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         return {
           user: auth.user,
           session: auth.session,
-          loaders: createLoaders(deps.ds, { cache: false }),
+          loaders: createLoaders(deps.ds, { cache: false }, deps.presence),
           requestId: randomUUID(),
+          connectionId: ctx.extra.connectionId,
           container: deps.container,
         };
       },

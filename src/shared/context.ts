@@ -21,6 +21,8 @@ export interface Context {
   session: AuthSession | null;
   loaders: Loaders;
   requestId: string;
+  /** The WebSocket connection an operation arrived on (presence is per connection); none over HTTP. */
+  connectionId?: string;
   /** Resolver instances of this server (type-graphql's container getter reads it). */
   container: Container;
 }

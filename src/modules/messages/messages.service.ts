@@ -69,6 +69,8 @@ export class MessagesService {
     private readonly bus: EventBus,
     private readonly conversations: ConversationsService,
     private readonly log: Logger,
+    /** Called after a new message is committed and published (read receipts move the sender's position). */
+    private readonly afterSend: (message: Message) => Promise<void> = async () => undefined,
   ) {}
 
   /**
@@ -122,6 +124,7 @@ export class MessagesService {
     }
     if (created?.created) await this.conversations.announce(created);
     await this.publish(message);
+    await this.afterSend(message);
     return message;
   }
 

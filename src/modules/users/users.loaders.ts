@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { notFound } from '../../shared/errors';
 import { keyedLoader, type LoaderOptions } from '../../shared/loader';
 import { User } from './user.entity';
 
@@ -9,4 +10,14 @@ export function createUserLoader(ds: DataSource, options: LoaderOptions) {
     (u) => u.id,
     options,
   );
+}
+
+/**
+ * Loads a user that must exist (a foreign key or a membership says so).
+ * @throws DomainError NOT_FOUND when it does not.
+ */
+export async function loadUserOrFail(loader: ReturnType<typeof createUserLoader>, id: string): Promise<User> {
+  const user = await loader.load(id);
+  if (!user) throw notFound('user not found');
+  return user;
 }

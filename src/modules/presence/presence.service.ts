@@ -1,0 +1,281 @@
+import type { DataSource } from 'typeorm';
+import type { EventBus } from '../../pubsub/event-bus';
+import type { PresenceChangedPayload } from '../../pubsub/payloads';
+import { topics } from '../../pubsub/topics';
+import { badInput, forbidden, notFound } from '../../shared/errors';
+import { checkId } from '../../shared/ids';
+import type { Logger } from '../../shared/logger';
+import type { ConversationsService } from '../conversations/conversations.service';
+import type { ConnectionRef, LiveState, PresenceStore, PresenceTransition } from './presence.store';
+import { Presence, PresenceStatus } from './presence.types';
+
+/** Most users one `presence(userIds)` or `presenceChanged(userIds)` may name. */
+export const MAX_PRESENCE_USERS = 100;
+/** Expired entries handled per sweep tick. */
+const SWEEP_LIMIT = 1000;
+
+/** Timings and identity of this instance's presence work. */
+export interface PresenceOptions {
+  /** This instance's stable name (INSTANCE_ID). */
+  instanceId: string;
+  /** ms between refreshes of this instance's connection entries. */
+  heartbeatMs: number;
+  /** ms between sweeps for expired entries of any instance. */
+  sweepMs: number;
+}
+
+/** Who calls `setActiveConversation`, and over which connection (none over HTTP). */
+export interface PresenceViewer {
+  userId: string;
+  sessionId: string;
+  connectionId?: string;
+}
+
+/** Rebuilds a {@link Presence} from its pub/sub payload. */
+export function presenceFromPayload(p: PresenceChangedPayload): Presence {
+  return Object.assign(new Presence(), {
+    ...p,
+    status: p.status as PresenceStatus,
+    lastSeenAt: p.lastSeenAt ? new Date(p.lastSeenAt) : null,
+  });
+}
+
+/**
+ * Presence: a user is ONLINE while they hold a live WebSocket on any instance, AWAY when they
+ * said so and are still connected, OFFLINE otherwise. Each connection is an entry in the
+ * {@link PresenceStore} that this instance refreshes every `heartbeatMs`; an entry whose instance
+ * died expires and is swept by any instance within TTL + `sweepMs`. Real changes (first
+ * connection, last disconnection, status, active conversation) are published on the user's
+ * topic after `users.last_seen_at` is written.
+ */
+export class PresenceService {
+  /** This instance's connections, refreshed by the heartbeat. */
+  private readonly local = new Map<string, { ref: ConnectionRef; ready: Promise<void> }>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** The heartbeat under way: a disconnect waits for it, so it cannot re-add a closed connection. */
+  private beat: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bus: EventBus,
+    private readonly store: PresenceStore,
+    private readonly conversations: ConversationsService,
+    private readonly log: Logger,
+    private readonly options: PresenceOptions,
+  ) {}
+
+  /**
+   * Clears the entries this instance left when it last stopped without its disconnect handlers
+   * (announcing those users OFFLINE), then starts the heartbeat and the sweep.
+   * @throws when the store cannot be reached.
+   */
+  async start(): Promise<void> {
+    await this.announce(await this.store.clearInstance(this.options.instanceId));
+    this.timers.push(
+      this.every(this.options.heartbeatMs, () => (this.beat = this.heartbeat())),
+      this.every(this.options.sweepMs, () => this.sweep()),
+    );
+  }
+
+  /** Stops the timers and removes this instance's remaining connections (announcing them). */
+  async stop(): Promise<void> {
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    await Promise.all([...this.local.keys()].map((id) => this.disconnect(id)));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * The hook of an accepted WebSocket: registers the connection. Never throws: when the store is
+   * unreachable the failure is logged and the next heartbeat adds the entry.
+   */
+  connect(ref: ConnectionRef): Promise<void> {
+    const ready = this.track(this.store.connect(this.options.instanceId, ref).then((t) => this.announce([t])));
+    this.local.set(ref.connectionId, { ref, ready });
+    return ready;
+  }
+
+  /** The hook of a closed WebSocket (after its connect hook settles). Never throws. */
+  disconnect(connectionId: string): Promise<void> {
+    const entry = this.local.get(connectionId);
+    if (!entry) return Promise.resolve();
+    this.local.delete(connectionId);
+    return this.track(
+      Promise.all([entry.ready, this.beat.catch(() => undefined)])
+        .then(() => this.store.disconnect(this.options.instanceId, entry.ref))
+        .then((t) => this.announce([t])),
+    );
+  }
+
+  /**
+   * `setPresenceStatus`: AWAY lasts while the user stays connected (a new first connection is
+   * ONLINE again). Without a live connection the user stays OFFLINE.
+   */
+  async setStatus(userId: string, status: PresenceStatus): Promise<Presence> {
+    if (status === PresenceStatus.OFFLINE) throw badInput('status must be ONLINE or AWAY', 'status');
+    const t = await this.store.setStatus(userId, status);
+    await this.announce([t]);
+    return (await this.withLastSeen([t]))[0]!;
+  }
+
+  /**
+   * `setActiveConversation`: over a WebSocket it marks that connection (and clears when it
+   * closes); over HTTP it marks the live connections opened with the same token, or all of the
+   * user's if there are none. A user with no live connection has nothing to mark: the result is
+   * OFFLINE with no active conversation.
+   * @throws DomainError BAD_USER_INPUT for a malformed id; NOT_FOUND / FORBIDDEN when the
+   *   conversation does not exist / the viewer is not a participant.
+   */
+  async setActiveConversation(viewer: PresenceViewer, conversationId: string | null): Promise<Presence> {
+    const id = conversationId === null ? null : (await this.conversations.requireParticipant(viewer.userId, conversationId)).id;
+    const target = viewer.connectionId ? { connectionId: viewer.connectionId } : { sessionId: viewer.sessionId };
+    const t = await this.store.setActive(viewer.userId, target, id);
+    await this.announce([t]);
+    return (await this.withLastSeen([t]))[0]!;
+  }
+
+  /**
+   * `presence(userIds)`: in the order asked.
+   * @throws DomainError BAD_USER_INPUT for malformed ids or more than 100; NOT_FOUND for an
+   *   unknown user.
+   */
+  async get(userIds: readonly string[]): Promise<Presence[]> {
+    if (userIds.length > MAX_PRESENCE_USERS) throw badInput(`at most ${MAX_PRESENCE_USERS} userIds`, 'userIds');
+    const ids = userIds.map((id) => checkId(id, 'userIds'));
+    const found = await this.readMany(ids);
+    const missing = ids.filter((_, i) => !found[i]);
+    if (missing.length) throw notFound(`no user with id ${[...new Set(missing)].join(', ')}`);
+    return found as Presence[];
+  }
+
+  /**
+   * The presence of many users: one store round trip and one SQL query, whatever their number
+   * (the `User.presence` loader). `null` for an id with no user.
+   */
+  async readMany(userIds: readonly string[]): Promise<Array<Presence | null>> {
+    const states = await this.store.read(userIds);
+    return this.withLastSeen(states.map((s, i) => ({ ...s, userId: userIds[i] })), true);
+  }
+
+  /**
+   * Checks that the viewer shares a conversation with each user (themselves included).
+   * @throws DomainError BAD_USER_INPUT for malformed ids or more than 100; FORBIDDEN otherwise.
+   */
+  async requireContacts(viewerId: string, userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length > MAX_PRESENCE_USERS) throw badInput(`at most ${MAX_PRESENCE_USERS} userIds`, 'userIds');
+    const ids = [...new Set(userIds.map((id) => checkId(id, 'userIds')))];
+    const rows: Array<{ user_id: string }> = await this.ds.query(
+      `SELECT DISTINCT b.user_id FROM conversation_participants a
+       JOIN conversation_participants b ON b.conversation_id = a.conversation_id
+       WHERE a.user_id = $1 AND b.user_id = ANY($2::uuid[])`,
+      [viewerId, ids],
+    );
+    const shared = new Set(rows.map((r) => r.user_id));
+    if (ids.some((id) => !shared.has(id))) throw forbidden('you share no conversation with some of userIds');
+    return ids;
+  }
+
+  /** Everyone who shares a conversation with the user (not the user), or one conversation's participants. */
+  async contactsOf(userId: string, conversationId?: string): Promise<string[]> {
+    const rows: Array<{ user_id: string }> = conversationId
+      ? await this.ds.query('SELECT user_id FROM conversation_participants WHERE conversation_id = $1', [conversationId])
+      : await this.ds.query(
+          `SELECT DISTINCT b.user_id FROM conversation_participants a
+           JOIN conversation_participants b ON b.conversation_id = a.conversation_id WHERE a.user_id = $1`,
+          [userId],
+        );
+    return rows.map((r) => r.user_id).filter((id) => id !== userId);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const refs = [...this.local.values()].map((e) => e.ref);
+    if (refs.length) await this.announce(await this.store.heartbeat(this.options.instanceId, refs));
+  }
+
+  private async sweep(): Promise<void> {
+    await this.announce(await this.store.sweep(SWEEP_LIMIT));
+  }
+
+  /** Writes `users.last_seen_at` of the changed users, then publishes each change. */
+  private async announce(transitions: readonly PresenceTransition[]): Promise<void> {
+    const changed = transitions.filter((t) => t.changed);
+    if (!changed.length) return;
+    const now = Date.now();
+    // A CTE, because TypeORM answers a bare UPDATE with [rows, count] rather than rows.
+    const rows: Array<{ id: string; lastSeenAt: Date | null }> = await this.ds.query(
+      `WITH moved AS (
+         UPDATE users u SET last_seen_at = GREATEST(u.last_seen_at, v.at)
+         FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at) WHERE u.id = v.id
+         RETURNING u.id, u.last_seen_at
+       ) SELECT id, last_seen_at AS "lastSeenAt" FROM moved`,
+      [changed.map((t) => t.userId), changed.map((t) => new Date(t.status === 'OFFLINE' && t.lastSeenMs > 0 ? t.lastSeenMs : now).toISOString())],
+    );
+    const seen = new Map(rows.map((r) => [r.id, r.lastSeenAt]));
+    await Promise.all(
+      changed.map(async (t) => {
+        const lastSeenAt = t.status === 'OFFLINE' ? (seen.get(t.userId) ?? null) : new Date(now);
+        const payload: PresenceChangedPayload = {
+          userId: t.userId,
+          status: t.status,
+          connectionCount: t.connectionCount,
+          activeConversationId: t.activeConversationId,
+          lastSeenAt: lastSeenAt?.toISOString() ?? null,
+          version: t.version,
+        };
+        try {
+          await this.bus.publish(topics.userPresence(t.userId), payload);
+        } catch (err) {
+          // The store holds the truth; readers see it, and live subscribers on the next change.
+          this.log.error({ err, userId: t.userId }, 'publishing a presence change failed');
+        }
+      }),
+    );
+  }
+
+  /**
+   * Builds {@link Presence}s: `lastSeenAt` is now while connected, else `users.last_seen_at`.
+   * @param all - read `users` for every id (to tell unknown ids, given as `null`), not only the offline.
+   */
+  private async withLastSeen(states: Array<LiveState & { userId: string; version?: number }>, all = false): Promise<Array<Presence | null>> {
+    const now = new Date();
+    const ask = [...new Set(states.filter((s) => all || s.status === 'OFFLINE').map((s) => s.userId))];
+    const rows: Array<{ id: string; lastSeenAt: Date | null }> = ask.length
+      ? await this.ds.query('SELECT id, last_seen_at AS "lastSeenAt" FROM users WHERE id = ANY($1::uuid[])', [ask])
+      : [];
+    const known = new Map(rows.map((r) => [r.id, r.lastSeenAt]));
+    return states.map((s) => {
+      if (all && !known.has(s.userId)) return null;
+      return Object.assign(new Presence(), {
+        userId: s.userId,
+        status: s.status as PresenceStatus,
+        connectionCount: s.connectionCount,
+        activeConversationId: s.activeConversationId,
+        lastSeenAt: s.status === 'OFFLINE' ? (known.get(s.userId) ?? null) : now,
+        version: s.version ?? 0,
+      });
+    });
+  }
+
+  /** Runs `task` every `ms`, never two at once, logging failures. */
+  private every(ms: number, task: () => Promise<void>): NodeJS.Timeout {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void this.track(task()).finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
+  /** Keeps `work` until it settles (for {@link stop}); logs and swallows its failure. */
+  private track(work: Promise<unknown>): Promise<void> {
+    const done = work.then(
+      () => undefined,
+      (err: unknown) => this.log.error({ err }, 'presence update failed'),
+    );
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done));
+    return done;
+  }
+}

@@ -1,0 +1,17 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+
+/** A participant's read position in a conversation. `user` is a field resolver. */
+@ObjectType()
+export class ReadReceipt {
+  @Field(() => ID)
+  conversationId: string;
+
+  @Field(() => ID)
+  userId: string;
+
+  @Field(() => Int)
+  lastReadSeq: number;
+
+  @Field()
+  readAt: Date;
+}
