@@ -113,6 +113,7 @@ export class ConversationsService {
   }
 
   /** The conversation if the viewer is one of its participants, else `null`. */
+  /** @throws DomainError BAD_USER_INPUT (field `id`) for a malformed id. */
   async findForViewer(viewerId: string, id: string): Promise<Conversation | null> {
     return this.ds
       .getRepository(Conversation)
@@ -129,14 +130,11 @@ export class ConversationsService {
    */
   async requireParticipant(viewerId: string, conversationId: string, field = 'conversationId'): Promise<Conversation> {
     const id = checkId(conversationId, field);
-    const rows: Array<{ member: boolean }> = await this.ds.query(
-      `SELECT EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1 AND user_id = $2) AS member
-       FROM conversations WHERE id = $1`,
-      [id, viewerId],
-    );
-    if (rows.length === 0) throw notFound('conversation not found');
-    if (!rows[0].member) throw forbidden('you are not a participant of this conversation');
-    return (await this.ds.getRepository(Conversation).findOneBy({ id }))!;
+    const conversation = await this.findForViewer(viewerId, id);
+    if (conversation) return conversation;
+    // The refusal path only: tell a missing conversation from someone else's.
+    const exists = await this.ds.query('SELECT 1 FROM conversations WHERE id = $1', [id]);
+    throw exists.length ? forbidden('you are not a participant of this conversation') : notFound('conversation not found');
   }
 
   /**
