@@ -90,8 +90,8 @@ describe('logout', () => {
     const subA = new Subscription(socketOnA, MessageAddedDocument, {});
     const subB = new Subscription(socketOnB, MessageAddedDocument, {});
     // Both sockets are acknowledged before logout.
-    await new Promise<void>((resolve) => socketOnA.on('connected', () => resolve()));
-    await new Promise<void>((resolve) => socketOnB.on('connected', () => resolve()));
+    // Both listeners before any await: either socket may be acknowledged first.
+    await Promise.all([socketOnA, socketOnB].map((s) => new Promise<void>((resolve) => s.on('connected', () => resolve()))));
 
     expect((await ok(server, LogoutDocument, {}, user.token)).logout).toBe(true);
     expect(await socketOnA.closed).toEqual({ code: 4403, reason: 'Session revoked' });
