@@ -5,7 +5,7 @@ import type { Config } from '../config/config';
 import { openDatabase, type Database } from '../db/data-source';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { AuthService } from '../modules/auth/auth.service';
-import { createMemorySessionStore, createRedisSessionStore } from '../modules/auth/session.store';
+import { createDatabaseSessionStore, createRedisSessionStore } from '../modules/auth/session.store';
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
 import { ConversationsService } from '../modules/conversations/conversations.service';
 import { MessageStreams } from '../modules/messages/message-stream';
@@ -76,18 +76,24 @@ export async function startServer(config: Config, options: { logger?: Logger } =
         c.once('ready', resolve);
         c.once('error', reject);
       }))));
-      bus = createRedisEventBus(connections[1], connections[2], config.redisPrefix);
+      bus = createRedisEventBus(connections[1], connections[2], config.redisPrefix, log);
     } else {
       bus = createMemoryEventBus();
     }
-    const sessions = commands ? createRedisSessionStore(commands, config.redisPrefix) : createMemorySessionStore();
+    const sessions = commands ? createRedisSessionStore(commands, config.redisPrefix) : createDatabaseSessionStore(ds);
 
     const auth = new AuthService(ds, sessions, bus, jwtSecret, config.tokenTtlSeconds);
     const users = new UsersService(ds);
     const conversations = new ConversationsService(ds, bus, log, config.maxParticipants);
     const state = createStateFeatures({ config, ds, bus, redis: commands, conversations, log, metrics });
     const messages = new MessagesService(ds, bus, conversations, log, (sent) => state.receipts.markSent(sent));
-    const streams = new MessageStreams(ds, bus, conversations, messages);
+    const streams = new MessageStreams(ds, bus, conversations, messages, {
+      ready: () => {
+        metrics.liveMessageStreams.inc();
+        metrics.messageStreamsStarted.inc();
+      },
+      ended: () => metrics.liveMessageStreams.dec(),
+    });
     const container = new Container()
       .add(new AuthResolver(auth))
       .add(new UsersResolver(users))

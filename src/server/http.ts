@@ -39,6 +39,13 @@ export async function createHttpApp(deps: HttpDeps) {
     schema: deps.schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handler would stop Apollo alone and re-raise the
+    // signal, killing the process before sockets close with 1001 and pools drain.
+    stopOnTerminationSignals: false,
+    // urql sends queries as GET without Apollo's preflight headers. A request that carries an
+    // Authorization header cannot be a "simple" cross-site request (browsers preflight it), so it
+    // passes the CSRF check too (Apollo Server docs, "Preventing Cross-Site Request Forgery").
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     formatError: (formatted, error) => deps.formatError(error, formatted),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer }),

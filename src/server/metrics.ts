@@ -8,6 +8,16 @@ export function createMetrics() {
     registry,
     dbQueries: new Counter({ name: 'parley_db_queries_total', help: 'SQL statements sent to PostgreSQL', registers: [registry] }),
     wsConnections: new Gauge({ name: 'parley_ws_connections', help: 'Open authenticated WebSocket connections', registers: [registry] }),
+    liveMessageStreams: new Gauge({
+      name: 'parley_message_streams',
+      help: 'messageAdded subscriptions set up (topics subscribed, starting positions read)',
+      registers: [registry],
+    }),
+    messageStreamsStarted: new Counter({
+      name: 'parley_message_streams_started_total',
+      help: 'messageAdded subscriptions that completed set-up',
+      registers: [registry],
+    }),
     liveStateStreams: new Gauge({
       name: 'parley_state_streams',
       help: 'presenceChanged, typing and readReceipt subscriptions set up (topics subscribed)',
