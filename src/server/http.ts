@@ -1,30 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { GraphQLSchema } from 'graphql';
-import type { Server } from 'node:http';
-import type { DataSource } from 'typeorm';
-import type { AuthService } from '../modules/auth/auth.service';
-import type { PresenceService } from '../modules/presence/presence.service';
 import type { Context } from '../shared/context';
 import { bearerToken } from './bearer';
-import type { Container } from './container';
-import type { ErrorFormatter } from './format-error';
-import { createLoaders } from './loaders';
-import type { Metrics } from './metrics';
+import { createRequestContext, type TransportDeps } from './request-context';
 
 /** What the HTTP side needs from the composition root. */
-export interface HttpDeps {
-  schema: GraphQLSchema;
-  httpServer: Server;
-  ds: DataSource;
-  auth: AuthService;
-  presence: PresenceService;
-  container: Container;
-  metrics: Metrics;
-  formatError: ErrorFormatter;
+export interface HttpDeps extends TransportDeps {
   /** Readiness: resolves to the failing checks (empty when ready). */
   readiness: () => Promise<string[]>;
 }
@@ -79,17 +62,10 @@ export async function createHttpApp(deps: HttpDeps) {
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => {
-        const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id']) || randomUUID();
         const header = req.headers.authorization;
-        const token = bearerToken(header);
-        const authed = header ? await deps.auth.authenticate(token ?? '') : null;
-        return {
-          user: authed?.user ?? null,
-          session: authed?.session ?? null,
-          loaders: createLoaders(deps.ds, { cache: true }, deps.presence),
-          requestId,
-          container: deps.container,
-        };
+        const authed = header ? await deps.auth.authenticate(bearerToken(header) ?? '') : null;
+        const requestId = req.headers['x-request-id'];
+        return createRequestContext(deps, authed, { cache: true, requestId: typeof requestId === 'string' && requestId ? requestId : undefined });
       },
     }),
   );

@@ -1,31 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
 import { GraphQLError, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { DataSource } from 'typeorm';
-import type { AuthService, Authenticated } from '../modules/auth/auth.service';
-import type { PresenceService } from '../modules/presence/presence.service';
+import type { Authenticated } from '../modules/auth/auth.service';
 import type { Context } from '../shared/context';
 import type { Logger } from '../shared/logger';
 import { connectionParamsToken } from './bearer';
-import type { Container } from './container';
-import type { ErrorFormatter } from './format-error';
-import { createLoaders } from './loaders';
-import type { Metrics } from './metrics';
+import { createRequestContext, type TransportDeps } from './request-context';
 import type { SessionSockets } from './session-sockets';
 
 /** What the WebSocket side needs from the composition root. */
-export interface WebSocketDeps {
-  schema: GraphQLSchema;
-  httpServer: Server;
-  ds: DataSource;
-  auth: AuthService;
-  presence: PresenceService;
-  container: Container;
-  metrics: Metrics;
-  formatError: ErrorFormatter;
+export interface WebSocketDeps extends TransportDeps {
   sockets: SessionSockets;
   log: Logger;
 }
@@ -81,14 +66,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       },
       context(ctx): Context {
         const auth = ctx.extra.auth!;
-        return {
-          user: auth.user,
-          session: auth.session,
-          loaders: createLoaders(deps.ds, { cache: false }, deps.presence),
-          requestId: randomUUID(),
-          connectionId: ctx.extra.connectionId,
-          container: deps.container,
-        };
+        return createRequestContext(deps, auth, { cache: false, connectionId: ctx.extra.connectionId });
       },
       onOperation(_ctx, _id, _payload, args) {
         const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
