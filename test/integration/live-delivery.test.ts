@@ -139,6 +139,26 @@ describe('messageAdded', () => {
     expect((await resumed.waitFor(total - 9)).at(-1)!.messageAdded.seq).toBe(total + 1);
   }, 30_000);
 
+  it('reads the sender once per event on an instance, however many of its subscribers receive it', async () => {
+    const members = await Promise.all(Array.from({ length: 6 }, (_, i) => registerUser(a, `m${i}`)));
+    const id = (await ok(a, StartConversationDocument, { participantIds: members.map((m) => m.id) }, alice.token)).startConversation.id;
+    const queriesOnB = async () => (await b.metrics.dbQueries.get()).values[0].value;
+    const deliveryCost = async (subs: Array<Subscription<MessageAddedSubscription>>, body: string) => {
+      const before = await queriesOnB();
+      const counts = subs.map((sub) => sub.events.length + 1);
+      await send(a, alice, body, id);
+      for (const [i, sub] of subs.entries()) expect(bodies(await sub.waitFor(counts[i])).at(-1)).toBe(body);
+      return (await queriesOnB()) - before;
+    };
+    const one = [await subscribe(b, members[0], { conversationId: id })];
+    const costForOne = await deliveryCost(one, 'to one');
+    const six = [...one];
+    for (const m of members.slice(1)) six.push(await subscribe(b, m, { conversationId: id }));
+    const costForSix = await deliveryCost(six, 'to six');
+    expect(costForOne).toBe(1); // the sender
+    expect(costForSix).toBe(costForOne);
+  });
+
   it('refuses malformed arguments', async () => {
     const bad = await subscribe(a, alice, { conversationId: 'x' });
     expect(await bad.failure()).toEqual(['BAD_USER_INPUT']);

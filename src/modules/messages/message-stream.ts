@@ -4,10 +4,24 @@ import type { ConversationJoinedPayload, MessageAddedPayload } from '../../pubsu
 import { topics } from '../../pubsub/topics';
 import { badInput, forbidden } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
+import { shareAcrossSubscribers } from '../../shared/event-memo';
 import { pushIterator } from '../../shared/push-iterator';
 import type { ConversationsService } from '../conversations/conversations.service';
 import type { Message } from './message.entity';
 import { messageFromPayload, type MessagesService } from './messages.service';
+
+/**
+ * One Message per received payload: the event bus hands the same parsed payload to every local
+ * subscriber, so they all get the same Message, whose viewer-independent fields are resolved once.
+ */
+const fromPayload = (() => {
+  const built = new WeakMap<MessageAddedPayload, Message>();
+  return (p: MessageAddedPayload): Message => {
+    let message = built.get(p);
+    if (!message) built.set(p, (message = shareAcrossSubscribers(messageFromPayload(p))));
+    return message;
+  };
+})();
 
 /** Rows fetched per query when replaying or filling a gap. */
 const REPLAY_BATCH = 200;
@@ -103,7 +117,7 @@ export class MessageStreams {
           const cursor = cursors.get(p.conversationId);
           if (cursor === undefined || p.seq <= cursor) return;
           if (p.seq > cursor + 1) await replay(p.conversationId, p.seq - 1);
-          if (p.seq === cursors.get(p.conversationId)! + 1) await deliver(messageFromPayload(p));
+          if (p.seq === cursors.get(p.conversationId)! + 1) await deliver(fromPayload(p));
         });
       const listen = (conversationId: string) => {
         const subscription = bus.subscribe<MessageAddedPayload>(topics.conversationMessages(conversationId), onMessage);

@@ -2,6 +2,7 @@ import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mu
 import type { AuthedContext, Context } from '../../shared/context';
 import { toConnection } from '../../shared/connection.types';
 import { notFound } from '../../shared/errors';
+import { perEvent } from '../../shared/event-memo';
 import { Conversation } from '../conversations/conversation.entity';
 import { User } from '../users/user.entity';
 import { Message } from './message.entity';
@@ -80,14 +81,14 @@ export class MessagesResolver {
 
   @FieldResolver(() => User)
   async sender(@Root() message: Message, @Ctx() ctx: AuthedContext): Promise<User> {
-    const user = await ctx.loaders.user.load(message.senderId);
+    const user = await perEvent(message, 'sender', () => ctx.loaders.user.load(message.senderId));
     if (!user) throw notFound('sender not found');
     return user;
   }
 
   @FieldResolver(() => Conversation)
   async conversation(@Root() message: Message, @Ctx() ctx: AuthedContext): Promise<Conversation> {
-    const conversation = await ctx.loaders.conversation.load(message.conversationId);
+    const conversation = await perEvent(message, 'conversation', () => ctx.loaders.conversation.load(message.conversationId));
     if (!conversation) throw notFound('conversation not found');
     return conversation;
   }
