@@ -31,7 +31,7 @@ const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - t0) 
 /** Stacks not yet disposed, so that an interrupted run still drops its databases. */
 const openStacks = new Set<BenchStack>();
 
-async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunch): Promise<boolean> {
+async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunch, git: { commit: string; dirty: boolean }): Promise<boolean> {
   const scoped = flags.forScenario(name);
   const warnings: string[] = [];
   const workers: Array<WorkerProcess<Handlers>> = [];
@@ -57,7 +57,6 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
     },
   };
   const machine = await machineInfo();
-  const git = gitInfo();
   const startedAt = new Date().toISOString();
   const started = Date.now();
   const timeoutS = scoped.number('timeout', 240);
@@ -90,13 +89,14 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
   for (const instance of stacks.flatMap((s) => s.started)) {
     if (instance.logLines > 0) warnings.push(`Parley ${instance.name} wrote ${instance.logLines} warning/error lines (LOG_LEVEL=warn)`);
   }
-  const args = process.argv.slice(3).join(' ');
+  const [what, ...rest] = process.argv.slice(2);
+  const args = rest.join(' ');
   const file = writeResult({
     ...output,
     scenario: name,
     startedAt,
     wallSeconds: Math.round((Date.now() - started) / 1000),
-    command: `npm run bench:${name}${args ? ` -- ${args}` : ''}`,
+    command: `npm run ${what === 'all' ? 'bench' : `bench:${name}`}${args ? ` -- ${args}` : ''}`,
     profiled: launch.profileDir !== null,
     quick: scoped.quick,
     flags: scoped.toJSON(),
@@ -127,6 +127,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const mode = flags.bool('ts-node') ? 'ts-node' : 'built';
+  // The commit of the build: others may commit while the scenarios run.
+  const git = gitInfo();
   if (mode === 'built') ensureBuilt(log);
   let profileDir: string | null = null;
   if (flags.bool('profile')) {
@@ -135,7 +137,7 @@ async function main(): Promise<number> {
   }
   let failures = 0;
   for (const name of names) {
-    if (!(await runScenario(name, flags, { mode, profileDir, profileName: name }))) failures++;
+    if (!(await runScenario(name, flags, { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? null }, git))) failures++;
   }
   log(`report: ${writeReport()}`);
   return failures ? 1 : 0;

@@ -20,6 +20,8 @@ export interface ParleyLaunch {
   profileDir: string | null;
   /** Profile file name prefix (scenario name). */
   profileName: string;
+  /** NODE_ENV of the instances; null leaves it unset, as docker-compose.yml deploys Parley. */
+  nodeEnv: string | null;
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
@@ -87,7 +89,14 @@ export class ParleyProcess {
     else args.push('-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts'));
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: 'true', ...env, PORT: String(port), HOST: '127.0.0.1' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        TS_NODE_TRANSPILE_ONLY: 'true',
+        ...(launch.nodeEnv ? { NODE_ENV: launch.nodeEnv } : {}),
+        ...env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     trackChild(child);
@@ -136,6 +145,14 @@ export class ParleyProcess {
   async metrics(): Promise<PromSamples> {
     const res = await fetch(`http://127.0.0.1:${this.port}/metrics`);
     return parseProm(await res.text());
+  }
+
+  /** SIGKILL, when a graceful stop would only cost time (no profile wanted); waits for the exit. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await exited;
   }
 
   /** SIGTERM (graceful: Parley drains and exits, writing its CPU profile), SIGKILL after 30 s. */

@@ -22,3 +22,24 @@ export function promValue(samples: PromSamples, name: string, labels: Record<str
   }
   return sum;
 }
+
+/** Work counters of Parley instances, summed: CPU seconds (user + system) and SQL statements. */
+export interface ServerCounters {
+  cpuSeconds: number;
+  queries: number;
+}
+
+/** Reads {@link ServerCounters} from the `/metrics` of each instance. */
+export async function serverCounters(instances: ReadonlyArray<{ metrics(): Promise<PromSamples> }>): Promise<ServerCounters> {
+  const all = await Promise.all(instances.map((i) => i.metrics()));
+  return {
+    cpuSeconds: all.reduce((s, m) => s + promValue(m, 'parley_process_cpu_seconds_total'), 0),
+    queries: all.reduce((s, m) => s + promValue(m, 'parley_db_queries_total'), 0),
+  };
+}
+
+/** What happened between two readings, per unit of work (e.g. per send, per delivery). */
+export function perUnit(before: ServerCounters, after: ServerCounters, units: number): { cpuMs: number; queries: number } {
+  const n = Math.max(1, units);
+  return { cpuMs: ((after.cpuSeconds - before.cpuSeconds) * 1000) / n, queries: (after.queries - before.queries) / n };
+}

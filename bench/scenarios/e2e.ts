@@ -1,6 +1,8 @@
 import type { Scenario } from '../lib/context';
 import type { OpenLoopResult } from '../lib/load';
 import { waitSubscribed, type LoadWorker, type SubscriberWorker } from '../lib/probe';
+import type { ParleyProcess } from '../lib/parley-process';
+import { perUnit, serverCounters } from '../lib/prom';
 import { figure } from '../lib/results';
 import { seedPairs } from '../lib/seed';
 import type { LatencySummary } from '../lib/stats';
@@ -14,20 +16,32 @@ interface Step {
   outOfOrder: number;
   latency: LatencySummary;
   errors: string[];
+  /** server CPU and SQL statements per message, both instances (Parley only) */
+  perMessage?: { cpuMs: number; queries: number };
 }
 
 /**
  * Runs the offered loads: for each rate, open-loop sends for `durationMs`, then waits (up to
  * `drainMs`) for every accepted message to reach its receiver.
  */
-async function runSteps(load: LoadWorker, receivers: SubscriberWorker, rates: number[], durationMs: number, drainMs: number, log: (s: string) => void): Promise<Step[]> {
+async function runSteps(
+  load: LoadWorker,
+  receivers: SubscriberWorker,
+  servers: ParleyProcess[],
+  rates: number[],
+  durationMs: number,
+  drainMs: number,
+  log: (s: string) => void,
+): Promise<Step[]> {
   const steps: Step[] = [];
   for (const rate of rates) {
     await receivers.call('reset', undefined);
+    const before = servers.length ? await serverCounters(servers) : null;
     const send = await load.call('openLoop', { rate, durationMs });
     const got = await receivers.call('waitTotal', { expected: send.ok, timeoutMs: drainMs });
+    const perMessage = before ? perUnit(before, await serverCounters(servers), send.ok) : undefined;
     log(`  ${rate} msg/s: ${send.ok}/${send.scheduled} sent, ${got.received} received, p50 ${got.latency.p50.toFixed(1)} ms, p99 ${got.latency.p99.toFixed(1)} ms`);
-    steps.push({ rate, send, received: got.received, outOfOrder: got.outOfOrder, latency: got.latency, errors: got.errors });
+    steps.push({ rate, send, received: got.received, outOfOrder: got.outOfOrder, latency: got.latency, errors: got.errors, perMessage });
   }
   return steps;
 }
@@ -60,7 +74,7 @@ export const e2e: Scenario = async (ctx) => {
   await load.call('connect', { transport, httpUrl: a.url, wsUrl: a.wsUrl, senders });
   await receivers.call('open', { mode: 'graphql-ws', url: b.wsUrl, receivers: receiverSpecs, concurrency: 50 });
   await waitSubscribed(load, [receivers]);
-  const parley = await runSteps(load, receivers, rates, durationMs, drainMs, ctx.log);
+  const parley = await runSteps(load, receivers, [a, b], rates, durationMs, drainMs, ctx.log);
   await load.call('close', undefined);
   await receivers.call('closeAll', undefined);
 
@@ -73,7 +87,7 @@ export const e2e: Scenario = async (ctx) => {
   await load.call('connect', { transport: 'raw', httpUrl: '', wsUrl: `ws://127.0.0.1:${inPort}`, senders });
   await receivers.call('open', { mode: 'raw', url: `ws://127.0.0.1:${outPort}`, receivers: receiverSpecs, concurrency: 50 });
   await waitSubscribed(load, [receivers]);
-  const baseline = await runSteps(load, receivers, rates, durationMs, drainMs, ctx.log);
+  const baseline = await runSteps(load, receivers, [], rates, durationMs, drainMs, ctx.log);
   await load.call('close', undefined);
   await receivers.call('closeAll', undefined);
   await ingress.call('close', undefined);
@@ -151,6 +165,7 @@ export const e2e: Scenario = async (ctx) => {
     notes: [
       `Open loop: message k is due at start + k/rate whatever the earlier ones did, round-robin over ${conversations} direct conversations, ${durationMs / 1000} s per load; latency is measured from the due time (so load-generator lag counts against the server, not for it).`,
       `Senders hold graphql-ws connections to A (${transport}); each receiver holds one graphql-ws connection to B subscribed to \`messageAdded(conversationId)\`. Sender and receiver are separate processes; both read the same wall clock.`,
+      `Server work per message on A and B together (from /metrics): ${parley.map((s) => `${s.rate}/s: ${s.perMessage?.queries.toFixed(1)} SQL statements, ${s.perMessage?.cpuMs.toFixed(2)} ms CPU`).join('; ')}.`,
       'Baseline: the same route with the framework removed — a bare ws server runs the same INSERT via node-postgres and PUBLISHes one pre-serialized frame on Redis; a second bare ws server forwards it to the subscribed socket.',
     ],
   };

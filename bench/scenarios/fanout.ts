@@ -1,5 +1,7 @@
 import type { Scenario, ScenarioContext } from '../lib/context';
 import { waitSubscribed, type LoadWorker, type SubscriberWorker } from '../lib/probe';
+import type { ParleyProcess } from '../lib/parley-process';
+import { perUnit, serverCounters } from '../lib/prom';
 import { figure, type Figure } from '../lib/results';
 import { seedUsers, startConversations, type BenchUser } from '../lib/seed';
 import { sleep, summarize, wallNow } from '../lib/stats';
@@ -14,6 +16,8 @@ interface FanoutRun {
   trials: Array<{ first: number; last: number; delivered: number }>;
   /** the burst: deliveries, expected deliveries, ms from first send to last arrival */
   burst: { messages: number; delivered: number; expected: number; ms: number; perSecond: number; outOfOrder: number };
+  /** server CPU and SQL statements per delivery during the burst (Parley only, both instances) */
+  perDelivery?: { cpuMs: number; queries: number };
 }
 
 /** Merges the tallies of the receiver processes: deliveries, first and last arrival per seq. */
@@ -39,7 +43,16 @@ async function waitAll(receivers: SubscriberWorker[], conversationId: string, se
 }
 
 /** Parley: single messages (time to first/last subscriber), then a burst (deliveries per second). */
-async function measureParley(load: LoadWorker, receivers: SubscriberWorker[], conversationId: string, n: number, trials: number, burst: number, concurrency: number): Promise<FanoutRun> {
+async function measureParley(
+  servers: ParleyProcess[],
+  load: LoadWorker,
+  receivers: SubscriberWorker[],
+  conversationId: string,
+  n: number,
+  trials: number,
+  burst: number,
+  concurrency: number,
+): Promise<FanoutRun> {
   const run: FanoutRun = { trials: [], burst: { messages: burst, delivered: 0, expected: burst * n, ms: 0, perSecond: 0, outOfOrder: 0 } };
   for (let i = 0; i < trials; i++) {
     const sent = await load.call('burst', { count: 1, concurrency: 1 });
@@ -49,12 +62,14 @@ async function measureParley(load: LoadWorker, receivers: SubscriberWorker[], co
     run.trials.push({ first: got.first - sentAt, last: got.last - sentAt, delivered: got.delivered });
     await sleep(100);
   }
+  const before = await serverCounters(servers);
   const sent = await load.call('burst', { count: burst, concurrency });
   if (sent.errors) throw new Error(`${sent.errors} sends of the burst failed: ${sent.firstError}`);
   const start = Math.min(...sent.sends.map((s) => s.sentAt));
   const got = await waitAll(receivers, conversationId, sent.sends.map((s) => s.seq), 90_000);
   const ms = got.last - start;
   run.burst = { messages: burst, delivered: got.delivered, expected: burst * n, ms, perSecond: (got.delivered * 1000) / ms, outOfOrder: got.outOfOrder };
+  run.perDelivery = perUnit(before, await serverCounters(servers), got.delivered);
   return run;
 }
 
@@ -108,7 +123,7 @@ export const fanout: Scenario = async (ctx) => {
   const f = ctx.flags;
   const sizes = f.numbers('subscribers', [100, 1000], [10, 50]);
   const trials = f.number('trials', 5, 2);
-  const deliveries = f.number('deliveries', 20_000, 500);
+  const deliveries = f.number('deliveries', 50_000, 500);
   const burstOf = (n: number) => (f.get('burst') ? f.number('burst', 0) : Math.max(5, Math.ceil(deliveries / n)));
   const concurrency = f.number('send-concurrency', 4);
 
@@ -133,7 +148,7 @@ export const fanout: Scenario = async (ctx) => {
     await load.call('connect', { transport: 'http', httpUrl: a.url, wsUrl: a.wsUrl, senders: [{ token: sender.token, senderId: sender.id, conversationId }] });
     await openHalves(ctx, receivers, 'graphql-ws', [a.wsUrl, b.wsUrl], subscribers, conversationId);
     await waitSubscribed(load, receivers);
-    const parley = await measureParley(load, receivers, conversationId, n, trials, burst, concurrency);
+    const parley = await measureParley([a, b], load, receivers, conversationId, n, trials, burst, concurrency);
     const sample = (await receivers[0].call('sample', undefined)) ?? { conversationId };
     await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
     await Promise.all(receivers.map((r) => r.call('reset', undefined)));
@@ -214,6 +229,7 @@ export const fanout: Scenario = async (ctx) => {
     notes: [
       `Subscribers alternate between instance A and instance B (graphql-ws clients in two receiver processes, one per instance); the sender is an extra participant posting over HTTP to A. MAX_PARTICIPANTS=${env.MAX_PARTICIPANTS}.`,
       `Single-message trials: ${trials} messages one at a time; the figure is the median of their "last subscriber" times. Burst: the messages are sent ${concurrency} at a time as fast as A accepts them; deliveries/s = deliveries ÷ (last arrival − first send).`,
+      `Server work per delivery during the burst (both instances, from /metrics; includes the sends): ${results.map((r) => `group of ${r.n}: ${r.parley.perDelivery?.queries.toFixed(2)} SQL statements, ${r.parley.perDelivery?.cpuMs.toFixed(3)} ms CPU`).join('; ')}.`,
       'Baseline: two bare ws processes holding the same sockets (same split), each writing every event — serialized once — to all of its sockets in a loop; the frame is a real `messageAdded` payload captured from the Parley run.',
     ],
   };

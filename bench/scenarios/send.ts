@@ -1,7 +1,7 @@
 import type { Scenario } from '../lib/context';
 import type { LoadResult } from '../lib/load';
 import type { LoadWorker } from '../lib/probe';
-import { promValue } from '../lib/prom';
+import { perUnit, serverCounters } from '../lib/prom';
 import { figure, type Figure } from '../lib/results';
 import { seedPairs } from '../lib/seed';
 import type { handlers as PgHandlers } from '../workers/pg-baseline.worker';
@@ -29,19 +29,18 @@ export const send: Scenario = async (ctx) => {
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'send-load');
   const pg = await ctx.worker<typeof PgHandlers>('pg-baseline.worker.ts', 'pg-baseline');
 
-  const cells: Array<{ concurrency: number; baseline: LoadResult; parley: Record<string, LoadResult & { queriesPerSend: number }> }> = [];
+  const cells: Array<{ concurrency: number; baseline: LoadResult; parley: Record<string, LoadResult & { perSend: { cpuMs: number; queries: number } }> }> = [];
   for (const concurrency of concurrencies) {
     const targets = senders.slice(0, concurrency);
     ctx.log(`node-postgres baseline, concurrency ${concurrency}`);
     const baseline = await pg.call('sendLoop', { databaseUrl: stack.databaseUrl, poolSize, concurrency, warmupMs, durationMs, targets });
-    const parley: Record<string, LoadResult & { queriesPerSend: number }> = {};
+    const parley: Record<string, LoadResult & { perSend: { cpuMs: number; queries: number } }> = {};
     for (const transport of transports) {
       ctx.log(`Parley over ${transport}, concurrency ${concurrency}`);
       await load.call('connect', { transport, httpUrl: a.url, wsUrl: a.wsUrl, senders: targets });
-      const before = promValue(await a.metrics(), 'parley_db_queries_total');
+      const before = await serverCounters([a]);
       const result = await load.call('closedLoop', { concurrency, warmupMs, durationMs });
-      const queries = promValue(await a.metrics(), 'parley_db_queries_total') - before;
-      parley[transport] = { ...result, queriesPerSend: queries / Math.max(1, result.total) };
+      parley[transport] = { ...result, perSend: perUnit(before, await serverCounters([a]), result.total) };
       if (result.errors) ctx.warn(`${result.errors} failed sends over ${transport} at concurrency ${concurrency}: ${result.firstError}`);
     }
     if (baseline.errors) ctx.warn(`${baseline.errors} failed baseline sends: ${baseline.firstError}`);
@@ -73,7 +72,9 @@ export const send: Scenario = async (ctx) => {
     { name: 'node-postgres baseline', values: cells.map((c) => pick(c.baseline)) },
     ...transports.map((t) => ({ name: `Parley ${t.toUpperCase()}`, values: cells.map((c) => pick(c.parley[t])) })),
   ];
-  const qps = transports.map((t) => `${t.toUpperCase()} ${cells.map((c) => c.parley[t].queriesPerSend.toFixed(1)).join('/')}`).join(', ');
+  const perSend = transports
+    .map((t) => `${t.toUpperCase()} ${cells.map((c) => `${c.parley[t].perSend.queries.toFixed(1)} statements, ${c.parley[t].perSend.cpuMs.toFixed(2)} ms CPU`).join(' / ')}`)
+    .join('; ');
   return {
     title: '1. Send throughput',
     options: { concurrencies, transports, warmupMs, durationMs, poolSize },
@@ -86,7 +87,7 @@ export const send: Scenario = async (ctx) => {
     details: cells,
     notes: [
       `Closed loop: each of the N lanes sends to its own direct conversation and waits for the answer before sending again; ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up per cell. One Parley instance with DB_POOL_SIZE=${poolSize}; the baseline uses a node-postgres pool of the same size.`,
-      `SQL statements per send as counted by parley_db_queries_total (concurrency ${concurrencies.join('/')}): ${qps}. The baseline runs one.`,
+      `Server work per send (parley_db_queries_total and parley_process_cpu_seconds_total over each cell, warm-up included; concurrency ${concurrencies.join(' / ')}): ${perSend}. The baseline runs one statement per send.`,
       'The SendMessage document selects `sender { id username displayName }`, which the server resolves with a user loader.',
     ],
   };
