@@ -11,7 +11,7 @@ import {
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/server/create-server';
 import { codes, http, ok, registerUser, settle, Subscription, type TestUser } from '../support/clients';
-import { TEST_REDIS_URL } from '../support/env';
+import { startPrivateRedis } from '../support/redis';
 import { TestCluster } from '../support/server';
 import { connected, eventually, freePort, startChild, subscribeLive, useTwoInstances, wsOk } from '../support/state';
 
@@ -227,10 +227,12 @@ describe('presence', () => {
 
 describe('User.presence', () => {
   it('reads a page of 50 users with one Redis round trip', async () => {
+    // A Redis of its own: MONITOR sees this instance's commands only, not other tests' traffic.
+    const redis = await startPrivateRedis();
     const own = await TestCluster.create();
-    const monitor = new Redis(TEST_REDIS_URL);
+    const monitor = new Redis(redis.url);
     try {
-      const server = await own.start({ PRESENCE_HEARTBEAT_MS: '30000', PRESENCE_TTL_MS: '60000', PRESENCE_SWEEP_MS: '30000' });
+      const server = await own.start({ REDIS_URL: redis.url, PRESENCE_HEARTBEAT_MS: '30000', PRESENCE_TTL_MS: '60000', PRESENCE_SWEEP_MS: '30000' });
       const tag = `pg${randomBytes(3).toString('hex')}`;
       const users = await Promise.all(Array.from({ length: 50 }, () => registerUser(server, tag)));
       await Promise.all(users.slice(0, 5).map((u) => connected(server, u).then(track)));
@@ -256,6 +258,7 @@ describe('User.presence', () => {
       monitor.disconnect();
       await setup.disposeAll();
       await own.stop();
+      redis.kill();
     }
   }, 60_000);
 });

@@ -1,26 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { Client } from 'pg';
 import { MeDocument, MessageAddedDocument, SendMessageDocument, StartConversationDocument, type MessageAddedSubscription } from '../../src/client/generated';
 import { codes, http, ok, registerUser, Subscription, wsClient } from '../support/clients';
 import { TestCluster } from '../support/server';
-import { eventually, freePort } from '../support/state';
+import { startPrivateRedis } from '../support/redis';
+import { eventually } from '../support/state';
 
 let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await TestCluster.create();
 });
 afterAll(() => cluster.stop());
-
-/** `true` once something accepts TCP connections on the loopback port. */
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 const get = (server: { url: string }, path: string) => fetch(server.url.replace(/\/graphql$/, path));
 
@@ -68,21 +57,17 @@ describe('faults', () => {
   });
 
   it('reports not ready while Redis is down, and delivers again once it is back', async () => {
-    const port = await freePort();
-    const startRedis = () =>
-      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    let redis: ChildProcess = startRedis();
+    const redis = await startPrivateRedis();
     try {
-      await eventually(() => listening(port));
-      const server = await cluster.start({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: 'fault:' });
+      const server = await cluster.start({ REDIS_URL: redis.url, REDIS_PREFIX: 'fault:' });
       expect((await get(server, '/readyz')).status).toBe(200);
 
-      redis.kill('SIGKILL');
+      redis.kill();
       await eventually(async () => (await get(server, '/readyz')).status === 503);
       const down = await get(server, '/readyz');
       expect(((await down.json()) as { failing: string[] }).failing).toEqual(expect.arrayContaining(['pubsub']));
 
-      redis = startRedis();
+      await redis.restart();
       await eventually(async () => (await get(server, '/readyz')).status === 200, 15_000);
       // The new Redis is empty (sessions went with the old one): register, then chat as usual.
       const [alice, bob] = [await registerUser(server, 'alice'), await registerUser(server, 'bob')];
@@ -94,7 +79,7 @@ describe('faults', () => {
       sub.dispose();
       await client.dispose();
     } finally {
-      redis.kill('SIGKILL');
+      redis.kill();
     }
   }, 40_000);
 });

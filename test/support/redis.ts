@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { freePort } from './state';
+
+/** A redis-server of one test's own, on a free loopback port (no other test's traffic reaches it). */
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  /** Kills it (SIGKILL): as an outage looks to its clients. */
+  kill(): void;
+  /** Starts it again on the same port, empty. */
+  restart(): Promise<void>;
+}
+
+/** `true` once something accepts TCP connections on the loopback port. */
+export const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+/** Starts `redis-server` (no persistence) and waits until it accepts connections. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const launch = async () => {
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    while (!(await listening(port))) {
+      if (Date.now() > deadline) throw new Error('redis-server did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return child;
+  };
+  let child = await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    kill: () => child.kill('SIGKILL'),
+    async restart() {
+      child = await launch();
+    },
+  };
+}
