@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, getOperationAST } from 'graphql';
+import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticated } from '../modules/auth/auth.service';
 import type { Context } from '../shared/context';
 import type { Logger } from '../shared/logger';
 import { connectionParamsToken } from './bearer';
+import { createDocumentCache } from './document-cache';
 import { createRequestContext, type TransportDeps } from './request-context';
 import type { SessionSockets } from './session-sockets';
 
@@ -33,9 +34,21 @@ type Extra = {
  */
 export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Promise<void> } {
   const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql' });
+  const documents = createDocumentCache(deps.schema);
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema: deps.schema,
+      onSubscribe(_ctx, _id, payload) {
+        const checked = documents(payload.query);
+        if (Array.isArray(checked)) return checked as GraphQLError[];
+        // graphql-ws then skips its own parse and validate, and still builds the context.
+        return {
+          schema: deps.schema,
+          document: checked as DocumentNode,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
+      },
       async onConnect(ctx) {
         const token = connectionParamsToken(ctx.connectionParams);
         if (!token) {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
 import {
   MessageAddedDocument,
   SendMessageDocument,
@@ -157,6 +159,17 @@ describe('messageAdded', () => {
     const costForSix = await deliveryCost(six, 'to six');
     expect(costForOne).toBe(1); // the sender
     expect(costForSix).toBe(costForOne);
+  });
+
+  it('answers an invalid document over the socket with GRAPHQL_VALIDATION_FAILED, every time', async () => {
+    const client = wsClient(a, { authToken: alice.token });
+    clients.push(client);
+    for (let i = 0; i < 2; i++) {
+      const sub = new Subscription(client, parse('subscription { messageAdded { nope } }') as TypedDocumentNode<unknown, object>, {});
+      expect(await sub.failure()).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    }
+    const parseError = new Subscription(client, { kind: 'Document', definitions: [] } as unknown as TypedDocumentNode<unknown, object>, {});
+    expect(await parseError.failure()).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
   it('refuses malformed arguments', async () => {

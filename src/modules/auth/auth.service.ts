@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../db/errors';
 import type { EventBus } from '../../pubsub/event-bus';
@@ -9,7 +9,7 @@ import type { AuthSession, AuthUser } from '../../shared/context';
 import { User } from '../users/user.entity';
 import { hashPassword, verifyPassword } from './password';
 import type { SessionStore } from './session.store';
-import { signToken, verifyToken } from './tokens';
+import { hmacKey, signToken, verifyToken } from './tokens';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 
@@ -32,14 +32,18 @@ export interface Authenticated {
  * so that every instance closes the sockets opened with it.
  */
 export class AuthService {
+  private readonly key: KeyObject;
+
   constructor(
     private readonly ds: DataSource,
     private readonly sessions: SessionStore,
     private readonly bus: EventBus,
-    private readonly jwtSecret: string,
+    jwtSecret: string,
     /** token lifetime, seconds */
     private readonly tokenTtlSeconds: number,
-  ) {}
+  ) {
+    this.key = hmacKey(jwtSecret);
+  }
 
   /**
    * Creates a user and a session.
@@ -100,14 +104,14 @@ export class AuthService {
    * @throws DomainError UNAUTHENTICATED for a bad, expired or revoked token.
    */
   async authenticate(token: string): Promise<Authenticated> {
-    const claims = verifyToken(token, this.jwtSecret);
+    const claims = verifyToken(token, this.key);
     if (!(await this.sessions.isActive(claims.sessionId))) throw unauthenticated('Session revoked');
     return { user: { id: claims.userId }, session: { id: claims.sessionId, expiresAt: claims.expiresAt } };
   }
 
   private async startSession(user: User): Promise<AuthResult> {
     const sessionId = randomUUID();
-    const { token, expiresAt } = signToken({ userId: user.id, sessionId }, this.jwtSecret, this.tokenTtlSeconds);
+    const { token, expiresAt } = signToken({ userId: user.id, sessionId }, this.key, this.tokenTtlSeconds);
     await this.sessions.create(sessionId, user.id, expiresAt.getTime() - Date.now());
     delete (user as Partial<User>).passwordHash;
     return { token, expiresAt, user };
