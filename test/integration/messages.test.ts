@@ -101,6 +101,14 @@ describe('sendMessage', () => {
     expect((await send(bob, input)).data!.sendMessage.sender.id).toBe(bob.id);
   });
 
+  it('costs one SQL statement: seq, insert, the sender\'s read position and the sender\'s fields', async () => {
+    const queries = async () => (await server.metrics.dbQueries.get()).values[0].value;
+    const before = await queries();
+    const result = await send(bob, { conversationId, body: 'one round trip' });
+    expect(await queries()).toBe(before + 1);
+    expect(result.data!.sendMessage.sender).toEqual({ id: bob.id, username: bob.username, displayName: bob.displayName });
+  });
+
   it('gives 50 concurrent sends to one conversation the seqs 1..50', async () => {
     const dave = await registerUser(server, 'dave');
     const erin = await registerUser(server, 'erin');

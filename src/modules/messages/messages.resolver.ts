@@ -60,8 +60,10 @@ export class MessagesResolver {
   }
 
   @Mutation(() => Message, { description: '[core]' })
-  sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: AuthedContext): Promise<Message> {
-    return this.service.send(ctx.user.id, input);
+  async sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: AuthedContext): Promise<Message> {
+    const { message, sender } = await this.service.send(ctx.user.id, input);
+    if (sender) ctx.loaders.user.prime(sender.id, sender);
+    return message;
   }
 
   @Subscription(() => Message, {

@@ -8,6 +8,7 @@ import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { ConversationResult, ConversationsService } from '../conversations/conversations.service';
+import { User } from '../users/user.entity';
 import { Message } from './message.entity';
 import { MessageOrder } from './messages.types';
 
@@ -18,11 +19,15 @@ export const BODY_MAX = 4000;
 export const CLIENT_MESSAGE_ID_MAX = 64;
 
 /**
- * Takes the next seq from the conversation's counter row and inserts the message, in one
- * statement (one round trip, one implicit transaction). The UPDATE's row lock serializes
- * concurrent senders of one conversation, and a failed INSERT (duplicate clientMessageId) rolls
- * the counter back with it, so seqs are 1..N without gaps. Not a PostgreSQL sequence: those skip
- * numbers on rollback. Zero rows means the sender is not a participant (or no such conversation).
+ * The whole send in one statement (one round trip, one implicit transaction):
+ * - `counter` takes the next seq from the conversation's counter row. Its row lock serializes
+ *   concurrent senders of one conversation, and a failed INSERT (duplicate clientMessageId) rolls
+ *   the counter back with it, so seqs are 1..N without gaps. Not a PostgreSQL sequence: those
+ *   skip numbers on rollback. No row means the sender is not a participant (or no conversation).
+ * - `receipt` moves the sender's own read position forward to the new message (the read-receipts
+ *   rule: forward only), and returns a row only if it moved.
+ * - the final SELECT returns the message with its sender's columns, so that the response needs
+ *   no second query for `sender`.
  */
 const INSERT_MESSAGE = `
   WITH counter AS (
@@ -31,11 +36,43 @@ const INSERT_MESSAGE = `
      WHERE id = $1
        AND EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1 AND user_id = $2)
     RETURNING last_seq, last_activity_at
+  ), message AS (
+    INSERT INTO messages (conversation_id, sender_id, seq, body, client_message_id, created_at)
+    SELECT $1, $2, counter.last_seq, $3, $4, counter.last_activity_at FROM counter
+    RETURNING id, conversation_id, sender_id, seq, body, client_message_id, created_at
+  ), receipt AS (
+    INSERT INTO read_receipts (conversation_id, user_id, last_read_seq, read_at)
+    SELECT conversation_id, sender_id, seq, created_at FROM message
+    ON CONFLICT (conversation_id, user_id) DO UPDATE
+       SET last_read_seq = EXCLUDED.last_read_seq, read_at = EXCLUDED.read_at
+     WHERE read_receipts.last_read_seq < EXCLUDED.last_read_seq
+    RETURNING 1
   )
-  INSERT INTO messages (conversation_id, sender_id, seq, body, client_message_id, created_at)
-  SELECT $1, $2, counter.last_seq, $3, $4, counter.last_activity_at FROM counter
-  RETURNING id, conversation_id AS "conversationId", sender_id AS "senderId", seq, body,
-            client_message_id AS "clientMessageId", created_at AS "createdAt"`;
+  SELECT m.id, m.conversation_id AS "conversationId", m.sender_id AS "senderId", m.seq, m.body,
+         m.client_message_id AS "clientMessageId", m.created_at AS "createdAt",
+         EXISTS (SELECT 1 FROM receipt) AS "receiptMoved",
+         u.username, u.display_name AS "displayName", u.created_at AS "senderCreatedAt"
+    FROM message m JOIN users u ON u.id = m.sender_id`;
+
+/** A message just stored, with what the same statement learnt about its sender. */
+export interface SentMessage {
+  message: Message;
+  /** The sender's row (null for an idempotent retry, answered from the store). */
+  sender: User | null;
+}
+
+interface InsertedRow extends Omit<Message, 'conversation'> {
+  receiptMoved: boolean;
+  username: string;
+  displayName: string;
+  senderCreatedAt: Date;
+}
+
+interface Inserted extends SentMessage {
+  sender: User;
+  /** The sender's read position moved to this message (to be announced). */
+  receiptMoved: boolean;
+}
 
 /** What `sendMessage` takes. */
 export interface SendInput {
@@ -69,7 +106,7 @@ export class MessagesService {
     private readonly bus: EventBus,
     private readonly conversations: ConversationsService,
     private readonly log: Logger,
-    /** Called after a new message is committed and published (read receipts move the sender's position). */
+    /** Called after commit when the send moved the sender's read position (read receipts announce it). */
     private readonly afterSend: (message: Message) => Promise<void> = async () => undefined,
   ) {}
 
@@ -83,7 +120,7 @@ export class MessagesService {
    *   NOT_FOUND: no such conversation or participant; FORBIDDEN: the sender is not a participant;
    *   CONFLICT: the clientMessageId was used for a different message.
    */
-  async send(senderId: string, input: SendInput): Promise<Message> {
+  async send(senderId: string, input: SendInput): Promise<SentMessage> {
     const byId = input.conversationId != null;
     if (byId === (input.participantIds != null)) {
       throw badInput('give exactly one of conversationId or participantIds', 'conversationId');
@@ -97,7 +134,7 @@ export class MessagesService {
       throw badInput(`clientMessageId must be 1-${CLIENT_MESSAGE_ID_MAX} characters`, 'clientMessageId');
     }
 
-    let message: Message;
+    let sent: Inserted;
     let created: ConversationResult | null = null;
     try {
       if (byId) {
@@ -107,10 +144,10 @@ export class MessagesService {
           await this.conversations.requireParticipant(senderId, conversationId);
           throw new Error('insert matched no conversation, yet the sender is a participant');
         }
-        message = inserted;
+        sent = inserted;
       } else {
         const set = await this.conversations.participantSet(senderId, input.participantIds!);
-        [message, created] = await this.ds.transaction(async (tx) => {
+        [sent, created] = await this.ds.transaction(async (tx) => {
           const result = await this.conversations.getOrCreateIn(tx, set, null);
           const inserted = await this.insert(tx, result.conversation.id, senderId, input.body, clientMessageId);
           return [inserted!, result] as const;
@@ -118,14 +155,13 @@ export class MessagesService {
       }
     } catch (err) {
       if (clientMessageId !== null && isUniqueViolation(err, 'messages_sender_client_message_id_key')) {
-        return this.storedRetry(senderId, clientMessageId, input);
+        return { message: await this.storedRetry(senderId, clientMessageId, input), sender: null };
       }
       throw err;
     }
     if (created?.created) await this.conversations.announce(created);
-    await this.publish(message);
-    await this.afterSend(message);
-    return message;
+    await Promise.all([this.publish(sent.message), sent.receiptMoved ? this.afterSend(sent.message) : undefined]);
+    return { message: sent.message, sender: sent.sender };
   }
 
   /**
@@ -184,9 +220,15 @@ export class MessagesService {
     senderId: string,
     body: string,
     clientMessageId: string | null,
-  ): Promise<Message | null> {
-    const rows: Message[] = await tx.query(INSERT_MESSAGE, [conversationId, senderId, body, clientMessageId]);
-    return rows.length ? Object.assign(new Message(), rows[0]) : null;
+  ): Promise<Inserted | null> {
+    const rows: InsertedRow[] = await tx.query(INSERT_MESSAGE, [conversationId, senderId, body, clientMessageId]);
+    if (!rows.length) return null;
+    const { receiptMoved, username, displayName, senderCreatedAt, ...message } = rows[0];
+    return {
+      message: Object.assign(new Message(), message),
+      sender: Object.assign(new User(), { id: message.senderId, username, displayName, createdAt: senderCreatedAt }),
+      receiptMoved,
+    };
   }
 
   private async storedRetry(senderId: string, clientMessageId: string, input: SendInput): Promise<Message> {

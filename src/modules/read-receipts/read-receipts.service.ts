@@ -29,11 +29,6 @@ const MARK_READ = `
      AND EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1::uuid AND user_id = $2::uuid)
   ${FORWARD_ONLY}`;
 
-/** The sender's move to the message just sent (a participant: the insert checked it). */
-const MARK_SENT = `
-  INSERT INTO read_receipts (conversation_id, user_id, last_read_seq, read_at) VALUES ($1, $2, $3, $4)
-  ${FORWARD_ONLY}`;
-
 /** Read positions: `markConversationRead`, the sender's own position, and their events. */
 export class ReadReceiptsService {
   constructor(
@@ -68,16 +63,18 @@ export class ReadReceiptsService {
   }
 
   /**
-   * Moves a sender's own position to the message they just sent (after its commit), and
-   * publishes it. Never throws: the message is stored whatever happens here.
+   * Announces that a sender's own position moved to the message they just sent (the send's
+   * statement stored it, see INSERT_MESSAGE in messages.service.ts). Never throws.
    */
-  async markSent(message: Message): Promise<void> {
-    try {
-      const [moved] = await this.advance(MARK_SENT, [message.conversationId, message.senderId, message.seq, message.createdAt]);
-      if (moved) await this.publish(moved);
-    } catch (err) {
-      this.log.error({ err, messageId: message.id }, 'moving the sender read position failed');
-    }
+  async announceSent(message: Message): Promise<void> {
+    await this.publish(
+      Object.assign(new ReadReceipt(), {
+        conversationId: message.conversationId,
+        userId: message.senderId,
+        lastReadSeq: message.seq,
+        readAt: message.createdAt,
+      }),
+    );
   }
 
   private async advance(sql: string, params: [string, string, number, Date]): Promise<ReadReceipt[]> {
