@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger';
 import { connectionParamsToken } from './bearer';
 import { createDocumentCache } from './document-cache';
 import { createRequestContext, type TransportDeps } from './request-context';
+import { createSharedSubscribe } from './shared-execution';
 import type { SessionSockets } from './session-sockets';
 
 /** What the WebSocket side needs from the composition root. */
@@ -38,6 +39,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema: deps.schema,
+      subscribe: createSharedSubscribe(deps.schema),
       onSubscribe(_ctx, _id, payload) {
         const checked = documents(payload.query);
         if (Array.isArray(checked)) return checked as GraphQLError[];

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import {
+  MarkConversationReadDocument,
   MessageAddedDocument,
+  MessageAddedWithReadStateDocument,
+  type MessageAddedWithReadStateSubscription,
   SendMessageDocument,
   StartConversationDocument,
   type MessageAddedSubscription,
@@ -159,6 +162,29 @@ describe('messageAdded', () => {
     const costForSix = await deliveryCost(six, 'to six');
     expect(costForOne).toBe(1); // the sender
     expect(costForSix).toBe(costForOne);
+  });
+
+  it('gives each subscriber its own viewer-dependent fields, while one document is shared', async () => {
+    const [x, y] = [await registerUser(a, 'x'), await registerUser(a, 'y')];
+    const id = (await ok(a, StartConversationDocument, { participantIds: [x.id, y.id] }, alice.token)).startConversation.id;
+    await send(a, alice, 'one', id);
+    await send(a, alice, 'two', id);
+    await ok(a, MarkConversationReadDocument, { conversationId: id, seq: 2 }, x.token);
+    const subscribeReadState = async (user: TestUser) => {
+      const client = wsClient(b, { authToken: user.token });
+      clients.push(client);
+      const before = await liveStreams(b);
+      const sub = new Subscription<MessageAddedWithReadStateSubscription>(client, MessageAddedWithReadStateDocument, { conversationId: id });
+      while ((await liveStreams(b)) <= before) await new Promise((r) => setTimeout(r, 10));
+      return sub;
+    };
+    const [forX, forY] = [await subscribeReadState(x), await subscribeReadState(y)];
+    const plainX = await subscribe(b, x, { conversationId: id });
+    const plainY = await subscribe(b, y, { conversationId: id });
+    await send(a, alice, 'three', id);
+    expect((await forX.waitFor(1))[0].messageAdded).toEqual({ seq: 3, conversation: { id, lastReadSeq: 2, unreadCount: 1 } });
+    expect((await forY.waitFor(1))[0].messageAdded).toEqual({ seq: 3, conversation: { id, lastReadSeq: 0, unreadCount: 3 } });
+    expect((await plainX.waitFor(1))[0]).toEqual((await plainY.waitFor(1))[0]);
   });
 
   it('answers an invalid document over the socket with GRAPHQL_VALIDATION_FAILED, every time', async () => {
