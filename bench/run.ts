@@ -137,7 +137,7 @@ async function main(): Promise<number> {
   }
   let failures = 0;
   for (const name of names) {
-    if (!(await runScenario(name, flags, { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? null }, git))) failures++;
+    if (!(await runScenario(name, flags, { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? 'production' }, git))) failures++;
   }
   log(`report: ${writeReport()}`);
   return failures ? 1 : 0;
