@@ -145,6 +145,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       stop() {
         stopping ??= (async () => {
           const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+          // Presence first: this instance's users go OFFLINE in one batch, then the sockets close.
+          await state.presence.stop();
           await ws.dispose();
           await apollo.stop();
           clearTimeout(timer);

@@ -75,6 +75,24 @@ describe('presence', () => {
     expect(await presenceOf(b, bob, alice.id)).toMatchObject({ status: 'OFFLINE', connectionCount: 0, lastSeenAt: offline.presenceChanged.lastSeenAt });
   });
 
+  it('turns an instance\'s users OFFLINE once, and keeps others ONLINE, when it stops gracefully', async () => {
+    const [alice, bob, carol] = await people(3, [[0, 1], [2, 1]]);
+    const leaving = await cluster.start(FAST);
+    const bobWatches = await watch(a, bob);
+    for (let i = 0; i < 3; i++) await socket(leaving, alice);
+    await socket(leaving, carol);
+    await socket(b, carol);
+    await bobWatches.waitFor(2);
+
+    await leaving.stop();
+    await bobWatches.waitFor(3);
+    expect(changes(bobWatches).slice(2)).toEqual([{ userId: alice.id, status: 'OFFLINE', active: null }]);
+    expect(await presenceOf(b, bob, alice.id)).toMatchObject({ status: 'OFFLINE', connectionCount: 0 });
+    expect(await presenceOf(b, bob, carol.id)).toMatchObject({ status: 'ONLINE', connectionCount: 1 });
+    await settle(300);
+    expect(bobWatches.events).toHaveLength(3); // no further change for alice or carol
+  });
+
   it('is AWAY when the user says so while connected, and ONLINE again on a new first connection', async () => {
     const [alice, bob] = await people(2, [[0, 1]]);
     const bobWatches = await watch(a, bob);

@@ -53,6 +53,9 @@ export class PresenceService {
   private readonly local = new Map<string, { ref: ConnectionRef; ready: Promise<void> }>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Set by {@link stop}: the instance's entries are cleared in one batch. */
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
   /** The heartbeat under way: a disconnect waits for it, so it cannot re-add a closed connection. */
   private beat: Promise<void> = Promise.resolve();
 
@@ -78,10 +81,23 @@ export class PresenceService {
     );
   }
 
-  /** Stops the timers and removes this instance's remaining connections (announcing them). */
-  async stop(): Promise<void> {
+  /**
+   * Stops the timers and removes this instance's connections in one store call (announcing who
+   * went OFFLINE), rather than one call per socket as they close: a graceful stop of an instance
+   * holding 10,000 sockets would otherwise queue 10,000 writes. Sockets closing afterwards change
+   * nothing. Call it before the sockets are closed.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.clearAll();
+    return this.stopped;
+  }
+
+  private async clearAll(): Promise<void> {
+    this.stopping = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
-    await Promise.all([...this.local.keys()].map((id) => this.disconnect(id)));
+    await Promise.allSettled([...this.local.values()].map((entry) => entry.ready));
+    this.local.clear();
+    await this.track(this.store.clearInstance(this.options.instanceId).then((t) => this.announce(t)));
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -90,6 +106,7 @@ export class PresenceService {
    * unreachable the failure is logged and the next heartbeat adds the entry.
    */
   connect(ref: ConnectionRef): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     const ready = this.track(this.store.connect(this.options.instanceId, ref).then((t) => this.announce([t])));
     this.local.set(ref.connectionId, { ref, ready });
     return ready;
