@@ -161,6 +161,15 @@ export class ConversationsService {
     return encodeCursor(CURSOR, [c.lastActivityAt.toISOString(), c.id]);
   }
 
+  /** The participant ids of a conversation, sorted (empty for an unknown conversation). */
+  async participantIdsOf(conversationId: string): Promise<string[]> {
+    const rows: Array<{ user_id: string }> = await this.ds.query(
+      'SELECT user_id FROM conversation_participants WHERE conversation_id = $1 ORDER BY user_id',
+      [conversationId],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
   /** Ids and current last seq of every conversation of a user (to start a live subscription). */
   async positionsOf(userId: string): Promise<Array<{ id: string; lastSeq: number }>> {
     return this.ds.query(

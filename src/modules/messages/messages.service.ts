@@ -237,19 +237,11 @@ export class MessagesService {
       input.conversationId != null
         ? stored.conversationId === input.conversationId.toLowerCase()
         : (await this.conversations.participantSet(senderId, input.participantIds!)).ids.join() ===
-          (await this.participantIdsOf(stored.conversationId)).join();
+          (await this.conversations.participantIdsOf(stored.conversationId)).join();
     if (!sameConversation || stored.body !== input.body) {
       throw conflict('clientMessageId was already used for a different message');
     }
     return stored;
-  }
-
-  private async participantIdsOf(conversationId: string): Promise<string[]> {
-    const rows: Array<{ user_id: string }> = await this.ds.query(
-      'SELECT user_id FROM conversation_participants WHERE conversation_id = $1 ORDER BY user_id',
-      [conversationId],
-    );
-    return rows.map((r) => r.user_id);
   }
 
   private async publish(message: Message): Promise<void> {

@@ -194,14 +194,14 @@ export class PresenceService {
 
   /** Everyone who shares a conversation with the user (not the user), or one conversation's participants. */
   async contactsOf(userId: string, conversationId?: string): Promise<string[]> {
-    const rows: Array<{ user_id: string }> = conversationId
-      ? await this.ds.query('SELECT user_id FROM conversation_participants WHERE conversation_id = $1', [conversationId])
-      : await this.ds.query(
+    const ids = conversationId
+      ? await this.conversations.participantIdsOf(conversationId)
+      : ((await this.ds.query(
           `SELECT DISTINCT b.user_id FROM conversation_participants a
            JOIN conversation_participants b ON b.conversation_id = a.conversation_id WHERE a.user_id = $1`,
           [userId],
-        );
-    return rows.map((r) => r.user_id).filter((id) => id !== userId);
+        )) as Array<{ user_id: string }>).map((r) => r.user_id);
+    return ids.filter((id) => id !== userId);
   }
 
   private async heartbeat(): Promise<void> {
