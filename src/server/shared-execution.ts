@@ -26,36 +26,74 @@ const VIEWER_INDEPENDENT: Record<string, ReadonlySet<string>> = {
 };
 
 /**
- * graphql-ws's `subscribe`, executing each event once per distinct document instead of once per
- * subscriber where the result cannot depend on the viewer. graphql-ws runs graphql-js's
- * `subscribe`, which executes the selection set for every subscriber of every event: in a group of
- * 1,000 that is 1,000 identical executions per message. Here the first subscriber's execution of
- * an event (the event object is shared by every local subscriber, see message-stream.ts) serves
- * the others with the same document and the same values of the variables that the selection uses.
- * The source stream (authorization, topics) is still made per subscriber by the field's own
- * `subscribe`. Other documents are executed per subscriber, as graphql-js does.
+ * A subscription's events as the payloads of graphql-ws `next` messages, already serialized:
+ * `payload(event)` is the JSON text of `{ data, errors? }` for one event of `source`.
  */
-export function createSharedSubscribe(schema: GraphQLSchema) {
-  const plans = new WeakMap<DocumentNode, Plan>();
-  const results = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+export class SubscriptionEvents {
+  constructor(
+    /** The source stream (the field's `subscribe`): iterate it, or `pipe` it when it is a PushStream; `return()` stops it. */
+    readonly source: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+    /** Events of one document and the same variable values share results under this key; null: never shared. */
+    private readonly key: string | null,
+    private readonly shared: SharedResults,
+  ) {}
 
-  return async (args: ExecutionArgs) => {
+  /** The serialized `next` payload of `event`: a string when already known, else a promise of it. */
+  payload(event: unknown): string | Promise<string> {
+    if (this.key === null || typeof event !== 'object' || event === null) return this.shared.serialize(execute({ ...this.args, rootValue: event }));
+    let byKey = this.shared.results.get(event);
+    if (!byKey) this.shared.results.set(event, (byKey = new Map()));
+    const known = byKey.get(this.key);
+    if (known !== undefined) return known;
+    const key = this.key;
+    const made = this.shared.serialize(execute({ ...this.args, rootValue: event }));
+    byKey.set(key, made);
+    if (typeof made !== 'string') void made.then((json) => byKey.set(key, json), () => undefined);
+    return made;
+  }
+}
+
+/** Per-event results shared between subscribers, and how a result becomes a payload. */
+class SharedResults {
+  readonly results = new WeakMap<object, Map<string, string | Promise<string>>>();
+
+  constructor(private readonly format: (result: ExecutionResult) => unknown) {}
+
+  serialize(result: ExecutionResult | Promise<ExecutionResult>): string | Promise<string> {
+    if (!isPromise(result)) return JSON.stringify(this.format(result));
+    return result.then((r) => JSON.stringify(this.format(r)));
+  }
+}
+
+const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | null)?.then === 'function';
+
+/**
+ * The `subscribe` of Parley's graphql-ws server, executing each event once per distinct document
+ * instead of once per subscriber where the result cannot depend on the viewer, and serializing
+ * that result once too. graphql-js's `subscribe` executes the selection set for every subscriber
+ * of every event: in a group of 1,000 that is 1,000 identical executions per message, and
+ * graphql-ws then serializes 1,000 identical payloads. Here the first subscriber's execution of an
+ * event (the event object is shared by every local subscriber, see message-stream.ts) serves the
+ * others with the same document and the same values of the variables that the selection uses; a
+ * subscriber's frame differs only in its subscription id (see ws-connection.ts). The source stream
+ * (authorization, topics) is still made per subscriber by the field's own `subscribe`. Other
+ * documents are executed per subscriber, as graphql-js does.
+ *
+ * @param format - turns an execution result into the `next` payload (error formatting).
+ * @returns `subscribe(args)`: the events, or the result with the errors of a failed subscribe.
+ */
+export function createSharedSubscribe(schema: GraphQLSchema, format: (result: ExecutionResult) => unknown) {
+  const plans = new WeakMap<DocumentNode, Plan>();
+  const shared = new SharedResults(format);
+
+  return async (args: ExecutionArgs): Promise<ExecutionResult | SubscriptionEvents> => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     let plan = plans.get(args.document);
     if (!plan) plans.set(args.document, (plan = planFor(schema, args)));
     const key = plan.shareable ? `${plan.id}|${JSON.stringify(plan.variables.map((v) => args.variableValues?.[v] ?? null))}` : null;
-
-    const run = (event: unknown) => execute({ ...args, rootValue: event });
-    const once = (event: unknown): Promise<ExecutionResult> | ExecutionResult => {
-      if (key === null || typeof event !== 'object' || event === null) return run(event);
-      let byKey = results.get(event);
-      if (!byKey) results.set(event, (byKey = new Map()));
-      let result = byKey.get(key);
-      if (!result) byKey.set(key, (result = Promise.resolve(run(event))));
-      return result;
-    };
-    return mapEvents(source as AsyncGenerator<unknown>, once);
+    return new SubscriptionEvents(source as unknown as AsyncIterator<unknown>, args, key, shared);
   };
 }
 
@@ -108,29 +146,4 @@ function independent(
     const child = getNamedType(type.getFields()[selection.name.value]?.type);
     return isObjectType(child) && independent(child, selection.selectionSet, fragments, schema, variables);
   });
-}
-
-/**
- * Maps a source stream without an async generator, so that `return()` reaches the source at
- * once even while a `next()` is pending (an async generator would queue it behind that `next()`,
- * leaving the subscription open until one more event arrives).
- */
-function mapEvents<T, R>(source: AsyncIterator<T>, map: (value: T) => Promise<R> | R): AsyncIterableIterator<R> {
-  return {
-    async next() {
-      const item = await source.next();
-      return item.done ? { value: undefined, done: true } : { value: await map(item.value), done: false };
-    },
-    async return() {
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    async throw(error: unknown) {
-      await source.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

@@ -1,109 +1,147 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { GraphQLError, execute, type ExecutionResult } from 'graphql';
+import { CloseCode, handleProtocols } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticated } from '../modules/auth/auth.service';
-import type { Context } from '../shared/context';
-import type { Logger } from '../shared/logger';
 import { connectionParamsToken } from './bearer';
 import { createDocumentCache } from './document-cache';
 import { createRequestContext, type TransportDeps } from './request-context';
 import { createSharedSubscribe } from './shared-execution';
 import type { SessionSockets } from './session-sockets';
+import { GraphqlWsConnection, type ProtocolHandlers } from './ws-connection';
+import type { Logger } from '../shared/logger';
 
 /** What the WebSocket side needs from the composition root. */
 export interface WebSocketDeps extends TransportDeps {
   sockets: SessionSockets;
   log: Logger;
+  /** ms between keep-alive pings; a socket that has not answered the previous ping by then is terminated (graphql-ws's default, 12 s). 0 turns it off. */
+  keepAliveMs?: number;
 }
 
-type Extra = {
-  auth?: Authenticated;
-  /** This socket's id in the presence store. */
-  connectionId?: string;
-  socket: WebSocket;
-};
+/** An accepted socket: its token's user and session, and its id in the presence store. */
+type Viewer = Authenticated & { connectionId: string };
 
 /**
  * Serves graphql-ws (the `graphql-transport-ws` subprotocol) on `/graphql` of the HTTP server.
  * `connection_init` must carry a live token (`authToken`, or `Authorization: Bearer`); otherwise
- * graphql-ws closes the socket with 4403 before any operation runs. The socket is closed with 4403
- * when its token expires or its session is revoked. Loaders on a socket only batch (no cache):
- * graphql-ws builds the context per operation, and a subscription lives long.
+ * the socket is closed with 4403 before any operation runs. The socket is closed with 4403 when
+ * its token expires or its session is revoked. Loaders on a socket only batch (no cache): the
+ * context lives as long as its operation, and a subscription lives long.
+ *
+ * The protocol is spoken by {@link GraphqlWsConnection} (graphql-ws's server rewritten as one
+ * object per socket); keep-alive is one sweep over all sockets every `keepAliveMs`, which pings
+ * each socket and terminates those that did not answer the previous ping (the liveness of
+ * graphql-ws's `useServer`, without a timer and listeners per socket; the heartbeat of ws's
+ * README).
  *
  * @returns `dispose`, which closes every socket with 1001 (going away) and the server.
  */
 export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Promise<void> } {
-  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql' });
+  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', handleProtocols });
   const documents = createDocumentCache(deps.schema);
-  const cleanup = useServer<Record<string, unknown> | undefined, Extra>(
-    {
-      schema: deps.schema,
-      subscribe: createSharedSubscribe(deps.schema),
-      onSubscribe(_ctx, _id, payload) {
-        const checked = documents(payload.query);
-        if (Array.isArray(checked)) return checked as GraphQLError[];
-        // graphql-ws then skips its own parse and validate, and still builds the context.
-        return {
-          schema: deps.schema,
-          document: checked as DocumentNode,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-        };
-      },
-      async onConnect(ctx) {
-        const token = connectionParamsToken(ctx.connectionParams);
-        if (!token) {
-          deps.metrics.wsRejected.inc({ reason: 'no_token' });
-          return false;
-        }
-        try {
-          ctx.extra.auth = await deps.auth.authenticate(token);
-        } catch (err) {
-          if (!(err instanceof GraphQLError)) deps.log.error({ err }, 'authenticating a socket failed');
-          deps.metrics.wsRejected.inc({ reason: 'bad_token' });
-          return false;
-        }
-        const socket = ctx.extra.socket;
-        deps.metrics.wsConnections.inc();
-        socket.once('close', () => deps.metrics.wsConnections.dec());
-        deps.sockets.track(ctx.extra.auth.session.id, socket, ctx.extra.auth.session.expiresAt, () =>
-          deps.metrics.wsRejected.inc({ reason: 'expired' }),
-        );
-        // Presence: the close listener goes first, so a socket that closes while the entry is
-        // being written is still removed (the disconnect waits for the connect).
-        if (socket.readyState === socket.CLOSED) return false;
-        const connectionId = randomUUID();
-        ctx.extra.connectionId = connectionId;
-        socket.once('close', () => void deps.presence.disconnect(connectionId));
-        await deps.presence.connect({ connectionId, userId: ctx.extra.auth.user.id, sessionId: ctx.extra.auth.session.id });
-        return true;
-      },
-      context(ctx): Context {
-        const auth = ctx.extra.auth!;
-        return createRequestContext(deps, auth, { cache: false, connectionId: ctx.extra.connectionId });
-      },
-      onOperation(_ctx, _id, _payload, args) {
-        const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
-        deps.metrics.operations.inc({ transport: 'ws', type });
-        return undefined;
-      },
-      onNext(_ctx, _id, _payload, _args, result) {
-        if (!result.errors?.length) return result;
-        return {
-          ...result,
-          errors: result.errors.map((e) => deps.formatError(e, undefined, e.path ? null : 'BAD_USER_INPUT')),
-        };
-      },
-      onError(_ctx, _id, _payload, errors) {
-        return errors.map((e) => deps.formatError(e, undefined, 'GRAPHQL_VALIDATION_FAILED')) as unknown as readonly GraphQLError[];
-      },
+  const formatErrors = (errors: readonly GraphQLError[], fallback: string | null) => errors.map((e) => deps.formatError(e, undefined, fallback));
+  const formatNext = (result: ExecutionResult) =>
+    result.errors?.length ? { ...result, errors: result.errors.map((e) => deps.formatError(e, undefined, e.path ? null : 'BAD_USER_INPUT')) } : result;
+  const expired = () => deps.metrics.wsRejected.inc({ reason: 'expired' });
+
+  const handlers: ProtocolHandlers<Viewer> = {
+    async connect(connection, params) {
+      const token = connectionParamsToken(params);
+      if (!token) {
+        deps.metrics.wsRejected.inc({ reason: 'no_token' });
+        return null;
+      }
+      let auth: Authenticated;
+      try {
+        auth = await deps.auth.authenticate(token);
+      } catch (err) {
+        if (!(err instanceof GraphQLError)) deps.log.error({ err }, 'authenticating a socket failed');
+        deps.metrics.wsRejected.inc({ reason: 'bad_token' });
+        return null;
+      }
+      if (connection.closed) return null;
+      const viewer: Viewer = { user: auth.user, session: auth.session, connectionId: randomUUID() };
+      // Accepted from here on: closed() undoes each of these (presence: the disconnect waits
+      // for the connect, so a socket closing while its entry is written is still removed).
+      connection.state = viewer;
+      deps.metrics.wsConnections.inc();
+      deps.sockets.track(viewer.session.id, connection.socket, viewer.session.expiresAt, expired);
+      await deps.presence.connect({ connectionId: viewer.connectionId, userId: viewer.user.id, sessionId: viewer.session.id });
+      return viewer;
     },
-    wss,
-  );
+    closed(connection, viewer) {
+      if (!viewer) return;
+      deps.metrics.wsConnections.dec();
+      deps.sockets.untrack(viewer.session.id, connection.socket, viewer.session.expiresAt);
+      void deps.presence.disconnect(viewer.connectionId);
+    },
+    prepare(payload) {
+      const checked = documents(payload.query);
+      if (Array.isArray(checked)) return checked as readonly GraphQLError[];
+      return { schema: deps.schema, document: checked as Exclude<typeof checked, readonly GraphQLError[]>, operationName: payload.operationName, variableValues: payload.variables };
+    },
+    context(viewer) {
+      return createRequestContext(deps, viewer, { cache: false, connectionId: viewer.connectionId });
+    },
+    subscribe: createSharedSubscribe(deps.schema, formatNext),
+    execute,
+    started(type) {
+      deps.metrics.operations.inc({ transport: 'ws', type });
+    },
+    formatNext,
+    formatErrors: (errors) => formatErrors(errors, 'GRAPHQL_VALIDATION_FAILED'),
+    internalError(err) {
+      deps.log.error({ err }, 'handling a WebSocket message failed');
+    },
+  };
+
+  const unanswered = new Set<WebSocket>();
+  const keepAliveMs = deps.keepAliveMs ?? 12_000;
+  const sweep =
+    keepAliveMs > 0
+      ? setInterval(() => {
+          for (const socket of unanswered) socket.terminate();
+          unanswered.clear();
+          for (const socket of wss.clients) {
+            if (socket.readyState !== socket.OPEN) continue;
+            unanswered.add(socket);
+            socket.ping();
+          }
+        }, keepAliveMs)
+      : null;
+  sweep?.unref();
+  function answered(this: WebSocket) {
+    unanswered.delete(this);
+  }
+  function failed(this: WebSocket, err: Error) {
+    deps.log.error({ err }, 'WebSocket error');
+    this.close(CloseCode.InternalServerError, 'Internal server error');
+  }
+
+  wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
+  wss.on('connection', (socket) => {
+    const connection = new GraphqlWsConnection(socket, handlers);
+    socket.once('error', failed);
+    socket.on('pong', answered);
+    socket.on('message', (data) => {
+      connection.receive(String(data)).catch((err: unknown) => {
+        handlers.internalError(err);
+        socket.close(CloseCode.InternalServerError, 'Internal server error');
+      });
+    });
+    socket.once('close', () => {
+      unanswered.delete(socket);
+      void connection.close();
+    });
+  });
+
   return {
     async dispose() {
-      await cleanup.dispose();
+      if (sweep) clearInterval(sweep);
+      for (const socket of wss.clients) socket.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
     },
   };
 }

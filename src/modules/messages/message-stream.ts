@@ -5,7 +5,7 @@ import { topics } from '../../pubsub/topics';
 import { badInput, forbidden } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import { shareAcrossSubscribers } from '../../shared/event-memo';
-import { pushIterator } from '../../shared/push-iterator';
+import { PushStream } from '../../shared/push-iterator';
 import type { ConversationsService } from '../conversations/conversations.service';
 import type { Message } from './message.entity';
 import { messageFromPayload, type MessagesService } from './messages.service';
@@ -92,78 +92,135 @@ export class MessageStreams {
   }
 
   private stream(viewerId: string, single: string | null, after: Map<string, number>, includeOwn: boolean): AsyncIterable<Message> {
-    const { ds, bus, conversations, messages, live } = this;
-    return pushIterator<Message>(async (push, stop) => {
-      const cursors = new Map<string, number>();
-      const pending: Array<Promise<Unsubscribe>> = [];
-      let queue: Promise<void> = Promise.resolve();
-      const enqueue = (task: () => Promise<void>) => {
-        queue = queue.then(task).catch((err: unknown) => stop(err));
-      };
+    return new MessageStream(this.ds, this.bus, this.conversations, this.messages, this.live, viewerId, single, after, includeOwn);
+  }
+}
 
-      const deliver = async (m: Message) => {
-        cursors.set(m.conversationId, m.seq);
-        if (includeOwn || m.senderId !== viewerId) await push(m);
-      };
-      const replay = async (conversationId: string, untilSeq?: number) => {
-        for (;;) {
-          const rows = await messages.range(conversationId, cursors.get(conversationId)!, REPLAY_BATCH, untilSeq);
-          for (const m of rows) await deliver(m);
-          if (rows.length < REPLAY_BATCH) return;
-        }
-      };
-      const onMessage = (p: MessageAddedPayload) =>
-        enqueue(async () => {
-          const cursor = cursors.get(p.conversationId);
-          if (cursor === undefined || p.seq <= cursor) return;
-          if (p.seq > cursor + 1) await replay(p.conversationId, p.seq - 1);
-          if (p.seq === cursors.get(p.conversationId)! + 1) await deliver(fromPayload(p));
-        });
-      const listen = (conversationId: string) => {
-        const subscription = bus.subscribe<MessageAddedPayload>(topics.conversationMessages(conversationId), onMessage);
-        pending.push(subscription);
-        return subscription;
-      };
+const IDLE: Promise<void> = Promise.resolve();
 
-      // Subscribe to every topic first, then read the starting positions: a message committed
-      // after that read is published after it too, so it reaches the topic we already hear.
-      const followed = single ? [single] : null;
-      const joined = single
-        ? null
-        : bus.subscribe<ConversationJoinedPayload>(topics.userConversations(viewerId), ({ conversationId }) => {
-            if (cursors.has(conversationId)) return;
-            const subscribed = listen(conversationId);
-            enqueue(async () => {
-              await subscribed;
-              if (cursors.has(conversationId)) return;
-              cursors.set(conversationId, 0);
-              await replay(conversationId);
-            });
-          });
-      if (joined) pending.push(joined);
-      let counted = false;
-      enqueue(async () => {
-        await joined;
-        const ids = followed ?? (await conversations.positionsOf(viewerId)).map((c) => c.id);
-        await Promise.all(ids.map(listen));
-        const rows: Array<{ id: string; last_seq: number }> = ids.length
-          ? await ds.query('SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])', [ids])
-          : [];
-        for (const row of rows) {
-          if (cursors.has(row.id)) continue;
-          const from = after.get(row.id);
-          cursors.set(row.id, from === undefined ? row.last_seq : Math.min(from, row.last_seq));
-          if (from !== undefined) await replay(row.id);
-        }
-        live?.ready();
-        counted = true;
-      });
+/**
+ * One subscriber's stream (see {@link MessageStreams}), its state on the instance and its steps
+ * as methods: an idle subscription is held for hours by each of thousands of sockets. A live
+ * event with the next seq, arriving while nothing is queued, is pushed at once, without a
+ * promise; everything else (set-up, replays, gap fills, events arriving meanwhile) runs in the
+ * queue, in order.
+ */
+class MessageStream extends PushStream<Message> {
+  private readonly cursors = new Map<string, number>();
+  private readonly subscriptions: Array<Promise<Unsubscribe>> = [];
+  private queue: Promise<void> = IDLE;
+  /** Tasks queued and not finished: while any is, live events wait in the queue too. */
+  private queued = 0;
+  private counted = false;
+  /** The listener of every conversation topic of this stream (one function for all of them). */
+  private readonly onMessage = (p: MessageAddedPayload): void => {
+    const cursor = this.cursors.get(p.conversationId);
+    if (cursor === undefined || p.seq <= cursor) {
+      if (this.queued === 0) return;
+    } else if (this.queued === 0 && p.seq === cursor + 1) {
+      this.deliver(fromPayload(p));
+      return;
+    }
+    this.enqueue(() => this.onQueuedMessage(p));
+  };
 
-      await stop;
-      if (counted) live?.ended();
-      await queue.catch(() => undefined);
-      const unsubscribes = await Promise.allSettled(pending);
-      await Promise.all(unsubscribes.map((u) => (u.status === 'fulfilled' ? u.value() : undefined)));
+  constructor(
+    private readonly ds: DataSource,
+    private readonly bus: EventBus,
+    private readonly conversations: ConversationsService,
+    private readonly messages: MessagesService,
+    private readonly live: StreamObserver | undefined,
+    private readonly viewerId: string,
+    private readonly single: string | null,
+    private after: Map<string, number> | null,
+    private readonly includeOwn: boolean,
+  ) {
+    super();
+  }
+
+  protected start(): void {
+    // Subscribe to every topic first, then read the starting positions: a message committed
+    // after that read is published after it too, so it reaches the topic we already hear.
+    const joined = this.single
+      ? null
+      : this.bus.subscribe<ConversationJoinedPayload>(topics.userConversations(this.viewerId), (p) => this.onJoined(p.conversationId));
+    if (joined) this.subscriptions.push(joined);
+    this.enqueue(() => this.setUp(joined));
+  }
+
+  protected cleanUp(): void {
+    void this.release();
+  }
+
+  private async release(): Promise<void> {
+    if (this.counted) this.live?.ended();
+    await this.queue.catch(() => undefined);
+    const unsubscribes = await Promise.allSettled(this.subscriptions);
+    await Promise.all(unsubscribes.map((u) => (u.status === 'fulfilled' ? u.value() : undefined)));
+  }
+
+  private async setUp(joined: Promise<Unsubscribe> | null): Promise<void> {
+    await joined;
+    const ids = this.single ? [this.single] : (await this.conversations.positionsOf(this.viewerId)).map((c) => c.id);
+    await Promise.all(ids.map((id) => this.listen(id)));
+    const rows: Array<{ id: string; last_seq: number }> = ids.length
+      ? await this.ds.query('SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])', [ids])
+      : [];
+    for (const row of rows) {
+      if (this.cursors.has(row.id)) continue;
+      const from = this.after?.get(row.id);
+      this.cursors.set(row.id, from === undefined ? row.last_seq : Math.min(from, row.last_seq));
+      if (from !== undefined) await this.replay(row.id);
+    }
+    this.after = null;
+    if (this.stopped) return;
+    this.live?.ready();
+    this.counted = true;
+  }
+
+  private listen(conversationId: string): Promise<Unsubscribe> {
+    const subscription = this.bus.subscribe<MessageAddedPayload>(topics.conversationMessages(conversationId), this.onMessage);
+    this.subscriptions.push(subscription);
+    return subscription;
+  }
+
+  private onJoined(conversationId: string): void {
+    if (this.cursors.has(conversationId)) return;
+    const subscribed = this.listen(conversationId);
+    this.enqueue(async () => {
+      await subscribed;
+      if (this.cursors.has(conversationId)) return;
+      this.cursors.set(conversationId, 0);
+      await this.replay(conversationId);
     });
+  }
+
+  private async onQueuedMessage(p: MessageAddedPayload): Promise<void> {
+    const cursor = this.cursors.get(p.conversationId);
+    if (cursor === undefined || p.seq <= cursor) return;
+    if (p.seq > cursor + 1) await this.replay(p.conversationId, p.seq - 1);
+    if (p.seq === this.cursors.get(p.conversationId)! + 1) await this.deliver(fromPayload(p));
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queued++;
+    this.queue = this.queue
+      .then(task)
+      .catch((err: unknown) => this.end(err))
+      .finally(() => this.queued--);
+  }
+
+  private deliver(m: Message): Promise<void> | undefined {
+    this.cursors.set(m.conversationId, m.seq);
+    if (this.includeOwn || m.senderId !== this.viewerId) return this.push(m);
+    return undefined;
+  }
+
+  private async replay(conversationId: string, untilSeq?: number): Promise<void> {
+    for (;;) {
+      const rows = await this.messages.range(conversationId, this.cursors.get(conversationId)!, REPLAY_BATCH, untilSeq);
+      for (const m of rows) await this.deliver(m);
+      if (rows.length < REPLAY_BATCH) return;
+    }
   }
 }

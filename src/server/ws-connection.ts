@@ -1,0 +1,216 @@
+import { GraphQLError, getOperationAST, versionInfo, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, stringifyMessage, type SubscribePayload } from 'graphql-ws';
+import type { WebSocket } from 'ws';
+import { PushStream } from '../shared/push-iterator';
+import type { SubscriptionEvents } from './shared-execution';
+
+/** How long a socket may wait before its `connection_init`, in ms (graphql-ws's default). */
+export const CONNECTION_INIT_WAIT_MS = 3_000;
+
+/** What every connection of one server shares: the server's hooks, one object for all sockets. */
+export interface ProtocolHandlers<C> {
+  /** connection_init: authenticates; `null` refuses (4403 Forbidden). Called once per socket. */
+  connect(connection: GraphqlWsConnection<C>, params: Record<string, unknown> | undefined): Promise<C | null>;
+  /** The socket closed; `state` is what {@link connect} returned, if it was accepted. */
+  closed(connection: GraphqlWsConnection<C>, state: C | null): void;
+  /** Parsed and validated arguments of an operation (without context), or the errors to answer with. */
+  prepare(payload: SubscribePayload): Omit<ExecutionArgs, 'contextValue'> | readonly GraphQLError[];
+  /** The context of one operation. */
+  context(state: C): unknown;
+  /** Runs a subscription: its events, or a result carrying the errors of a failed subscribe. */
+  subscribe(args: ExecutionArgs): Promise<ExecutionResult | SubscriptionEvents>;
+  /** Runs a query or mutation. */
+  execute(args: ExecutionArgs): Promise<ExecutionResult> | ExecutionResult;
+  /** After an operation has started (metrics). */
+  started(type: string): void;
+  /** A result as the payload of a `next` message (error formatting). */
+  formatNext(result: ExecutionResult): unknown;
+  /** Errors as the payload of an `error` message (error formatting). */
+  formatErrors(errors: readonly GraphQLError[]): unknown;
+  /** Something failed inside the server while handling a message. */
+  internalError(err: unknown): void;
+}
+
+/** An operation of a socket: `null` while it is being set up, then what stops it. */
+type Running = AsyncIterator<unknown> | null;
+
+const ACK = stringifyMessage({ type: MessageType.ConnectionAck });
+
+/**
+ * One socket speaking the `graphql-transport-ws` protocol (graphql-ws's
+ * [PROTOCOL.md](https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md)), the server
+ * side of graphql-ws's `makeServer` rewritten as a class: the same messages, checks, close codes
+ * and reasons, with graphql-ws's own `parseMessage`/`stringifyMessage`. graphql-ws's version keeps
+ * an async function frame, an emitter of three closures, the upgrade request and a keep-alive
+ * timer alive per socket and per subscription, and serializes every event once per subscriber;
+ * here the state is this object, keep-alive is one sweep for all sockets (websocket.ts), and a
+ * subscription's event payload is serialized once per event (shared-execution.ts), each frame
+ * adding only its id. Messages are written without waiting for each write's callback (ws
+ * buffers them in order), as a bare `ws` server does.
+ *
+ * @typeParam C - what an accepted connection_init leaves (the authenticated viewer).
+ */
+export class GraphqlWsConnection<C> {
+  /** What {@link ProtocolHandlers.connect} returned, once accepted. */
+  state: C | null = null;
+  private initReceived = false;
+  private acknowledged = false;
+  private closedAlready = false;
+  private initTimer: NodeJS.Timeout | null;
+  private readonly operations = new Map<string, Running>();
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly handlers: ProtocolHandlers<C>,
+  ) {
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      this.initTimer = null;
+      socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+      return;
+    }
+    this.initTimer = setTimeout(() => {
+      if (!this.initReceived) socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }, CONNECTION_INIT_WAIT_MS);
+  }
+
+  /** Whether the socket has closed. */
+  get closed(): boolean {
+    return this.closedAlready;
+  }
+
+  /** Handles one message from the client. */
+  async receive(data: string): Promise<void> {
+    let message: ReturnType<typeof parseMessage>;
+    try {
+      message = parseMessage(data);
+    } catch {
+      return this.socket.close(CloseCode.BadRequest, 'Invalid message received');
+    }
+    switch (message.type) {
+      case MessageType.ConnectionInit:
+        return this.init(message.payload);
+      case MessageType.Ping:
+        return this.send(stringifyMessage(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong }));
+      case MessageType.Pong:
+        return;
+      case MessageType.Subscribe:
+        return this.subscribe(message.id, message.payload);
+      case MessageType.Complete: {
+        const running = this.operations.get(message.id);
+        this.operations.delete(message.id);
+        await running?.return?.();
+        return;
+      }
+      default:
+        throw new Error(`Unexpected message of type ${message.type} received`);
+    }
+  }
+
+  /** The socket closed: stops every operation, then tells the server. */
+  async close(): Promise<void> {
+    if (this.closedAlready) return;
+    this.closedAlready = true;
+    if (this.initTimer) clearTimeout(this.initTimer);
+    const running = [...this.operations.values()];
+    this.operations.clear();
+    this.handlers.closed(this, this.state);
+    await Promise.all(running.map((r) => r?.return?.()));
+  }
+
+  private async init(payload: unknown): Promise<void> {
+    if (this.initReceived) return this.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+    this.initReceived = true;
+    if (this.initTimer) clearTimeout(this.initTimer);
+    this.initTimer = null;
+    const params = payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>) : undefined;
+    const state = await this.handlers.connect(this, params);
+    if (state === null) return this.socket.close(CloseCode.Forbidden, 'Forbidden');
+    this.state = state;
+    this.acknowledged = true;
+    this.send(ACK);
+  }
+
+  private async subscribe(id: string, payload: SubscribePayload): Promise<void> {
+    if (!this.acknowledged || this.state === null) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+    if (this.operations.has(id)) return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+    this.operations.set(id, null);
+    try {
+      const prepared = this.handlers.prepare(payload);
+      if (Array.isArray(prepared)) return this.error(id, prepared as readonly GraphQLError[]);
+      const partial = prepared as Omit<ExecutionArgs, 'contextValue'>;
+      const operation = getOperationAST(partial.document, partial.operationName);
+      if (!operation) return this.error(id, [new GraphQLError('Unable to identify operation')]);
+      const args: ExecutionArgs = { ...partial, contextValue: this.handlers.context(this.state) };
+      if (operation.operation !== 'subscription') {
+        const result = await this.handlers.execute(args);
+        this.handlers.started(operation.operation);
+        if (this.operations.has(id)) this.next(id, JSON.stringify(this.handlers.formatNext(result)));
+        return this.complete(id);
+      }
+      const outcome = await this.handlers.subscribe(args);
+      this.handlers.started(operation.operation);
+      if (!('payload' in outcome)) {
+        if (this.operations.has(id)) this.next(id, JSON.stringify(this.handlers.formatNext(outcome)));
+        return this.complete(id);
+      }
+      if (!this.operations.has(id)) {
+        await outcome.source.return?.();
+        return;
+      }
+      this.operations.set(id, outcome.source);
+      try {
+        await this.deliver(id, outcome);
+      } catch (err) {
+        this.error(id, [streamError(err instanceof Error ? err : new Error(String(err)))]);
+        return;
+      }
+      this.complete(id);
+    } finally {
+      this.operations.delete(id);
+    }
+  }
+
+  /** Sends every event of a subscription until its source ends. */
+  private async deliver(id: string, events: SubscriptionEvents): Promise<void> {
+    const { source } = events;
+    if (source instanceof PushStream) {
+      return source.pipe((event) => {
+        const payload = events.payload(event);
+        if (typeof payload === 'string') return this.next(id, payload);
+        return payload.then((json) => this.next(id, json));
+      });
+    }
+    for (;;) {
+      const item = await source.next();
+      if (item.done) return;
+      this.next(id, await events.payload(item.value));
+    }
+  }
+
+  /** A `next` message for operation `id` whose payload is already JSON text. */
+  private next(id: string, payloadJson: string): void {
+    if (!this.operations.has(id)) return;
+    this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payloadJson}}`);
+  }
+
+  private error(id: string, errors: readonly GraphQLError[]): void {
+    if (!this.operations.has(id)) return;
+    this.send(stringifyMessage({ id, type: MessageType.Error, payload: this.handlers.formatErrors(errors) as readonly GraphQLError[] }));
+  }
+
+  /** Ends operation `id` for the client, unless the client completed it (or the socket closed). */
+  private complete(id: string): void {
+    if (this.operations.has(id)) this.send(stringifyMessage({ id, type: MessageType.Complete }));
+  }
+
+  private send(data: string): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(data);
+  }
+}
+
+/** The error sent when a subscription's source stream fails, as graphql-ws builds it. */
+function streamError(original: Error): GraphQLError {
+  return versionInfo.major >= 17
+    ? new GraphQLError(original.message, { cause: original } as never)
+    : new GraphQLError(original.message, { originalError: original });
+}
