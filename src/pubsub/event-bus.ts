@@ -24,15 +24,26 @@ export interface EventBus {
    * topic per instance, however many local subscribers share it.
    */
   subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe>;
+  /**
+   * Undoes one {@link subscribe} of `onEvent` to `topic`, as calling its {@link Unsubscribe} does,
+   * for subscribers that would rather not keep that function (also while the subscribe is still
+   * under way). Nothing happens when `onEvent` is not subscribed to `topic`.
+   */
+  unsubscribe(topic: string, onEvent: (payload: never) => void): Promise<void>;
   /** `true` when the transport can be used now (readiness). */
   isReady(): Promise<boolean>;
   close(): Promise<void>;
 }
 
+type Listener = (payload: never) => void;
+
 /** The local subscribers of one topic, behind one engine subscription. */
 interface LocalTopic {
-  /** Each listener with how many times it subscribed (a listener may subscribe twice). */
-  listeners: Map<(payload: never) => void, number>;
+  /**
+   * The listeners, once per subscribe (a listener may subscribe twice). Replaced, not changed,
+   * when one leaves, so that a delivery under way is not disturbed.
+   */
+  listeners: Listener[];
   /** The engine's subscription id, once the engine hears the topic. */
   engineId: Promise<number>;
 }
@@ -41,16 +52,16 @@ interface LocalTopic {
  * One engine subscription per topic, fanned out here to the local listeners. The engines keep an
  * id, an array and a prefixed topic string per subscription, and look each subscriber up by id
  * for every event; with 10,000 idle sockets that was ~0.6 KB per socket (heap snapshots of the
- * connections benchmark). Here a subscription is one map entry in its topic.
+ * connections benchmark). Here a subscription is one array slot in its topic.
  */
 function fromEngine(engine: PubSubEngine, prefix: string, extra: Pick<EventBus, 'isReady' | 'close'>): EventBus {
   const local = new Map<string, LocalTopic>();
 
-  const release = async (topic: string, entry: LocalTopic, onEvent: (payload: never) => void) => {
-    const count = entry.listeners.get(onEvent) ?? 0;
-    if (count > 1) entry.listeners.set(onEvent, count - 1);
-    else entry.listeners.delete(onEvent);
-    if (entry.listeners.size > 0) return;
+  const release = async (topic: string, entry: LocalTopic, listener: Listener): Promise<void> => {
+    const at = entry.listeners.indexOf(listener);
+    if (at < 0) return;
+    entry.listeners = entry.listeners.filter((_, i) => i !== at);
+    if (entry.listeners.length > 0) return;
     if (local.get(topic) === entry) local.delete(topic);
     await engine.unsubscribe(await entry.engineId);
   };
@@ -62,32 +73,33 @@ function fromEngine(engine: PubSubEngine, prefix: string, extra: Pick<EventBus, 
     async subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe> {
       let entry = local.get(topic);
       if (!entry) {
-        const listeners: LocalTopic['listeners'] = new Map();
-        const created: LocalTopic = {
-          listeners,
-          engineId: engine.subscribe(
-            prefix + topic,
-            (payload: T) => {
-              for (const listener of listeners.keys()) (listener as (p: T) => void)(payload);
-            },
-            {},
-          ),
-        };
+        const created: LocalTopic = { listeners: [], engineId: Promise.resolve(0) };
+        created.engineId = engine.subscribe(
+          prefix + topic,
+          (payload: T) => {
+            for (const listener of created.listeners) (listener as (p: T) => void)(payload);
+          },
+          {},
+        );
         created.engineId.catch(() => {
           if (local.get(topic) === created) local.delete(topic);
         });
         local.set(topic, (entry = created));
       }
-      const listener = onEvent as (payload: never) => void;
-      entry.listeners.set(listener, (entry.listeners.get(listener) ?? 0) + 1);
+      const listener = onEvent as Listener;
+      entry.listeners.push(listener);
       const subscribed = entry;
       try {
         await subscribed.engineId;
       } catch (err) {
-        subscribed.listeners.delete(listener);
+        subscribed.listeners = subscribed.listeners.filter((l) => l !== listener);
         throw err;
       }
       return () => release(topic, subscribed, listener);
+    },
+    async unsubscribe(topic, onEvent) {
+      const entry = local.get(topic);
+      if (entry) await release(topic, entry, onEvent);
     },
     ...extra,
   };

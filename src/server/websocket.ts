@@ -122,7 +122,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
   wss.on('connection', (socket) => {
     const connection = new GraphqlWsConnection(socket, handlers);
-    socket.once('error', failed);
+    socket.on('error', failed);
     socket.on('pong', answered);
     socket.on('message', (data) => {
       connection.receive(String(data)).catch((err: unknown) => {
@@ -130,7 +130,8 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         socket.close(CloseCode.InternalServerError, 'Internal server error');
       });
     });
-    socket.once('close', () => {
+    // `on`, not `once`: once wraps each listener in two more objects, kept as long as the socket.
+    socket.on('close', () => {
       unanswered.delete(socket);
       void connection.close();
     });

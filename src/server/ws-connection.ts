@@ -1,7 +1,7 @@
 import { GraphQLError, getOperationAST, versionInfo, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, stringifyMessage, type SubscribePayload } from 'graphql-ws';
 import type { WebSocket } from 'ws';
-import { PushStream } from '../shared/push-iterator';
+import { PushStream, type Sink } from '../shared/push-iterator';
 import type { SubscriptionEvents } from './shared-execution';
 
 /** How long a socket may wait before its `connection_init`, in ms (graphql-ws's default). */
@@ -134,23 +134,32 @@ export class GraphqlWsConnection<C> {
     if (!this.acknowledged || this.state === null) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
     if (this.operations.has(id)) return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
     this.operations.set(id, null);
+    let piped = false;
     try {
       const prepared = this.handlers.prepare(payload);
       if (Array.isArray(prepared)) return this.error(id, prepared as readonly GraphQLError[]);
       const partial = prepared as Omit<ExecutionArgs, 'contextValue'>;
       const operation = getOperationAST(partial.document, partial.operationName);
       if (!operation) return this.error(id, [new GraphQLError('Unable to identify operation')]);
-      const args: ExecutionArgs = { ...partial, contextValue: this.handlers.context(this.state) };
+      // A literal of fixed keys, not a spread: a subscription keeps its arguments, and spread
+      // copies gave each one a hidden class of its own (heap snapshots).
+      const args: ExecutionArgs = {
+        schema: partial.schema,
+        document: partial.document,
+        operationName: partial.operationName,
+        variableValues: partial.variableValues,
+        contextValue: this.handlers.context(this.state),
+      };
       if (operation.operation !== 'subscription') {
         const result = await this.handlers.execute(args);
         this.handlers.started(operation.operation);
-        if (this.operations.has(id)) this.next(id, JSON.stringify(this.handlers.formatNext(result)));
+        this.next(id, JSON.stringify(this.handlers.formatNext(result)));
         return this.complete(id);
       }
       const outcome = await this.handlers.subscribe(args);
       this.handlers.started(operation.operation);
       if (!('payload' in outcome)) {
-        if (this.operations.has(id)) this.next(id, JSON.stringify(this.handlers.formatNext(outcome)));
+        this.next(id, JSON.stringify(this.handlers.formatNext(outcome)));
         return this.complete(id);
       }
       if (!this.operations.has(id)) {
@@ -158,37 +167,53 @@ export class GraphqlWsConnection<C> {
         return;
       }
       this.operations.set(id, outcome.source);
-      try {
-        await this.deliver(id, outcome);
-      } catch (err) {
-        this.error(id, [streamError(err instanceof Error ? err : new Error(String(err)))]);
+      if (outcome.source instanceof PushStream) {
+        // From here the subscription is held by its source stream and this connection's map
+        // only: no async frame or promise waits for it.
+        piped = true;
+        outcome.source.pipe(new Delivery(this, id, outcome));
         return;
+      }
+      try {
+        await this.iterate(id, outcome);
+      } catch (err) {
+        return this.fail(id, err);
       }
       this.complete(id);
     } finally {
-      this.operations.delete(id);
+      if (!piped) this.operations.delete(id);
     }
   }
 
-  /** Sends every event of a subscription until its source ends. */
-  private async deliver(id: string, events: SubscriptionEvents): Promise<void> {
-    const { source } = events;
-    if (source instanceof PushStream) {
-      return source.pipe((event) => {
-        const payload = events.payload(event);
-        if (typeof payload === 'string') return this.next(id, payload);
-        return payload.then((json) => this.next(id, json));
-      });
-    }
+  /** Sends every event of a source that is not a PushStream until it ends. */
+  private async iterate(id: string, events: SubscriptionEvents): Promise<void> {
     for (;;) {
-      const item = await source.next();
+      const item = await events.source.next();
       if (item.done) return;
       this.next(id, await events.payload(item.value));
     }
   }
 
+  /** Whether `source` still runs operation `id` (not completed by the client, nor the id reused since). */
+  runs(id: string, source: AsyncIterator<unknown>): boolean {
+    return this.operations.get(id) === source;
+  }
+
+  /** The end of a subscription's stream: `complete` (or `error` when it failed), unless the client completed it. */
+  ended(id: string, source: AsyncIterator<unknown>, error?: unknown): void {
+    if (!this.runs(id, source)) return;
+    if (error === undefined) this.complete(id);
+    else this.fail(id, error);
+    this.operations.delete(id);
+  }
+
+  /** A subscription's source failed: an `error` message, as graphql-ws sends it. */
+  private fail(id: string, err: unknown): void {
+    this.error(id, [streamError(err instanceof Error ? err : new Error(String(err)))]);
+  }
+
   /** A `next` message for operation `id` whose payload is already JSON text. */
-  private next(id: string, payloadJson: string): void {
+  next(id: string, payloadJson: string): void {
     if (!this.operations.has(id)) return;
     this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payloadJson}}`);
   }
@@ -205,6 +230,32 @@ export class GraphqlWsConnection<C> {
 
   private send(data: string): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(data);
+  }
+}
+
+/**
+ * Delivers one subscription's events to its connection (the {@link Sink} of its PushStream): one
+ * small object per subscription instead of a closure and its context.
+ */
+class Delivery<C> implements Sink<unknown> {
+  constructor(
+    private readonly connection: GraphqlWsConnection<C>,
+    private readonly id: string,
+    private readonly events: SubscriptionEvents,
+  ) {}
+
+  next(event: unknown): void | Promise<void> {
+    const payload = this.events.payload(event);
+    if (typeof payload === 'string') return this.send(payload);
+    return payload.then((json) => this.send(json));
+  }
+
+  end(error?: unknown): void {
+    this.connection.ended(this.id, this.events.source, error);
+  }
+
+  private send(payloadJson: string): void {
+    if (this.connection.runs(this.id, this.events.source)) this.connection.next(this.id, payloadJson);
   }
 }
 

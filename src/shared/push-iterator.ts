@@ -1,12 +1,16 @@
 /** Ends a {@link pushIterator}: call it to stop (optionally with an error for the consumer); await it to learn when it stopped. */
 export type Stop = ((error?: unknown) => void) & Promise<void>;
 
-/**
- * The consumer of a {@link PushStream} in push mode: called once per value, in push order. A
- * returned promise holds the following values back until it settles (a rejection ends the
- * stream with that error).
- */
-export type Sink<T> = (value: T) => void | Promise<void>;
+/** The consumer of a {@link PushStream} in push mode (see {@link PushStream.pipe}). */
+export interface Sink<T> {
+  /**
+   * Called once per value, in push order. A returned promise holds the following values back
+   * until it settles (a rejection ends the stream with that error).
+   */
+  next(value: T): void | Promise<void>;
+  /** Called once when the stream has ended, with its error if it failed. */
+  end(error?: unknown): void;
+}
 
 const DONE: Promise<void> = Promise.resolve();
 const FINISHED: IteratorResult<never> = Object.freeze({ value: undefined, done: true }) as IteratorResult<never>;
@@ -38,7 +42,6 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | null = null;
   private sink: Sink<T> | null = null;
   private sinkBusy = false;
-  private piped: { resolve: () => void; reject: (error: unknown) => void } | null = null;
   private started = false;
   /** Set once the stream has ended; reads as `true` from then on. */
   protected stopped = false;
@@ -89,17 +92,15 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
   }
 
   /**
-   * Push mode: calls `sink` with every value from now on (buffered ones first), in order, each
-   * after the promise the previous call returned has settled.
-   * @returns settles when the stream ends: rejected with the stream's error, if any.
+   * Push mode: hands every value from now on (buffered ones first) to `sink.next`, in order, each
+   * after the promise the previous call returned has settled, then calls `sink.end` once the
+   * stream has ended. No promise is made per value or per stream.
    */
-  pipe(sink: Sink<T>): Promise<void> {
+  pipe(sink: Sink<T>): void {
     this.sink = sink;
-    const done = new Promise<void>((resolve, reject) => (this.piped = { resolve, reject }));
     this.startOnce();
     this.drainBuffer();
     if (this.stopped && !this.sinkBusy) this.settlePipe();
-    return done;
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -140,7 +141,7 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
   private toSink(value: T): void {
     let result: void | Promise<void>;
     try {
-      result = this.sink!(value);
+      result = this.sink!.next(value);
     } catch (err) {
       this.end(err);
       return;
@@ -170,12 +171,13 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /** Tells a piped consumer that the stream has ended (once). */
   private settlePipe(): void {
-    const piped = this.piped;
-    if (!piped) return;
-    this.piped = null;
-    if (this.failure) piped.reject(this.takeFailure());
-    else piped.resolve();
+    const sink = this.sink;
+    if (!sink) return;
+    this.sink = null;
+    if (this.failure) sink.end(this.takeFailure());
+    else sink.end();
   }
 
   private takeFailure(): unknown {

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { EventBus, Unsubscribe } from '../../pubsub/event-bus';
+import type { EventBus } from '../../pubsub/event-bus';
 import type { ConversationJoinedPayload, MessageAddedPayload } from '../../pubsub/payloads';
 import { topics } from '../../pubsub/topics';
 import { badInput, forbidden } from '../../shared/errors';
@@ -107,7 +107,8 @@ const IDLE: Promise<void> = Promise.resolve();
  */
 class MessageStream extends PushStream<Message> {
   private readonly cursors = new Map<string, number>();
-  private readonly subscriptions: Array<Promise<Unsubscribe>> = [];
+  /** The topics this stream has subscribed to (with {@link onMessage}, or {@link onJoined} for the user's). */
+  private readonly topics: string[] = [];
   private queue: Promise<void> = IDLE;
   /** Tasks queued and not finished: while any is, live events wait in the queue too. */
   private queued = 0;
@@ -122,6 +123,17 @@ class MessageStream extends PushStream<Message> {
       return;
     }
     this.enqueue(() => this.onQueuedMessage(p));
+  };
+  /** The listener of the viewer's `user.<id>.conversations` topic: follow a conversation the viewer joined. */
+  private readonly onJoined = ({ conversationId }: ConversationJoinedPayload): void => {
+    if (this.cursors.has(conversationId)) return;
+    const subscribed = this.listen(conversationId);
+    this.enqueue(async () => {
+      await subscribed;
+      if (this.cursors.has(conversationId)) return;
+      this.cursors.set(conversationId, 0);
+      await this.replay(conversationId);
+    });
   };
 
   constructor(
@@ -141,10 +153,12 @@ class MessageStream extends PushStream<Message> {
   protected start(): void {
     // Subscribe to every topic first, then read the starting positions: a message committed
     // after that read is published after it too, so it reaches the topic we already hear.
-    const joined = this.single
-      ? null
-      : this.bus.subscribe<ConversationJoinedPayload>(topics.userConversations(this.viewerId), (p) => this.onJoined(p.conversationId));
-    if (joined) this.subscriptions.push(joined);
+    let joined: Promise<unknown> | null = null;
+    if (!this.single) {
+      const topic = topics.userConversations(this.viewerId);
+      this.topics.push(topic);
+      joined = this.bus.subscribe(topic, this.onJoined);
+    }
     this.enqueue(() => this.setUp(joined));
   }
 
@@ -155,11 +169,11 @@ class MessageStream extends PushStream<Message> {
   private async release(): Promise<void> {
     if (this.counted) this.live?.ended();
     await this.queue.catch(() => undefined);
-    const unsubscribes = await Promise.allSettled(this.subscriptions);
-    await Promise.all(unsubscribes.map((u) => (u.status === 'fulfilled' ? u.value() : undefined)));
+    // Without `single`, the first topic is the user's (subscribed in start(), before any other).
+    await Promise.all(this.topics.map((topic, i) => this.bus.unsubscribe(topic, i === 0 && !this.single ? this.onJoined : this.onMessage)));
   }
 
-  private async setUp(joined: Promise<Unsubscribe> | null): Promise<void> {
+  private async setUp(joined: Promise<unknown> | null): Promise<void> {
     await joined;
     const ids = this.single ? [this.single] : (await this.conversations.positionsOf(this.viewerId)).map((c) => c.id);
     await Promise.all(ids.map((id) => this.listen(id)));
@@ -178,21 +192,10 @@ class MessageStream extends PushStream<Message> {
     this.counted = true;
   }
 
-  private listen(conversationId: string): Promise<Unsubscribe> {
-    const subscription = this.bus.subscribe<MessageAddedPayload>(topics.conversationMessages(conversationId), this.onMessage);
-    this.subscriptions.push(subscription);
-    return subscription;
-  }
-
-  private onJoined(conversationId: string): void {
-    if (this.cursors.has(conversationId)) return;
-    const subscribed = this.listen(conversationId);
-    this.enqueue(async () => {
-      await subscribed;
-      if (this.cursors.has(conversationId)) return;
-      this.cursors.set(conversationId, 0);
-      await this.replay(conversationId);
-    });
+  private listen(conversationId: string): Promise<unknown> {
+    const topic = topics.conversationMessages(conversationId);
+    this.topics.push(topic);
+    return this.bus.subscribe<MessageAddedPayload>(topic, this.onMessage);
   }
 
   private async onQueuedMessage(p: MessageAddedPayload): Promise<void> {
