@@ -2,14 +2,14 @@ import type { ExecutionResult } from 'graphql';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MessagesDocument, SendMessageDocument, type MessagesQueryVariables, type SendMessageMutation } from '../../src/client/generated';
-import { querySource, type GraphQLBody } from '../lib/graphql';
+import { HttpLoadClient, querySource, type GraphQLBody } from '../lib/graphql';
 import { connectGraphqlWs, connectRaw } from '../lib/ws-clients';
 import { closedLoop, openLoop } from '../lib/load';
 import { wallNow } from '../lib/stats';
 import { serveTasks } from '../lib/worker-host';
 
 /**
- * Load generator for the operations clients send: `sendMessage` over HTTP (fetch) or over
+ * Load generator for the operations clients send: `sendMessage` over HTTP ({@link HttpLoadClient}) or over
  * WebSocket (graphql-ws), or the same send to the bare relay baseline (`raw`), closed- or
  * open-loop; and `messages` history queries over HTTP.
  *
@@ -69,7 +69,8 @@ class RawConnection {
 }
 
 let transport: SendTransport = 'http';
-let httpUrl = '';
+/** The HTTP client of the `http` transport (one keep-alive agent for every sender). */
+let http: HttpLoadClient | null = null;
 let senders: Sender[] = [];
 const sendQuery = querySource(SendMessageDocument);
 
@@ -96,12 +97,7 @@ async function send(sender: Sender, body: string): Promise<number> {
   if (transport === 'ws') {
     result = (await execute<SendMessageMutation>(sender.client!, sendQuery, variables)) as GraphQLBody<SendMessageMutation>;
   } else {
-    const res = await fetch(httpUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${sender.token}` },
-      body: JSON.stringify({ query: sendQuery, variables }),
-    });
-    result = (await res.json()) as GraphQLBody<SendMessageMutation>;
+    result = await http!.post<SendMessageMutation>(JSON.stringify({ query: sendQuery, variables }), sender.token);
   }
   if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
   return result.data.sendMessage.seq;
@@ -113,6 +109,8 @@ async function closeSenders(): Promise<void> {
     s.raw?.close();
   }
   senders = [];
+  http?.close();
+  http = null;
 }
 
 export const handlers = {
@@ -120,7 +118,7 @@ export const handlers = {
   async connect(p: { transport: SendTransport; httpUrl: string; wsUrl: string; senders: SenderSpec[] }): Promise<{ senders: number }> {
     await closeSenders();
     transport = p.transport;
-    httpUrl = p.httpUrl;
+    http = p.transport === 'http' ? new HttpLoadClient(p.httpUrl) : null;
     senders = await Promise.all(
       p.senders.map(async (spec) => ({
         ...spec,
@@ -178,17 +176,17 @@ export const handlers = {
   },
 
   /** Closed-loop `messages` queries over HTTP with fixed variables. */
-  queryLoop(p: { url: string; token: string; variables: MessagesQueryVariables; concurrency: number; warmupMs: number; durationMs: number }) {
+  async queryLoop(p: { url: string; token: string; variables: MessagesQueryVariables; concurrency: number; warmupMs: number; durationMs: number }) {
     const body = JSON.stringify({ query: querySource(MessagesDocument), variables: p.variables });
-    return closedLoop(p, async () => {
-      const res = await fetch(p.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` },
-        body,
+    const client = new HttpLoadClient(p.url);
+    try {
+      return await closedLoop(p, async () => {
+        const result = await client.post(body, p.token);
+        if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
       });
-      const result = (await res.json()) as GraphQLBody<unknown>;
-      if (result.errors?.length || !result.data) throw new Error(JSON.stringify(result.errors));
-    });
+    } finally {
+      client.close();
+    }
   },
 
   async close(): Promise<void> {

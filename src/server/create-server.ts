@@ -9,7 +9,7 @@ import { createDatabaseSessionStore, createRedisSessionStore } from '../modules/
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
 import { ConversationsService } from '../modules/conversations/conversations.service';
 import { MessageStreams } from '../modules/messages/message-stream';
-import { ConversationMessagesResolver, MessagesResolver } from '../modules/messages/messages.resolver';
+import { ConversationMessagesResolver, MessageFieldsResolver, MessagesResolver } from '../modules/messages/messages.resolver';
 import { MessagesService } from '../modules/messages/messages.service';
 import { UsersResolver } from '../modules/users/users.resolver';
 import { UsersService } from '../modules/users/users.service';
@@ -99,6 +99,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       .add(new UsersResolver(users))
       .add(new ConversationsResolver(conversations))
       .add(new MessagesResolver(messages, streams))
+      .add(new MessageFieldsResolver())
       .add(new ConversationMessagesResolver(messages));
     for (const resolver of state.resolvers) container.add(resolver);
 

@@ -5,7 +5,7 @@ import type { Context } from '../shared/context';
 import { DateTimeScalar } from '../shared/date-time.scalar';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
-import { ConversationMessagesResolver, MessagesResolver } from '../modules/messages/messages.resolver';
+import { ConversationMessagesResolver, MessageFieldsResolver, MessagesResolver } from '../modules/messages/messages.resolver';
 import { PresenceResolver, UserPresenceResolver } from '../modules/presence/presence.resolver';
 import { ConversationReadsResolver, ReadReceiptsResolver } from '../modules/read-receipts/read-receipts.resolver';
 import { TypingResolver } from '../modules/typing/typing.resolver';
@@ -16,6 +16,7 @@ export const resolvers = [
   UsersResolver,
   ConversationsResolver,
   MessagesResolver,
+  MessageFieldsResolver,
   ConversationMessagesResolver,
   PresenceResolver,
   UserPresenceResolver,

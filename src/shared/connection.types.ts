@@ -2,7 +2,7 @@ import { Field, ObjectType, type ClassType } from 'type-graphql';
 import type { Page } from './pagination';
 
 /** Relay `PageInfo`: only forward pagination (`first`/`after`) is offered. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field()
   hasNextPage: boolean;
@@ -22,7 +22,7 @@ export interface ConnectionShape<T> {
  * connections spec, as in type-graphql's examples/generic-types).
  */
 export function connectionTypes<T extends object>(name: string, node: ClassType<T>) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class Edge {
     @Field()
     cursor: string;
@@ -31,7 +31,7 @@ export function connectionTypes<T extends object>(name: string, node: ClassType<
     node: T;
   }
 
-  @ObjectType(`${name}ConnectionBase`)
+  @ObjectType(`${name}ConnectionBase`, { simpleResolvers: true })
   abstract class Connection implements ConnectionShape<T> {
     @Field(() => [Edge])
     edges: Edge[];

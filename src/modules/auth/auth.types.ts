@@ -1,7 +1,7 @@
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { User } from '../users/user.entity';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class AuthPayload {
   @Field({ description: 'JWT for the Authorization header and the WebSocket connection_init payload' })
   token: string;

@@ -7,6 +7,7 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeor
  * `lastSeq` is the counter row from which each message takes its gap-free `seq`.
  */
 @ObjectType({
+  simpleResolvers: true,
   description:
     'A conversation is identified by its set of participants: the same set, in any order, is the same\nconversation. Two participants make a direct conversation; more make a group.',
 })

@@ -1,8 +1,9 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import type { User } from '../users/user.entity';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A chat message. `seq` is 1, 2, 3 ... within its conversation, in commit order, with no gaps. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ name: 'messages' })
 export class Message {
   @Field(() => ID)
@@ -31,4 +32,10 @@ export class Message {
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /**
+   * The sender, when the query that read this message joined it (history pages, a send): the
+   * `sender` field then resolves without a loader or a promise. Not a column.
+   */
+  sender?: User;
 }

@@ -81,8 +81,24 @@ export class MessagesResolver {
     return this.streams.open(ctx.user.id, args);
   }
 
+}
+
+/**
+ * Fields of Message that read other rows. Not `@Authorized()`: a Message is only reached through
+ * an authorized root field (history, a send, a subscription), and type-graphql runs an auth
+ * middleware, hence a promise, for every resolved field of an authorized resolver class: 50 per
+ * history page for `sender` alone.
+ */
+@Resolver(() => Message)
+export class MessageFieldsResolver {
   @FieldResolver(() => User)
-  async sender(@Root() message: Message, @Ctx() ctx: AuthedContext): Promise<User> {
+  sender(@Root() message: Message, @Ctx() ctx: AuthedContext): User | Promise<User> {
+    // Synchronous when the query joined the sender: graphql-js then completes the message without
+    // a promise.
+    return message.sender ?? this.loadSender(message, ctx);
+  }
+
+  private async loadSender(message: Message, ctx: AuthedContext): Promise<User> {
     const user = await perEvent(message, 'sender', () => ctx.loaders.user.load(message.senderId));
     if (!user) throw notFound('sender not found');
     return user;

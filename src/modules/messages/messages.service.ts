@@ -19,6 +19,49 @@ export const BODY_MAX = 4000;
 export const CLIENT_MESSAGE_ID_MAX = 64;
 
 /**
+ * The select list of a message `m` joined with its sender `u`, read by {@link withSender}: one
+ * query gives a page of history (or a sent message) and every sender on it. Timestamps travel as
+ * epoch milliseconds (float8, exact for the stored millisecond precision): node-postgres parses a
+ * `timestamptz` in text form with a regular expression per value, which was a tenth of the CPU of
+ * a history page. The conversation id is the caller's parameter, not a column read 51 times.
+ */
+const MESSAGE_WITH_SENDER = `m.id, m.sender_id AS "senderId", m.seq, m.body, m.client_message_id AS "clientMessageId",
+  (extract(epoch FROM m.created_at) * 1000)::float8 AS "createdAtMs",
+  u.username, u.display_name AS "displayName", (extract(epoch FROM u.created_at) * 1000)::float8 AS "senderCreatedAtMs"`;
+
+/** A row of {@link MESSAGE_WITH_SENDER}. */
+interface MessageRow {
+  id: string;
+  senderId: string;
+  seq: number;
+  body: string;
+  clientMessageId: string | null;
+  createdAtMs: number;
+  username: string;
+  displayName: string;
+  senderCreatedAtMs: number;
+}
+
+/** Builds the Message of a {@link MessageRow}, with its sender attached, and the sender. */
+function withSender(row: MessageRow, conversationId: string): SentMessage & { sender: User } {
+  const sender = new User();
+  sender.id = row.senderId;
+  sender.username = row.username;
+  sender.displayName = row.displayName;
+  sender.createdAt = new Date(row.senderCreatedAtMs);
+  const message = new Message();
+  message.id = row.id;
+  message.conversationId = conversationId;
+  message.senderId = row.senderId;
+  message.seq = row.seq;
+  message.body = row.body;
+  message.clientMessageId = row.clientMessageId;
+  message.createdAt = new Date(row.createdAtMs);
+  message.sender = sender;
+  return { message, sender };
+}
+
+/**
  * The whole send in one statement (one round trip, one implicit transaction):
  * - `counter` takes the next seq from the conversation's counter row. Its row lock serializes
  *   concurrent senders of one conversation, and a failed INSERT (duplicate clientMessageId) rolls
@@ -48,10 +91,7 @@ const INSERT_MESSAGE = `
      WHERE read_receipts.last_read_seq < EXCLUDED.last_read_seq
     RETURNING 1
   )
-  SELECT m.id, m.conversation_id AS "conversationId", m.sender_id AS "senderId", m.seq, m.body,
-         m.client_message_id AS "clientMessageId", m.created_at AS "createdAt",
-         EXISTS (SELECT 1 FROM receipt) AS "receiptMoved",
-         u.username, u.display_name AS "displayName", u.created_at AS "senderCreatedAt"
+  SELECT ${MESSAGE_WITH_SENDER}, EXISTS (SELECT 1 FROM receipt) AS "receiptMoved"
     FROM message m JOIN users u ON u.id = m.sender_id`;
 
 /** A message just stored, with what the same statement learnt about its sender. */
@@ -61,11 +101,8 @@ export interface SentMessage {
   sender: User | null;
 }
 
-interface InsertedRow extends Omit<Message, 'conversation'> {
+interface InsertedRow extends MessageRow {
   receiptMoved: boolean;
-  username: string;
-  displayName: string;
-  senderCreatedAt: Date;
 }
 
 interface Inserted extends SentMessage {
@@ -165,7 +202,9 @@ export class MessagesService {
   }
 
   /**
-   * A page of a conversation's history for one of its participants.
+   * A page of a conversation's history for one of its participants, each message with its sender
+   * attached (see {@link Message.sender}). One round trip: the membership check is part of the
+   * page query; only an empty page asks again, to tell an empty page from a refusal.
    * @throws DomainError as {@link ConversationsService.requireParticipant} and {@link page}.
    */
   async list(
@@ -173,27 +212,19 @@ export class MessagesService {
     conversationId: string,
     args: { first: number; after?: string | null; order: MessageOrder },
   ): Promise<Page<Message>> {
-    const conversation = await this.conversations.requireParticipant(viewerId, conversationId);
-    return this.page(conversation.id, args);
+    const id = checkId(conversationId, 'conversationId');
+    const page = await this.readPage(id, args, viewerId);
+    if (!page.items.length) await this.conversations.requireParticipant(viewerId, id);
+    return page;
   }
 
   /**
-   * A page of history by keyset on seq, without a membership check (the caller has made it).
+   * A page of history by keyset on seq, without a membership check (the caller has made it),
+   * each message with its sender attached.
    * @throws DomainError BAD_USER_INPUT for `first` outside 1..100 or a bad cursor.
    */
-  async page(conversationId: string, args: { first: number; after?: string | null; order: MessageOrder }): Promise<Page<Message>> {
-    const first = checkFirst(args.first);
-    const newestFirst = args.order !== MessageOrder.OLDEST_FIRST;
-    const qb = this.ds.getRepository(Message).createQueryBuilder('m').where('m.conversationId = :conversationId', { conversationId });
-    if (args.after) {
-      const [seq] = decodeCursor<[number]>(args.after, CURSOR, ['number']);
-      qb.andWhere(newestFirst ? 'm.seq < :seq' : 'm.seq > :seq', { seq });
-    }
-    const rows = await qb
-      .orderBy('m.seq', newestFirst ? 'DESC' : 'ASC')
-      .limit(first + 1)
-      .getMany();
-    return toPage(rows, first);
+  page(conversationId: string, args: { first: number; after?: string | null; order: MessageOrder }): Promise<Page<Message>> {
+    return this.readPage(conversationId, args, null);
   }
 
   /**
@@ -214,6 +245,36 @@ export class MessagesService {
     return encodeCursor(CURSOR, [m.seq]);
   }
 
+  /**
+   * The keyset page query in SQL: `first + 1` rows (for hasNextPage) joined with their senders,
+   * and, given `viewerId`, only if the viewer is a participant (otherwise no rows).
+   */
+  private async readPage(
+    conversationId: string,
+    args: { first: number; after?: string | null; order: MessageOrder },
+    viewerId: string | null,
+  ): Promise<Page<Message>> {
+    const first = checkFirst(args.first);
+    const newestFirst = args.order !== MessageOrder.OLDEST_FIRST;
+    const params: unknown[] = [conversationId, first + 1];
+    let where = 'm.conversation_id = $1';
+    if (args.after) {
+      const [seq] = decodeCursor<[number]>(args.after, CURSOR, ['number']);
+      params.push(seq);
+      where += newestFirst ? ` AND m.seq < $${params.length}` : ` AND m.seq > $${params.length}`;
+    }
+    if (viewerId !== null) {
+      params.push(viewerId);
+      where += ` AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = $1 AND p.user_id = $${params.length})`;
+    }
+    const rows: MessageRow[] = await this.ds.query(
+      `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
+        WHERE ${where} ORDER BY m.seq ${newestFirst ? 'DESC' : 'ASC'} LIMIT $2`,
+      params,
+    );
+    return toPage(rows.map((row) => withSender(row, conversationId).message), first);
+  }
+
   private async insert(
     tx: EntityManager,
     conversationId: string,
@@ -223,12 +284,8 @@ export class MessagesService {
   ): Promise<Inserted | null> {
     const rows: InsertedRow[] = await tx.query(INSERT_MESSAGE, [conversationId, senderId, body, clientMessageId]);
     if (!rows.length) return null;
-    const { receiptMoved, username, displayName, senderCreatedAt, ...message } = rows[0];
-    return {
-      message: Object.assign(new Message(), message),
-      sender: Object.assign(new User(), { id: message.senderId, username, displayName, createdAt: senderCreatedAt }),
-      receiptMoved,
-    };
+    const { receiptMoved, ...row } = rows[0];
+    return { ...withSender(row, conversationId), receiptMoved };
   }
 
   private async storedRetry(senderId: string, clientMessageId: string, input: SendInput): Promise<Message> {

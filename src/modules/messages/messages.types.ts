@@ -16,7 +16,7 @@ registerEnumType(MessageOrder, {
   },
 });
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class MessageConnection extends connectionTypes('Message', Message) {}
 
 @InputType()

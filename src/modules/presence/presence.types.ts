@@ -13,7 +13,7 @@ registerEnumType(PresenceStatus, { name: 'PresenceStatus' });
  * A user's live presence. `user` and `activeConversationId` are field resolvers
  * (presence.resolver.ts): the latter is shown only to participants of that conversation.
  */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class Presence {
   @Field(() => ID)
   userId: string;

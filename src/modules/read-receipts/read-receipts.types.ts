@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 
 /** A participant's read position in a conversation. `user` is a field resolver. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ReadReceipt {
   @Field(() => ID)
   conversationId: string;

@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 
 /** A participant started or stopped typing. `user` is a field resolver (typing.resolver.ts). */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class TypingEvent {
   @Field(() => ID)
   conversationId: string;

@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A registered user. `passwordHash` is a column only: it has no GraphQL field. */
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 @Entity({ name: 'users' })
 export class User {
   @Field(() => ID)
