@@ -24,6 +24,8 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Lifetime of an access token, in seconds. */
   TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(30 * 24 * 3600).default(24 * 3600),
+  /** How long an instance trusts a session it found live without asking the store again, in ms (0: always ask). */
+  SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Most participants in one conversation. */
   MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(10_000).default(100),
   /** Size of the PostgreSQL connection pool per instance. */
@@ -56,6 +58,12 @@ export interface Config {
   readonly jwtSecret: string | null;
   /** Token lifetime in seconds. */
   readonly tokenTtlSeconds: number;
+  /**
+   * How long a session found live is trusted without asking the session store again, in ms; 0
+   * asks on every request. Revocations evict at once; the bound matters only when an instance
+   * misses a revocation event (see SessionCache).
+   */
+  readonly sessionCacheMs: number;
   readonly maxParticipants: number;
   readonly dbPoolSize: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -116,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: v.DATA_DIR,
     jwtSecret: v.JWT_SECRET ?? null,
     tokenTtlSeconds: v.TOKEN_TTL_SECONDS,
+    sessionCacheMs: v.SESSION_CACHE_MS,
     maxParticipants: v.MAX_PARTICIPANTS,
     dbPoolSize: v.DB_POOL_SIZE,
     logLevel: v.LOG_LEVEL,

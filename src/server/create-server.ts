@@ -5,7 +5,7 @@ import type { Config } from '../config/config';
 import { openDatabase, type Database } from '../db/data-source';
 import { AuthResolver } from '../modules/auth/auth.resolver';
 import { AuthService } from '../modules/auth/auth.service';
-import { createDatabaseSessionStore, createRedisSessionStore } from '../modules/auth/session.store';
+import { SessionCache, createDatabaseSessionStore, createRedisSessionStore } from '../modules/auth/session.store';
 import { ConversationsResolver } from '../modules/conversations/conversations.resolver';
 import { ConversationsService } from '../modules/conversations/conversations.service';
 import { MessageStreams } from '../modules/messages/message-stream';
@@ -69,8 +69,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     let bus: EventBus;
     let commands: Redis | null = null;
     if (config.redisUrl) {
-      commands = createRedis(config.redisUrl, 'parley:cmd');
-      const connections = [commands, createRedis(config.redisUrl, 'parley:pub'), createRedis(config.redisUrl, 'parley:sub')];
+      commands = createRedis(config.redisUrl, 'parley:cmd', { autoPipelining: true });
+      const connections = [commands, createRedis(config.redisUrl, 'parley:pub', { autoPipelining: true }), createRedis(config.redisUrl, 'parley:sub')];
       closers.push(() => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect()))));
       await Promise.all(connections.map((c) => (c.status === 'ready' ? null : new Promise((resolve, reject) => {
         c.once('ready', resolve);
@@ -80,7 +80,9 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     } else {
       bus = createMemoryEventBus();
     }
-    const sessions = commands ? createRedisSessionStore(commands, config.redisPrefix) : createDatabaseSessionStore(ds);
+    const sessions = new SessionCache(commands ? createRedisSessionStore(commands, config.redisPrefix) : createDatabaseSessionStore(ds), {
+      ttlMs: config.sessionCacheMs,
+    });
 
     const auth = new AuthService(ds, sessions, bus, jwtSecret, config.tokenTtlSeconds);
     const users = new UsersService(ds);
@@ -118,6 +120,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const sockets = new SessionSockets();
     const ws = createWebSocketServer({ schema, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, sockets, log });
     const unsubscribeRevoked = await bus.subscribe<SessionRevokedPayload>(topics.sessionRevoked(), ({ sessionId }) => {
+      sessions.forget(sessionId);
       const closed = sockets.closeSession(sessionId, 'Session revoked');
       if (closed) metrics.wsRejected.inc({ reason: 'revoked' }, closed);
     });

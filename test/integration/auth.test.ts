@@ -1,7 +1,10 @@
 import { LoginDocument, LogoutDocument, MeDocument, MessageAddedDocument, RegisterDocument } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/server/create-server';
 import { codes, http, ok, registerUser, Subscription, wsClient } from '../support/clients';
+import Redis from 'ioredis';
 import { TestCluster } from '../support/server';
+import { TEST_REDIS_URL } from '../support/env';
+import { eventually } from '../support/state';
 import { signToken } from '../../src/modules/auth/tokens';
 
 let cluster: TestCluster;
@@ -104,6 +107,36 @@ describe('logout', () => {
     // A new login still works.
     const { login } = await ok(other, LoginDocument, { input: { username: user.username, password: 'password123' } });
     expect((await ok(server, MeDocument, {}, login.token)).me.id).toBe(user.id);
+  });
+});
+
+describe('session cache', () => {
+  it('trusts a live session for SESSION_CACHE_MS at most when the revocation event never arrives', async () => {
+    const cached = await cluster.start({ SESSION_CACHE_MS: '400' });
+    const user = await registerUser(cached);
+    expect((await ok(cached, MeDocument, {}, user.token)).me.id).toBe(user.id);
+    // Delete the session behind the instance's back: no logout, so no sessionRevoked event.
+    const claims = JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()) as { sid: string };
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      expect(await redis.del(`${cluster.redisPrefix}session:${claims.sid}`)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    expect((await ok(cached, MeDocument, {}, user.token)).me.id).toBe(user.id);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(codes(await http(cached, MeDocument, {}, user.token))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('is evicted by logout at once, on the instance that logs out and on one that cached it', async () => {
+    const other = await cluster.start({ SESSION_CACHE_MS: '60000' });
+    const user = await registerUser(server);
+    expect((await ok(other, MeDocument, {}, user.token)).me.id).toBe(user.id);
+    expect((await ok(server, MeDocument, {}, user.token)).me.id).toBe(user.id);
+    await ok(server, LogoutDocument, {}, user.token);
+    expect(codes(await http(server, MeDocument, {}, user.token))).toEqual(['UNAUTHENTICATED']);
+    // The event reaches the other instance through Redis pub/sub, a moment later.
+    await eventually(async () => codes(await http(other, MeDocument, {}, user.token))[0] === 'UNAUTHENTICATED', 5_000);
   });
 });
 
