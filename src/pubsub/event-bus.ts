@@ -37,84 +37,126 @@ export interface EventBus {
 
 type Listener = (payload: never) => void;
 
-/** The local subscribers of one topic, behind one engine subscription. */
+/** The local subscribers of one channel (a prefixed topic), behind one transport subscription. */
 interface LocalTopic {
   /**
    * The listeners, once per subscribe (a listener may subscribe twice). Replaced, not changed,
    * when one leaves, so that a delivery under way is not disturbed.
    */
   listeners: Listener[];
-  /** The engine's subscription id, once the engine hears the topic. */
-  engineId: Promise<number>;
+  /** Settles when the transport hears the channel; its value is what {@link Transport.unlisten} needs. */
+  heard: Promise<unknown>;
+}
+
+/** What the bus needs from Redis or the in-process engine. */
+interface Transport {
+  publish(channel: string, payload: object): Promise<void>;
+  /** Starts hearing `channel`, handing its payloads to `deliver`. @returns a handle for {@link unlisten}. */
+  listen(channel: string, deliver: (channel: string, payload: unknown) => void): Promise<unknown>;
+  unlisten(channel: string, handle: unknown): Promise<void>;
 }
 
 /**
- * One engine subscription per topic, fanned out here to the local listeners. The engines keep an
- * id, an array and a prefixed topic string per subscription, and look each subscriber up by id
- * for every event; with 10,000 idle sockets that was ~0.6 KB per socket (heap snapshots of the
- * connections benchmark). Here a subscription is one array slot in its topic.
+ * The {@link EventBus} over a transport: one transport subscription per channel, fanned out here
+ * to the local listeners. graphql-redis-subscriptions keeps an id, an array, a prefixed topic
+ * string and a set entry per subscription, and looks each subscriber up by id for every event;
+ * with 10,000 idle sockets that was ~0.6 KB per socket (heap snapshots of the connections
+ * benchmark). Here a subscription is one array slot in its channel's entry.
+ *
+ * A channel whose last listener leaves is unsubscribed once its subscribe has settled, unless a
+ * new listener has come meanwhile; a later subscriber then makes a new subscription, sent after
+ * the unsubscribe, so the transport never ends up deaf to a channel that has listeners.
  */
-function fromEngine(engine: PubSubEngine, prefix: string, extra: Pick<EventBus, 'isReady' | 'close'>): EventBus {
+function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus, 'isReady' | 'close'>): EventBus {
   const local = new Map<string, LocalTopic>();
-
-  const release = async (topic: string, entry: LocalTopic, listener: Listener): Promise<void> => {
+  const deliver = (channel: string, payload: unknown) => {
+    const entry = local.get(channel);
+    if (entry) for (const listener of entry.listeners) (listener as (p: unknown) => void)(payload);
+  };
+  const release = async (channel: string, entry: LocalTopic, listener: Listener): Promise<void> => {
     const at = entry.listeners.indexOf(listener);
     if (at < 0) return;
     entry.listeners = entry.listeners.filter((_, i) => i !== at);
     if (entry.listeners.length > 0) return;
-    if (local.get(topic) === entry) local.delete(topic);
-    await engine.unsubscribe(await entry.engineId);
+    const handle = await entry.heard;
+    if (entry.listeners.length > 0 || local.get(channel) !== entry) return;
+    local.delete(channel);
+    await transport.unlisten(channel, handle);
   };
 
   return {
     async publish(topic, payload) {
-      await engine.publish(prefix + topic, payload);
+      await transport.publish(prefix + topic, payload);
     },
     async subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe> {
-      let entry = local.get(topic);
+      const channel = prefix + topic;
+      let entry = local.get(channel);
       if (!entry) {
-        const created: LocalTopic = { listeners: [], engineId: Promise.resolve(0) };
-        created.engineId = engine.subscribe(
-          prefix + topic,
-          (payload: T) => {
-            for (const listener of created.listeners) (listener as (p: T) => void)(payload);
-          },
-          {},
-        );
-        created.engineId.catch(() => {
-          if (local.get(topic) === created) local.delete(topic);
+        const created: LocalTopic = { listeners: [], heard: transport.listen(channel, deliver) };
+        created.heard.catch(() => {
+          if (local.get(channel) === created) local.delete(channel);
         });
-        local.set(topic, (entry = created));
+        local.set(channel, (entry = created));
       }
       const listener = onEvent as Listener;
       entry.listeners.push(listener);
       const subscribed = entry;
       try {
-        await subscribed.engineId;
+        await subscribed.heard;
       } catch (err) {
         subscribed.listeners = subscribed.listeners.filter((l) => l !== listener);
         throw err;
       }
-      return () => release(topic, subscribed, listener);
+      return () => release(channel, subscribed, listener);
     },
     async unsubscribe(topic, onEvent) {
-      const entry = local.get(topic);
-      if (entry) await release(topic, entry, onEvent);
+      const channel = prefix + topic;
+      const entry = local.get(channel);
+      if (entry) await release(channel, entry, onEvent);
     },
     ...extra,
   };
 }
 
 /**
- * An {@link EventBus} over Redis pub/sub (graphql-redis-subscriptions), JSON-serialized.
+ * An {@link EventBus} over Redis pub/sub, JSON-serialized. Publishing goes through
+ * graphql-redis-subscriptions; subscribing talks to the subscriber connection directly: one
+ * SUBSCRIBE per channel and one `message` listener for all of them.
  *
  * @param publisher - a command connection (it may be shared with other commands).
  * @param subscriber - a connection used only for SUBSCRIBE (Redis forbids other commands on it).
  * @param prefix - prepended to every topic (REDIS_PREFIX).
  */
 export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix: string, log?: Logger): EventBus {
-  const engine = new RedisPubSub({ publisher, subscriber: guardUnsubscribe(subscriber, log) });
-  return fromEngine(engine, prefix, {
+  // Given no subscriber, RedisPubSub would open a connection of its own; it only listens on this
+  // one (its message handler finds no subscription of its own and returns).
+  const engine = new RedisPubSub({ publisher, subscriber });
+  let deliver: ((channel: string, payload: unknown) => void) | null = null;
+  subscriber.on('message', (channel: string, message: string) => {
+    if (!deliver) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message);
+    } catch {
+      payload = message; // as graphql-redis-subscriptions hands over what it cannot parse
+    }
+    deliver(channel, payload);
+  });
+  const transport: Transport = {
+    publish: (channel, payload) => engine.publish(channel, payload),
+    async listen(channel, onPayload) {
+      deliver = onPayload;
+      await subscriber.subscribe(channel);
+      return channel;
+    },
+    async unlisten(channel) {
+      // Logged, not thrown (a client leaving while Redis is unreachable must not fail): a closed
+      // connection has no subscriptions left, and a reconnect subscribes only to the channels
+      // still wanted.
+      await subscriber.unsubscribe(channel).catch((err: unknown) => log?.warn({ err, channels: [channel] }, 'Redis UNSUBSCRIBE failed'));
+    },
+  };
+  return localFanOut(transport, prefix, {
     async isReady() {
       return publisher.status === 'ready' && subscriber.status === 'ready';
     },
@@ -124,35 +166,16 @@ export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix:
   });
 }
 
-/**
- * RedisPubSub.unsubscribe fires UNSUBSCRIBE and PUNSUBSCRIBE without handling their promises
- * (davidyaha/graphql-redis-subscriptions#593), so a client leaving while Redis is unreachable
- * raises an unhandled rejection, which ends a Node process. This view of the subscriber
- * connection logs those failures instead (a closed connection has no subscriptions left, and a
- * reconnect subscribes only to the channels still wanted), and skips PUNSUBSCRIBE: Parley never
- * subscribes to patterns (#654).
- */
-function guardUnsubscribe(subscriber: Redis, log?: Logger): Redis {
-  return new Proxy(subscriber, {
-    get(target, property, receiver) {
-      if (property === 'punsubscribe') return async () => 0;
-      if (property === 'unsubscribe') {
-        return (...channels: string[]) =>
-          target.unsubscribe(...channels).catch((err: unknown) => {
-            log?.warn({ err, channels }, 'Redis UNSUBSCRIBE failed');
-            return 0;
-          });
-      }
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
 /** An in-process {@link EventBus} for the embedded default: one instance, no Redis. */
 export function createMemoryEventBus(): EventBus {
-  return fromEngine(new PubSub(), '', {
-    isReady: async () => true,
-    close: async () => undefined,
-  });
+  const engine: PubSubEngine = new PubSub();
+  return localFanOut(
+    {
+      publish: (channel, payload) => engine.publish(channel, payload),
+      listen: (channel, deliver) => engine.subscribe(channel, (payload: unknown) => deliver(channel, payload), {}),
+      unlisten: async (_channel, id) => engine.unsubscribe(id as number),
+    },
+    '',
+    { isReady: async () => true, close: async () => undefined },
+  );
 }
