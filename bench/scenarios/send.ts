@@ -9,7 +9,7 @@ import type { handlers as PgHandlers } from '../workers/pg-baseline.worker';
 type Transport = 'http' | 'ws';
 
 /**
- * 1. Send throughput: `sendMessage` per second at each concurrency, over HTTP (fetch) and over
+ * 1. Send throughput: `sendMessage` per second at each concurrency, over HTTP (node:http keep-alive) and over
  * WebSocket (graphql-ws), closed loop, each lane its own sender and direct conversation (so lanes
  * do not queue on one counter row). Baseline: node-postgres running the same statement (bump the
  * counter, insert the message, one transaction) at the same concurrency with the same pool size.
