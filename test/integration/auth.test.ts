@@ -163,6 +163,10 @@ describe('WebSocket authentication', () => {
     const closed = await Promise.race([client.closed, new Promise((r) => setTimeout(() => r('still open'), 15_000))]);
     expect(closed).toEqual({ code: 4403, reason: 'Token expired' });
     expect(Date.now() - opened).toBeGreaterThan(7_000);
+    // The token was verified (and remembered) at connect; once expired it is refused over HTTP too.
+    const after = await http(shortLived, MeDocument, {}, user.token);
+    expect(after.status).toBe(401);
+    expect(after.errors?.[0].message).toBe('Token expired');
     sub.dispose();
   }, 20_000);
 });

@@ -1,4 +1,5 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../db/errors';
 import type { EventBus } from '../../pubsub/event-bus';
@@ -9,7 +10,7 @@ import type { AuthSession, AuthUser } from '../../shared/context';
 import { User } from '../users/user.entity';
 import { hashPassword, verifyPassword } from './password';
 import type { SessionStore } from './session.store';
-import { hmacKey, signToken, verifyToken } from './tokens';
+import { hmacKey, signToken, verifyToken, type TokenClaims } from './tokens';
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 
@@ -33,6 +34,12 @@ export interface Authenticated {
  */
 export class AuthService {
   private readonly key: KeyObject;
+  /**
+   * Tokens already verified, with their claims: a client presents the same token on every request,
+   * and HS256 verification (base64url, HMAC, JSON) was 3-4% of the CPU of a small HTTP request.
+   * The same string always verifies the same way; `exp` is checked again on every use.
+   */
+  private readonly verified = new LRUCache<string, TokenClaims>({ max: 10_000 });
 
   constructor(
     private readonly ds: DataSource,
@@ -104,7 +111,11 @@ export class AuthService {
    * @throws DomainError UNAUTHENTICATED for a bad, expired or revoked token.
    */
   async authenticate(token: string): Promise<Authenticated> {
-    const claims = verifyToken(token, this.key);
+    let claims = this.verified.get(token);
+    if (!claims || claims.expiresAt.getTime() <= Date.now()) {
+      claims = verifyToken(token, this.key);
+      this.verified.set(token, claims);
+    }
     if (!(await this.sessions.isActive(claims.sessionId))) throw unauthenticated('Session revoked');
     return { user: { id: claims.userId }, session: { id: claims.sessionId, expiresAt: claims.expiresAt } };
   }
