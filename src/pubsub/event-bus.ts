@@ -37,7 +37,7 @@ export interface EventBus {
 
 type Listener = (payload: never) => void;
 
-/** The local subscribers of one channel (a prefixed topic), behind one transport subscription. */
+/** The local subscribers of one topic, behind one transport subscription of its channel (the prefixed topic). */
 interface LocalTopic {
   /**
    * The listeners, once per subscribe (a listener may subscribe twice). Replaced, not changed,
@@ -52,7 +52,7 @@ interface LocalTopic {
 interface Transport {
   publish(channel: string, payload: object): Promise<void>;
   /** Starts hearing `channel`, handing its payloads to `deliver`. @returns a handle for {@link unlisten}. */
-  listen(channel: string, deliver: (channel: string, payload: unknown) => void): Promise<unknown>;
+  listen(channel: string, deliver: (topic: string, payload: unknown) => void): Promise<unknown>;
   unlisten(channel: string, handle: unknown): Promise<void>;
 }
 
@@ -68,20 +68,22 @@ interface Transport {
  * the unsubscribe, so the transport never ends up deaf to a channel that has listeners.
  */
 function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus, 'isReady' | 'close'>): EventBus {
+  // By topic, not channel: the subscribers keep the topic strings anyway, and a channel string
+  // per socket (its user topic) cost 112 bytes more.
   const local = new Map<string, LocalTopic>();
-  const deliver = (channel: string, payload: unknown) => {
-    const entry = local.get(channel);
+  const deliver = (topic: string, payload: unknown) => {
+    const entry = local.get(topic);
     if (entry) for (const listener of entry.listeners) (listener as (p: unknown) => void)(payload);
   };
-  const release = async (channel: string, entry: LocalTopic, listener: Listener): Promise<void> => {
+  const release = async (topic: string, entry: LocalTopic, listener: Listener): Promise<void> => {
     const at = entry.listeners.indexOf(listener);
     if (at < 0) return;
     entry.listeners = entry.listeners.filter((_, i) => i !== at);
     if (entry.listeners.length > 0) return;
     const handle = await entry.heard;
-    if (entry.listeners.length > 0 || local.get(channel) !== entry) return;
-    local.delete(channel);
-    await transport.unlisten(channel, handle);
+    if (entry.listeners.length > 0 || local.get(topic) !== entry) return;
+    local.delete(topic);
+    await transport.unlisten(prefix + topic, handle);
   };
 
   return {
@@ -89,14 +91,13 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
       await transport.publish(prefix + topic, payload);
     },
     async subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe> {
-      const channel = prefix + topic;
-      let entry = local.get(channel);
+      let entry = local.get(topic);
       if (!entry) {
-        const created: LocalTopic = { listeners: [], heard: transport.listen(channel, deliver) };
+        const created: LocalTopic = { listeners: [], heard: transport.listen(prefix + topic, deliver) };
         created.heard.catch(() => {
-          if (local.get(channel) === created) local.delete(channel);
+          if (local.get(topic) === created) local.delete(topic);
         });
-        local.set(channel, (entry = created));
+        local.set(topic, (entry = created));
       }
       const listener = onEvent as Listener;
       entry.listeners.push(listener);
@@ -107,12 +108,11 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
         subscribed.listeners = subscribed.listeners.filter((l) => l !== listener);
         throw err;
       }
-      return () => release(channel, subscribed, listener);
+      return () => release(topic, subscribed, listener);
     },
     async unsubscribe(topic, onEvent) {
-      const channel = prefix + topic;
-      const entry = local.get(channel);
-      if (entry) await release(channel, entry, onEvent);
+      const entry = local.get(topic);
+      if (entry) await release(topic, entry, onEvent);
     },
     ...extra,
   };
@@ -131,16 +131,16 @@ export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix:
   // Given no subscriber, RedisPubSub would open a connection of its own; it only listens on this
   // one (its message handler finds no subscription of its own and returns).
   const engine = new RedisPubSub({ publisher, subscriber });
-  let deliver: ((channel: string, payload: unknown) => void) | null = null;
+  let deliver: ((topic: string, payload: unknown) => void) | null = null;
   subscriber.on('message', (channel: string, message: string) => {
-    if (!deliver) return;
+    if (!deliver || !channel.startsWith(prefix)) return;
     let payload: unknown;
     try {
       payload = JSON.parse(message);
     } catch {
       payload = message; // as graphql-redis-subscriptions hands over what it cannot parse
     }
-    deliver(channel, payload);
+    deliver(channel.slice(prefix.length), payload);
   });
   const transport: Transport = {
     publish: (channel, payload) => engine.publish(channel, payload),

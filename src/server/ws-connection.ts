@@ -57,7 +57,10 @@ export class GraphqlWsConnection<C> {
   private acknowledged = false;
   private closedAlready = false;
   private initTimer: NodeJS.Timeout | null;
-  private readonly operations = new Map<string, Running>();
+  /** The socket's operations: the first in two fields (most sockets hold one), others in a map made when needed. */
+  private soleId: string | null = null;
+  private sole: Running = null;
+  private more: Map<string, Running> | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -96,8 +99,8 @@ export class GraphqlWsConnection<C> {
       case MessageType.Subscribe:
         return this.subscribe(message.id, message.payload);
       case MessageType.Complete: {
-        const running = this.operations.get(message.id);
-        this.operations.delete(message.id);
+        const running = this.operation(message.id);
+        this.forget(message.id);
         await running?.return?.();
         return;
       }
@@ -111,8 +114,8 @@ export class GraphqlWsConnection<C> {
     if (this.closedAlready) return;
     this.closedAlready = true;
     if (this.initTimer) clearTimeout(this.initTimer);
-    const running = [...this.operations.values()];
-    this.operations.clear();
+    const running = [...(this.soleId === null ? [] : [this.sole]), ...(this.more?.values() ?? [])];
+    this.soleId = this.sole = this.more = null;
     this.handlers.closed(this, this.state);
     await Promise.all(running.map((r) => r?.return?.()));
   }
@@ -132,8 +135,8 @@ export class GraphqlWsConnection<C> {
 
   private async subscribe(id: string, payload: SubscribePayload): Promise<void> {
     if (!this.acknowledged || this.state === null) return this.socket.close(CloseCode.Unauthorized, 'Unauthorized');
-    if (this.operations.has(id)) return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
-    this.operations.set(id, null);
+    if (this.has(id)) return this.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+    this.hold(id, null);
     let piped = false;
     try {
       const prepared = this.handlers.prepare(payload);
@@ -162,11 +165,11 @@ export class GraphqlWsConnection<C> {
         this.next(id, JSON.stringify(this.handlers.formatNext(outcome)));
         return this.complete(id);
       }
-      if (!this.operations.has(id)) {
+      if (!this.has(id)) {
         await outcome.source.return?.();
         return;
       }
-      this.operations.set(id, outcome.source);
+      this.hold(id, outcome.source);
       if (outcome.source instanceof PushStream) {
         // From here the subscription is held by its source stream and this connection's map
         // only: no async frame or promise waits for it.
@@ -181,7 +184,7 @@ export class GraphqlWsConnection<C> {
       }
       this.complete(id);
     } finally {
-      if (!piped) this.operations.delete(id);
+      if (!piped) this.forget(id);
     }
   }
 
@@ -196,7 +199,7 @@ export class GraphqlWsConnection<C> {
 
   /** Whether `source` still runs operation `id` (not completed by the client, nor the id reused since). */
   runs(id: string, source: AsyncIterator<unknown>): boolean {
-    return this.operations.get(id) === source;
+    return this.operation(id) === source;
   }
 
   /** The end of a subscription's stream: `complete` (or `error` when it failed), unless the client completed it. */
@@ -204,7 +207,7 @@ export class GraphqlWsConnection<C> {
     if (!this.runs(id, source)) return;
     if (error === undefined) this.complete(id);
     else this.fail(id, error);
-    this.operations.delete(id);
+    this.forget(id);
   }
 
   /** A subscription's source failed: an `error` message, as graphql-ws sends it. */
@@ -212,20 +215,43 @@ export class GraphqlWsConnection<C> {
     this.error(id, [streamError(err instanceof Error ? err : new Error(String(err)))]);
   }
 
+  private has(id: string): boolean {
+    return this.soleId === id || (this.more?.has(id) ?? false);
+  }
+
+  /** The operation `id` (`null` while being set up), or undefined when there is none. */
+  private operation(id: string): Running | undefined {
+    return this.soleId === id ? this.sole : this.more?.get(id);
+  }
+
+  private hold(id: string, running: Running): void {
+    if (this.soleId === id || (this.soleId === null && !this.more?.has(id))) {
+      this.soleId = id;
+      this.sole = running;
+    } else {
+      (this.more ??= new Map()).set(id, running);
+    }
+  }
+
+  private forget(id: string): void {
+    if (this.soleId === id) this.soleId = this.sole = null;
+    else this.more?.delete(id);
+  }
+
   /** A `next` message for operation `id` whose payload is already JSON text. */
   next(id: string, payloadJson: string): void {
-    if (!this.operations.has(id)) return;
+    if (!this.has(id)) return;
     this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payloadJson}}`);
   }
 
   private error(id: string, errors: readonly GraphQLError[]): void {
-    if (!this.operations.has(id)) return;
+    if (!this.has(id)) return;
     this.send(stringifyMessage({ id, type: MessageType.Error, payload: this.handlers.formatErrors(errors) as readonly GraphQLError[] }));
   }
 
   /** Ends operation `id` for the client, unless the client completed it (or the socket closed). */
   private complete(id: string): void {
-    if (this.operations.has(id)) this.send(stringifyMessage({ id, type: MessageType.Complete }));
+    if (this.has(id)) this.send(stringifyMessage({ id, type: MessageType.Complete }));
   }
 
   private send(data: string): void {

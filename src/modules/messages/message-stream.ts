@@ -92,8 +92,20 @@ export class MessageStreams {
   }
 
   private stream(viewerId: string, single: string | null, after: Map<string, number>, includeOwn: boolean): AsyncIterable<Message> {
-    return new MessageStream(this.ds, this.bus, this.conversations, this.messages, this.live, viewerId, single, after, includeOwn);
+    this.deps ??= { ds: this.ds, bus: this.bus, conversations: this.conversations, messages: this.messages, live: this.live };
+    return new MessageStream(this.deps, viewerId, single, after, includeOwn);
   }
+
+  /** What every stream needs, one object for all of them. */
+  private deps: StreamDeps | null = null;
+}
+
+interface StreamDeps {
+  ds: DataSource;
+  bus: EventBus;
+  conversations: ConversationsService;
+  messages: MessagesService;
+  live?: StreamObserver;
 }
 
 const IDLE: Promise<void> = Promise.resolve();
@@ -107,8 +119,12 @@ const IDLE: Promise<void> = Promise.resolve();
  */
 class MessageStream extends PushStream<Message> {
   private readonly cursors = new Map<string, number>();
-  /** The topics this stream has subscribed to (with {@link onMessage}, or {@link onJoined} for the user's). */
-  private readonly topics: string[] = [];
+  /**
+   * The conversations whose topics this stream has subscribed to (with {@link onMessage}); and,
+   * without `single`, the user's topic (with {@link onJoined}). Ids, not topic strings: the ids
+   * are the cursors' keys too.
+   */
+  private readonly listened: string[] = [];
   private queue: Promise<void> = IDLE;
   /** Tasks queued and not finished: while any is, live events wait in the queue too. */
   private queued = 0;
@@ -137,11 +153,7 @@ class MessageStream extends PushStream<Message> {
   };
 
   constructor(
-    private readonly ds: DataSource,
-    private readonly bus: EventBus,
-    private readonly conversations: ConversationsService,
-    private readonly messages: MessagesService,
-    private readonly live: StreamObserver | undefined,
+    private readonly deps: StreamDeps,
     private readonly viewerId: string,
     private readonly single: string | null,
     private after: Map<string, number> | null,
@@ -153,12 +165,7 @@ class MessageStream extends PushStream<Message> {
   protected start(): void {
     // Subscribe to every topic first, then read the starting positions: a message committed
     // after that read is published after it too, so it reaches the topic we already hear.
-    let joined: Promise<unknown> | null = null;
-    if (!this.single) {
-      const topic = topics.userConversations(this.viewerId);
-      this.topics.push(topic);
-      joined = this.bus.subscribe(topic, this.onJoined);
-    }
+    const joined = this.single ? null : this.deps.bus.subscribe(topics.userConversations(this.viewerId), this.onJoined);
     this.enqueue(() => this.setUp(joined));
   }
 
@@ -167,35 +174,39 @@ class MessageStream extends PushStream<Message> {
   }
 
   private async release(): Promise<void> {
-    if (this.counted) this.live?.ended();
+    if (this.counted) this.deps.live?.ended();
     await this.queue.catch(() => undefined);
-    // Without `single`, the first topic is the user's (subscribed in start(), before any other).
-    await Promise.all(this.topics.map((topic, i) => this.bus.unsubscribe(topic, i === 0 && !this.single ? this.onJoined : this.onMessage)));
+    const { bus } = this.deps;
+    await Promise.all([
+      this.single ? undefined : bus.unsubscribe(topics.userConversations(this.viewerId), this.onJoined),
+      ...this.listened.map((id) => bus.unsubscribe(topics.conversationMessages(id), this.onMessage)),
+    ]);
   }
 
   private async setUp(joined: Promise<unknown> | null): Promise<void> {
     await joined;
-    const ids = this.single ? [this.single] : (await this.conversations.positionsOf(this.viewerId)).map((c) => c.id);
+    const ids = this.single ? [this.single] : (await this.deps.conversations.positionsOf(this.viewerId)).map((c) => c.id);
     await Promise.all(ids.map((id) => this.listen(id)));
     const rows: Array<{ id: string; last_seq: number }> = ids.length
-      ? await this.ds.query('SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])', [ids])
+      ? await this.deps.ds.query('SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])', [ids])
       : [];
-    for (const row of rows) {
-      if (this.cursors.has(row.id)) continue;
-      const from = this.after?.get(row.id);
-      this.cursors.set(row.id, from === undefined ? row.last_seq : Math.min(from, row.last_seq));
-      if (from !== undefined) await this.replay(row.id);
+    const lastSeqs = new Map(rows.map((row) => [row.id, row.last_seq]));
+    for (const id of ids) {
+      const lastSeq = lastSeqs.get(id);
+      if (lastSeq === undefined || this.cursors.has(id)) continue;
+      const from = this.after?.get(id);
+      this.cursors.set(id, from === undefined ? lastSeq : Math.min(from, lastSeq));
+      if (from !== undefined) await this.replay(id);
     }
     this.after = null;
     if (this.stopped) return;
-    this.live?.ready();
+    this.deps.live?.ready();
     this.counted = true;
   }
 
   private listen(conversationId: string): Promise<unknown> {
-    const topic = topics.conversationMessages(conversationId);
-    this.topics.push(topic);
-    return this.bus.subscribe<MessageAddedPayload>(topic, this.onMessage);
+    this.listened.push(conversationId);
+    return this.deps.bus.subscribe<MessageAddedPayload>(topics.conversationMessages(conversationId), this.onMessage);
   }
 
   private async onQueuedMessage(p: MessageAddedPayload): Promise<void> {
@@ -210,7 +221,10 @@ class MessageStream extends PushStream<Message> {
     this.queue = this.queue
       .then(task)
       .catch((err: unknown) => this.end(err))
-      .finally(() => this.queued--);
+      .finally(() => {
+        // An idle stream keeps no settled promise chain.
+        if (--this.queued === 0) this.queue = IDLE;
+      });
   }
 
   private deliver(m: Message): Promise<void> | undefined {
@@ -221,7 +235,7 @@ class MessageStream extends PushStream<Message> {
 
   private async replay(conversationId: string, untilSeq?: number): Promise<void> {
     for (;;) {
-      const rows = await this.messages.range(conversationId, this.cursors.get(conversationId)!, REPLAY_BATCH, untilSeq);
+      const rows = await this.deps.messages.range(conversationId, this.cursors.get(conversationId)!, REPLAY_BATCH, untilSeq);
       for (const m of rows) await this.deliver(m);
       if (rows.length < REPLAY_BATCH) return;
     }
