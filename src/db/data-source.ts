@@ -8,6 +8,7 @@ import { Participant } from '../modules/conversations/participant.entity';
 import { Message } from '../modules/messages/message.entity';
 import { User } from '../modules/users/user.entity';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { createStatementRunner, type StatementRunner } from './prepared';
 
 export const entities = [User, Conversation, Participant, Message];
 
@@ -16,6 +17,8 @@ export interface Database {
   dataSource: DataSource;
   /** `true` on the embedded PGlite default. */
   embedded: boolean;
+  /** Runs hot statements (prepared and named on PostgreSQL, see {@link createStatementRunner}). */
+  statements: StatementRunner;
   close(): Promise<void>;
 }
 
@@ -105,6 +108,7 @@ export async function openDatabase(
   return {
     dataSource,
     embedded: closeEmbedded !== null,
+    statements: createStatementRunner(dataSource, { named: closeEmbedded === null }),
     async close() {
       await dataSource.destroy();
       await closeEmbedded?.();

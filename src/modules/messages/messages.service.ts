@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isUniqueViolation } from '../../db/errors';
+import type { Statement, StatementRunner } from '../../db/prepared';
 import type { EventBus } from '../../pubsub/event-bus';
 import type { MessageAddedPayload } from '../../pubsub/payloads';
 import { topics } from '../../pubsub/topics';
@@ -72,7 +73,9 @@ function withSender(row: MessageRow, conversationId: string): SentMessage & { se
  * - the final SELECT returns the message with its sender's columns, so that the response needs
  *   no second query for `sender`.
  */
-const INSERT_MESSAGE = `
+const INSERT_MESSAGE: Statement = {
+  name: 'parley_send_message',
+  text: `
   WITH counter AS (
     UPDATE conversations
        SET last_seq = last_seq + 1, last_activity_at = date_trunc('milliseconds', clock_timestamp())
@@ -92,7 +95,28 @@ const INSERT_MESSAGE = `
     RETURNING 1
   )
   SELECT ${MESSAGE_WITH_SENDER}, EXISTS (SELECT 1 FROM receipt) AS "receiptMoved"
-    FROM message m JOIN users u ON u.id = m.sender_id`;
+    FROM message m JOIN users u ON u.id = m.sender_id`,
+};
+
+/**
+ * The history page statement of one shape: newest or oldest first, from the start or after a
+ * seq, with or without the membership check. Parameters: $1 conversation id, $2 row limit, then
+ * the seq (if `after`), then the viewer id (if `member`).
+ */
+const pageStatements = new Map<string, Statement>();
+function pageStatement(newestFirst: boolean, after: boolean, member: boolean): Statement {
+  const name = `parley_history_${newestFirst ? 'desc' : 'asc'}${after ? '_after' : ''}${member ? '_member' : ''}`;
+  let statement = pageStatements.get(name);
+  if (!statement) {
+    let where = 'm.conversation_id = $1';
+    if (after) where += newestFirst ? ' AND m.seq < $3' : ' AND m.seq > $3';
+    if (member) where += ` AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = $1 AND p.user_id = $${after ? 4 : 3})`;
+    const text = `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
+      WHERE ${where} ORDER BY m.seq ${newestFirst ? 'DESC' : 'ASC'} LIMIT $2`;
+    pageStatements.set(name, (statement = { name, text }));
+  }
+  return statement;
+}
 
 /** A message just stored, with what the same statement learnt about its sender. */
 export interface SentMessage {
@@ -140,6 +164,8 @@ function toPayload(m: Message): MessageAddedPayload {
 export class MessagesService {
   constructor(
     private readonly ds: DataSource,
+    /** Runs the send and history statements (see src/db/prepared.ts). */
+    private readonly sql: StatementRunner,
     private readonly bus: EventBus,
     private readonly conversations: ConversationsService,
     private readonly log: Logger,
@@ -257,21 +283,10 @@ export class MessagesService {
     const first = checkFirst(args.first);
     const newestFirst = args.order !== MessageOrder.OLDEST_FIRST;
     const params: unknown[] = [conversationId, first + 1];
-    let where = 'm.conversation_id = $1';
-    if (args.after) {
-      const [seq] = decodeCursor<[number]>(args.after, CURSOR, ['number']);
-      params.push(seq);
-      where += newestFirst ? ` AND m.seq < $${params.length}` : ` AND m.seq > $${params.length}`;
-    }
-    if (viewerId !== null) {
-      params.push(viewerId);
-      where += ` AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = $1 AND p.user_id = $${params.length})`;
-    }
-    const rows: MessageRow[] = await this.ds.query(
-      `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
-        WHERE ${where} ORDER BY m.seq ${newestFirst ? 'DESC' : 'ASC'} LIMIT $2`,
-      params,
-    );
+    if (args.after) params.push(decodeCursor<[number]>(args.after, CURSOR, ['number'])[0]);
+    if (viewerId !== null) params.push(viewerId);
+    const statement = pageStatement(newestFirst, Boolean(args.after), viewerId !== null);
+    const rows = await this.sql<MessageRow>(this.ds.manager, statement, params);
     return toPage(rows.map((row) => withSender(row, conversationId).message), first);
   }
 
@@ -282,7 +297,7 @@ export class MessagesService {
     body: string,
     clientMessageId: string | null,
   ): Promise<Inserted | null> {
-    const rows: InsertedRow[] = await tx.query(INSERT_MESSAGE, [conversationId, senderId, body, clientMessageId]);
+    const rows = await this.sql<InsertedRow>(tx, INSERT_MESSAGE, [conversationId, senderId, body, clientMessageId]);
     if (!rows.length) return null;
     const { receiptMoved, ...row } = rows[0];
     return { ...withSender(row, conversationId), receiptMoved };
