@@ -40,10 +40,11 @@ type Listener = (payload: never) => void;
 /** The local subscribers of one topic, behind one transport subscription of its channel (the prefixed topic). */
 interface LocalTopic {
   /**
-   * The listeners, once per subscribe (a listener may subscribe twice). Replaced, not changed,
-   * when one leaves, so that a delivery under way is not disturbed.
+   * The listeners, once per subscribe (a listener may subscribe twice): one function alone (a
+   * user's own topic usually has one), else an array. The array is replaced, not changed, when
+   * one leaves, so that a delivery under way is not disturbed.
    */
-  listeners: Listener[];
+  listeners: Listener | Listener[] | null;
   /** Settles when the transport hears the channel; its value is what {@link Transport.unlisten} needs. */
   heard: Promise<unknown>;
 }
@@ -72,16 +73,30 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
   // per socket (its user topic) cost 112 bytes more.
   const local = new Map<string, LocalTopic>();
   const deliver = (topic: string, payload: unknown) => {
-    const entry = local.get(topic);
-    if (entry) for (const listener of entry.listeners) (listener as (p: unknown) => void)(payload);
+    const listeners = local.get(topic)?.listeners as Array<(p: unknown) => void> | ((p: unknown) => void) | null | undefined;
+    if (typeof listeners === 'function') listeners(payload);
+    else if (listeners) for (const listener of listeners) listener(payload);
+  };
+  const add = (entry: LocalTopic, listener: Listener) => {
+    const { listeners } = entry;
+    entry.listeners = listeners === null ? listener : typeof listeners === 'function' ? [listeners, listener] : (listeners.push(listener), listeners);
+  };
+  /** Takes one subscription of `listener` out; false when it had none. */
+  const remove = (entry: LocalTopic, listener: Listener): boolean => {
+    const { listeners } = entry;
+    if (listeners === listener) entry.listeners = null;
+    else if (!Array.isArray(listeners) || !listeners.includes(listener)) return false;
+    else {
+      const at = listeners.indexOf(listener);
+      const rest = listeners.filter((_, i) => i !== at);
+      entry.listeners = rest.length === 1 ? rest[0] : rest;
+    }
+    return true;
   };
   const release = async (topic: string, entry: LocalTopic, listener: Listener): Promise<void> => {
-    const at = entry.listeners.indexOf(listener);
-    if (at < 0) return;
-    entry.listeners = entry.listeners.filter((_, i) => i !== at);
-    if (entry.listeners.length > 0) return;
+    if (!remove(entry, listener) || entry.listeners !== null) return;
     const handle = await entry.heard;
-    if (entry.listeners.length > 0 || local.get(topic) !== entry) return;
+    if (entry.listeners !== null || local.get(topic) !== entry) return;
     local.delete(topic);
     await transport.unlisten(prefix + topic, handle);
   };
@@ -93,19 +108,19 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
     async subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe> {
       let entry = local.get(topic);
       if (!entry) {
-        const created: LocalTopic = { listeners: [], heard: transport.listen(prefix + topic, deliver) };
+        const created: LocalTopic = { listeners: null, heard: transport.listen(prefix + topic, deliver) };
         created.heard.catch(() => {
           if (local.get(topic) === created) local.delete(topic);
         });
         local.set(topic, (entry = created));
       }
       const listener = onEvent as Listener;
-      entry.listeners.push(listener);
+      add(entry, listener);
       const subscribed = entry;
       try {
         await subscribed.heard;
       } catch (err) {
-        subscribed.listeners = subscribed.listeners.filter((l) => l !== listener);
+        remove(subscribed, listener);
         throw err;
       }
       return () => release(topic, subscribed, listener);
@@ -147,7 +162,7 @@ export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix:
     async listen(channel, onPayload) {
       deliver = onPayload;
       await subscriber.subscribe(channel);
-      return channel;
+      return 0; // not the channel: the settled promise would keep that string alive per topic
     },
     async unlisten(channel) {
       // Logged, not thrown (a client leaving while Redis is unreachable must not fail): a closed

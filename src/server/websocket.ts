@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, execute, type ExecutionResult } from 'graphql';
 import { CloseCode, handleProtocols } from 'graphql-ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Authenticated } from '../modules/auth/auth.service';
 import { connectionParamsToken } from './bearer';
 import { createDocumentCache } from './document-cache';
@@ -111,6 +111,9 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         }, keepAliveMs)
       : null;
   sweep?.unref();
+  // Listeners shared by every socket (`this` is the socket), finding its connection in a weak
+  // map: two closures and their context per socket cost more than a map entry.
+  const connections = new WeakMap<WebSocket, GraphqlWsConnection<Viewer>>();
   function answered(this: WebSocket) {
     unanswered.delete(this);
   }
@@ -118,23 +121,26 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     deps.log.error({ err }, 'WebSocket error');
     this.close(CloseCode.InternalServerError, 'Internal server error');
   }
+  function received(this: WebSocket, data: RawData) {
+    const connection = connections.get(this);
+    connection?.receive(String(data)).catch((err: unknown) => {
+      handlers.internalError(err);
+      this.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  }
+  function closed(this: WebSocket) {
+    unanswered.delete(this);
+    void connections.get(this)?.close();
+  }
 
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
   wss.on('connection', (socket) => {
-    const connection = new GraphqlWsConnection(socket, handlers);
+    connections.set(socket, new GraphqlWsConnection(socket, handlers));
+    // `on`, not `once`: once wraps each listener in two more objects, kept as long as the socket.
     socket.on('error', failed);
     socket.on('pong', answered);
-    socket.on('message', (data) => {
-      connection.receive(String(data)).catch((err: unknown) => {
-        handlers.internalError(err);
-        socket.close(CloseCode.InternalServerError, 'Internal server error');
-      });
-    });
-    // `on`, not `once`: once wraps each listener in two more objects, kept as long as the socket.
-    socket.on('close', () => {
-      unanswered.delete(socket);
-      void connection.close();
-    });
+    socket.on('message', received);
+    socket.on('close', closed);
   });
 
   return {

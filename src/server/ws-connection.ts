@@ -1,8 +1,7 @@
 import { GraphQLError, getOperationAST, versionInfo, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, parseMessage, stringifyMessage, type SubscribePayload } from 'graphql-ws';
 import type { WebSocket } from 'ws';
-import { PushStream, type Sink } from '../shared/push-iterator';
-import type { SubscriptionEvents } from './shared-execution';
+import type { PayloadTarget, SubscriptionEvents } from './shared-execution';
 
 /** How long a socket may wait before its `connection_init`, in ms (graphql-ws's default). */
 export const CONNECTION_INIT_WAIT_MS = 3_000;
@@ -50,7 +49,7 @@ const ACK = stringifyMessage({ type: MessageType.ConnectionAck });
  *
  * @typeParam C - what an accepted connection_init leaves (the authenticated viewer).
  */
-export class GraphqlWsConnection<C> {
+export class GraphqlWsConnection<C> implements PayloadTarget {
   /** What {@link ProtocolHandlers.connect} returned, once accepted. */
   state: C | null = null;
   private initReceived = false;
@@ -170,13 +169,9 @@ export class GraphqlWsConnection<C> {
         return;
       }
       this.hold(id, outcome.source);
-      if (outcome.source instanceof PushStream) {
-        // From here the subscription is held by its source stream and this connection's map
-        // only: no async frame or promise waits for it.
-        piped = true;
-        outcome.source.pipe(new Delivery(this, id, outcome));
-        return;
-      }
+      // Piped, the subscription is held by its source stream and this connection only: no async
+      // frame or promise waits for it.
+      if ((piped = outcome.pipeTo(this, id))) return;
       try {
         await this.iterate(id, outcome);
       } catch (err) {
@@ -198,8 +193,13 @@ export class GraphqlWsConnection<C> {
   }
 
   /** Whether `source` still runs operation `id` (not completed by the client, nor the id reused since). */
-  runs(id: string, source: AsyncIterator<unknown>): boolean {
+  private runs(id: string, source: AsyncIterator<unknown>): boolean {
     return this.operation(id) === source;
+  }
+
+  /** A subscription's event: its `next` message, unless the client completed it (or reused its id since). */
+  deliver(id: string, source: AsyncIterator<unknown>, payloadJson: string): void {
+    if (this.runs(id, source)) this.next(id, payloadJson);
   }
 
   /** The end of a subscription's stream: `complete` (or `error` when it failed), unless the client completed it. */
@@ -239,7 +239,7 @@ export class GraphqlWsConnection<C> {
   }
 
   /** A `next` message for operation `id` whose payload is already JSON text. */
-  next(id: string, payloadJson: string): void {
+  private next(id: string, payloadJson: string): void {
     if (!this.has(id)) return;
     this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payloadJson}}`);
   }
@@ -256,32 +256,6 @@ export class GraphqlWsConnection<C> {
 
   private send(data: string): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(data);
-  }
-}
-
-/**
- * Delivers one subscription's events to its connection (the {@link Sink} of its PushStream): one
- * small object per subscription instead of a closure and its context.
- */
-class Delivery<C> implements Sink<unknown> {
-  constructor(
-    private readonly connection: GraphqlWsConnection<C>,
-    private readonly id: string,
-    private readonly events: SubscriptionEvents,
-  ) {}
-
-  next(event: unknown): void | Promise<void> {
-    const payload = this.events.payload(event);
-    if (typeof payload === 'string') return this.send(payload);
-    return payload.then((json) => this.send(json));
-  }
-
-  end(error?: unknown): void {
-    this.connection.ended(this.id, this.events.source, error);
-  }
-
-  private send(payloadJson: string): void {
-    if (this.connection.runs(this.id, this.events.source)) this.connection.next(this.id, payloadJson);
   }
 }
 

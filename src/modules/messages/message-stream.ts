@@ -120,36 +120,21 @@ const IDLE: Promise<void> = Promise.resolve();
 class MessageStream extends PushStream<Message> {
   private readonly cursors = new Map<string, number>();
   /**
-   * The conversations whose topics this stream has subscribed to (with {@link onMessage}); and,
-   * without `single`, the user's topic (with {@link onJoined}). Ids, not topic strings: the ids
-   * are the cursors' keys too.
+   * The conversations whose topics this stream has subscribed to (besides, without `single`, the
+   * user's topic). Ids, not topic strings: the ids are the cursors' keys too.
    */
   private readonly listened: string[] = [];
   private queue: Promise<void> = IDLE;
   /** Tasks queued and not finished: while any is, live events wait in the queue too. */
   private queued = 0;
   private counted = false;
-  /** The listener of every conversation topic of this stream (one function for all of them). */
-  private readonly onMessage = (p: MessageAddedPayload): void => {
-    const cursor = this.cursors.get(p.conversationId);
-    if (cursor === undefined || p.seq <= cursor) {
-      if (this.queued === 0) return;
-    } else if (this.queued === 0 && p.seq === cursor + 1) {
-      this.deliver(fromPayload(p));
-      return;
-    }
-    this.enqueue(() => this.onQueuedMessage(p));
-  };
-  /** The listener of the viewer's `user.<id>.conversations` topic: follow a conversation the viewer joined. */
-  private readonly onJoined = ({ conversationId }: ConversationJoinedPayload): void => {
-    if (this.cursors.has(conversationId)) return;
-    const subscribed = this.listen(conversationId);
-    this.enqueue(async () => {
-      await subscribed;
-      if (this.cursors.has(conversationId)) return;
-      this.cursors.set(conversationId, 0);
-      await this.replay(conversationId);
-    });
+  /**
+   * The listener of every topic of this stream, conversations' and the user's (one function for
+   * all of them, told apart by the payload: only a message has a seq).
+   */
+  private readonly listener = (p: MessageAddedPayload | ConversationJoinedPayload): void => {
+    if ('seq' in p) this.onMessage(p);
+    else this.onJoined(p.conversationId);
   };
 
   constructor(
@@ -162,10 +147,34 @@ class MessageStream extends PushStream<Message> {
     super();
   }
 
+  /** A live event: delivered at once when it is the next seq and nothing is queued, else queued. */
+  private onMessage(p: MessageAddedPayload): void {
+    const cursor = this.cursors.get(p.conversationId);
+    if (cursor === undefined || p.seq <= cursor) {
+      if (this.queued === 0) return;
+    } else if (this.queued === 0 && p.seq === cursor + 1) {
+      this.deliver(fromPayload(p));
+      return;
+    }
+    this.enqueue(() => this.onQueuedMessage(p));
+  }
+
+  /** The viewer joined a conversation: follow it from seq 0. */
+  private onJoined(conversationId: string): void {
+    if (this.cursors.has(conversationId)) return;
+    const subscribed = this.listen(conversationId);
+    this.enqueue(async () => {
+      await subscribed;
+      if (this.cursors.has(conversationId)) return;
+      this.cursors.set(conversationId, 0);
+      await this.replay(conversationId);
+    });
+  }
+
   protected start(): void {
     // Subscribe to every topic first, then read the starting positions: a message committed
     // after that read is published after it too, so it reaches the topic we already hear.
-    const joined = this.single ? null : this.deps.bus.subscribe(topics.userConversations(this.viewerId), this.onJoined);
+    const joined = this.single ? null : this.deps.bus.subscribe(topics.userConversations(this.viewerId), this.listener);
     this.enqueue(() => this.setUp(joined));
   }
 
@@ -178,8 +187,8 @@ class MessageStream extends PushStream<Message> {
     await this.queue.catch(() => undefined);
     const { bus } = this.deps;
     await Promise.all([
-      this.single ? undefined : bus.unsubscribe(topics.userConversations(this.viewerId), this.onJoined),
-      ...this.listened.map((id) => bus.unsubscribe(topics.conversationMessages(id), this.onMessage)),
+      this.single ? undefined : bus.unsubscribe(topics.userConversations(this.viewerId), this.listener),
+      ...this.listened.map((id) => bus.unsubscribe(topics.conversationMessages(id), this.listener)),
     ]);
   }
 
@@ -206,7 +215,7 @@ class MessageStream extends PushStream<Message> {
 
   private listen(conversationId: string): Promise<unknown> {
     this.listened.push(conversationId);
-    return this.deps.bus.subscribe<MessageAddedPayload>(topics.conversationMessages(conversationId), this.onMessage);
+    return this.deps.bus.subscribe(topics.conversationMessages(conversationId), this.listener);
   }
 
   private async onQueuedMessage(p: MessageAddedPayload): Promise<void> {
