@@ -38,7 +38,11 @@ type Viewer = Authenticated & { connectionId: string };
  * @returns `dispose`, which closes every socket with 1001 (going away) and the server.
  */
 export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Promise<void> } {
-  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', handleProtocols });
+  // The open sockets are kept here rather than by ws (clientTracking), whose tracking costs a
+  // closure, its context and a second close listener per socket.
+  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', handleProtocols, clientTracking: false });
+  const sockets = new Set<WebSocket>();
+  let drained: (() => void) | null = null;
   const documents = createDocumentCache(deps.schema);
   const formatErrors = (errors: readonly GraphQLError[], fallback: string | null) => errors.map((e) => deps.formatError(e, undefined, fallback));
   const formatNext = (result: ExecutionResult) =>
@@ -103,7 +107,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       ? setInterval(() => {
           for (const socket of unanswered) socket.terminate();
           unanswered.clear();
-          for (const socket of wss.clients) {
+          for (const socket of sockets) {
             if (socket.readyState !== socket.OPEN) continue;
             unanswered.add(socket);
             socket.ping();
@@ -130,11 +134,14 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   }
   function closed(this: WebSocket) {
     unanswered.delete(this);
+    sockets.delete(this);
+    if (sockets.size === 0) drained?.();
     void connections.get(this)?.close();
   }
 
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
   wss.on('connection', (socket) => {
+    sockets.add(socket);
     connections.set(socket, new GraphqlWsConnection(socket, handlers));
     // `on`, not `once`: once wraps each listener in two more objects, kept as long as the socket.
     socket.on('error', failed);
@@ -146,9 +153,11 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   return {
     async dispose() {
       if (sweep) clearInterval(sweep);
-      for (const socket of wss.clients) socket.close(1001, 'Going away');
+      const allClosed = sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+      for (const socket of sockets) socket.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+      await allClosed;
     },
   };
 }
