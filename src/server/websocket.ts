@@ -8,6 +8,7 @@ import { createDocumentCache } from './document-cache';
 import { createRequestContext, type TransportDeps } from './request-context';
 import { createSharedSubscribe } from './shared-execution';
 import type { SessionSockets } from './session-sockets';
+import { OpenSockets } from './open-sockets';
 import { GraphqlWsConnection, type ProtocolHandlers } from './ws-connection';
 import type { Logger } from '../shared/logger';
 
@@ -30,10 +31,8 @@ type Viewer = Authenticated & { connectionId: string };
  * context lives as long as its operation, and a subscription lives long.
  *
  * The protocol is spoken by {@link GraphqlWsConnection} (graphql-ws's server rewritten as one
- * object per socket); keep-alive is one sweep over all sockets every `keepAliveMs`, which pings
- * each socket and terminates those that did not answer the previous ping (the liveness of
- * graphql-ws's `useServer`, without a timer and listeners per socket; the heartbeat of ws's
- * README).
+ * object per socket); keep-alive is one sweep over all sockets every `keepAliveMs`
+ * ({@link OpenSockets}), with graphql-ws's liveness and without a timer per socket.
  *
  * @returns `dispose`, which closes every socket with 1001 (going away) and the server.
  */
@@ -41,8 +40,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   // The open sockets are kept here rather than by ws (clientTracking), whose tracking costs a
   // closure, its context and a second close listener per socket.
   const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', handleProtocols, clientTracking: false });
-  const sockets = new Set<WebSocket>();
-  let drained: (() => void) | null = null;
+  const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
   const documents = createDocumentCache(deps.schema);
   const formatErrors = (errors: readonly GraphQLError[], fallback: string | null) => errors.map((e) => deps.formatError(e, undefined, fallback));
   const formatNext = (result: ExecutionResult) =>
@@ -100,27 +98,9 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     },
   };
 
-  const unanswered = new Set<WebSocket>();
-  const keepAliveMs = deps.keepAliveMs ?? 12_000;
-  const sweep =
-    keepAliveMs > 0
-      ? setInterval(() => {
-          for (const socket of unanswered) socket.terminate();
-          unanswered.clear();
-          for (const socket of sockets) {
-            if (socket.readyState !== socket.OPEN) continue;
-            unanswered.add(socket);
-            socket.ping();
-          }
-        }, keepAliveMs)
-      : null;
-  sweep?.unref();
   // Listeners shared by every socket (`this` is the socket), finding its connection in a weak
   // map: two closures and their context per socket cost more than a map entry.
   const connections = new WeakMap<WebSocket, GraphqlWsConnection<Viewer>>();
-  function answered(this: WebSocket) {
-    unanswered.delete(this);
-  }
   function failed(this: WebSocket, err: Error) {
     deps.log.error({ err }, 'WebSocket error');
     this.close(CloseCode.InternalServerError, 'Internal server error');
@@ -133,9 +113,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     });
   }
   function closed(this: WebSocket) {
-    unanswered.delete(this);
-    sockets.delete(this);
-    if (sockets.size === 0) drained?.();
+    sockets.remove(this);
     void connections.get(this)?.close();
   }
 
@@ -145,15 +123,13 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     connections.set(socket, new GraphqlWsConnection(socket, handlers));
     // `on`, not `once`: once wraps each listener in two more objects, kept as long as the socket.
     socket.on('error', failed);
-    socket.on('pong', answered);
     socket.on('message', received);
     socket.on('close', closed);
   });
 
   return {
     async dispose() {
-      if (sweep) clearInterval(sweep);
-      const allClosed = sockets.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+      const allClosed = sockets.stop();
       for (const socket of sockets) socket.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));

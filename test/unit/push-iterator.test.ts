@@ -56,3 +56,46 @@ describe('pushIterator', () => {
     await it.return!();
   });
 });
+
+describe('PushStream.pipe (push mode)', () => {
+  it('hands values to the sink in order, holding later ones while a returned promise is pending, then ends', async () => {
+    const seen: number[] = [];
+    let release!: () => void;
+    let ended: unknown = 'not yet';
+    let push!: (v: number) => Promise<void>;
+    let stop!: (error?: unknown) => void;
+    const it = pushIterator<number>(async (p, s) => {
+      push = p;
+      stop = s;
+      await s;
+    });
+    it.pipe({
+      next(v) {
+        seen.push(v);
+        if (v === 1) return new Promise<void>((r) => (release = r));
+      },
+      end(error) {
+        ended = error;
+      },
+    });
+    void push(1);
+    void push(2);
+    void push(3);
+    expect(seen).toEqual([1]);
+    release();
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual([1, 2, 3]);
+    stop();
+    expect(ended).toBeUndefined();
+  });
+
+  it('ends the sink with the error a stream fails with', async () => {
+    let ended: unknown;
+    const it = pushIterator<number>(async () => {
+      throw new Error('boom');
+    });
+    it.pipe({ next() {}, end: (error) => (ended = error) });
+    await new Promise((r) => setImmediate(r));
+    expect((ended as Error).message).toBe('boom');
+  });
+});

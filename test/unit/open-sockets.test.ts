@@ -1,0 +1,55 @@
+import { once } from 'node:events';
+import WebSocket, { WebSocketServer } from 'ws';
+import { OpenSockets } from '../../src/server/open-sockets';
+
+describe('OpenSockets keep-alive', () => {
+  let wss: WebSocketServer;
+  let open: OpenSockets;
+
+  beforeEach(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0, clientTracking: false });
+    await once(wss, 'listening');
+    open = new OpenSockets(100);
+    wss.on('connection', (socket) => {
+      open.add(socket);
+      socket.on('close', () => open.remove(socket));
+    });
+  });
+
+  afterEach(async () => {
+    for (const socket of open) socket.terminate();
+    await open.stop();
+    await new Promise((resolve) => wss.close(resolve));
+  });
+
+  const connect = async (options: WebSocket.ClientOptions = {}) => {
+    const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, options);
+    await once(client, 'open');
+    return client;
+  };
+
+  it('keeps sockets that answer pings and terminates those that do not, within two intervals', async () => {
+    const alive = await connect();
+    const deaf = await connect({ autoPong: false });
+    const deafClosed = once(deaf, 'close');
+    const started = Date.now();
+    const [code] = await deafClosed;
+    expect(code).toBe(1006); // terminated, no close frame
+    expect(Date.now() - started).toBeLessThan(1000);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(alive.readyState).toBe(WebSocket.OPEN);
+    expect(open.size).toBe(1);
+    alive.close();
+  });
+
+  it('stop() resolves once every socket is gone', async () => {
+    const client = await connect();
+    let stopped = false;
+    const stopping = open.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(stopped).toBe(false);
+    client.close();
+    await stopping;
+    expect(open.size).toBe(0);
+  });
+});
