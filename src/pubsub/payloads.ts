@@ -13,6 +13,11 @@ export interface MessageAddedPayload {
   clientMessageId: string | null;
   /** ISO-8601 */
   createdAt: string;
+  /**
+   * The sender's public fields as the send's statement read them, so that no subscriber's
+   * instance reads the sender again (absent from payloads of older instances: then it is read).
+   */
+  sender?: { username: string; displayName: string; createdAt: string };
 }
 
 /** A conversation that includes the receiving user was just created. */

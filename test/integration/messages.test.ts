@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ConversationsDocument,
+  MessageAddedDocument,
   MessagesDocument,
   SendMessageDocument,
   StartConversationDocument,
@@ -8,9 +9,9 @@ import {
   type SendMessageInput,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/server/create-server';
-import { codes, http, ok, registerUser, type TestUser } from '../support/clients';
+import { codes, http, ok, registerUser, Subscription, type TestUser } from '../support/clients';
 import { TestCluster } from '../support/server';
-import { connected, wsOk } from '../support/state';
+import { connected, eventually, wsOk } from '../support/state';
 
 let cluster: TestCluster;
 let server: ParleyServer;
@@ -118,6 +119,25 @@ describe('sendMessage', () => {
       const { sendMessage } = await wsOk(client, SendMessageDocument, { input: { conversationId, body: 'over the socket' } });
       expect(await queries()).toBe(before + 1);
       expect(sendMessage.sender).toEqual({ id: bob.id, username: bob.username, displayName: bob.displayName });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('delivers a message to another instance with its sender, without a query there', async () => {
+    const other = await cluster.start();
+    const value = async (metric: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await metric.get()).values[0]?.value ?? 0;
+    const client = await connected(other, alice);
+    try {
+      const streams = await value(other.metrics.liveMessageStreams);
+      const sub = new Subscription(client, MessageAddedDocument, { conversationId });
+      await eventually(async () => (await value(other.metrics.liveMessageStreams)) > streams);
+      const queriesBefore = await value(other.metrics.dbQueries);
+      await send(bob, { conversationId, body: 'across instances' });
+      const [event] = await sub.waitFor(1);
+      expect(event.messageAdded).toMatchObject({ body: 'across instances', sender: { id: bob.id, username: bob.username, displayName: bob.displayName } });
+      expect(await value(other.metrics.dbQueries)).toBe(queriesBefore);
+      sub.dispose();
     } finally {
       await client.dispose();
     }

@@ -143,9 +143,25 @@ export interface SendInput {
   clientMessageId?: string | null;
 }
 
-/** Rebuilds a {@link Message} from its pub/sub payload (ISO date back to `Date`). */
+/** Rebuilds a {@link Message} from its pub/sub payload (ISO dates back to `Date`), with its sender attached if the payload has it. */
 export function messageFromPayload(p: MessageAddedPayload): Message {
-  return Object.assign(new Message(), { ...p, createdAt: new Date(p.createdAt) });
+  const message = new Message();
+  message.id = p.id;
+  message.conversationId = p.conversationId;
+  message.senderId = p.senderId;
+  message.body = p.body;
+  message.seq = p.seq;
+  message.clientMessageId = p.clientMessageId;
+  message.createdAt = new Date(p.createdAt);
+  if (p.sender) {
+    const sender = new User();
+    sender.id = p.senderId;
+    sender.username = p.sender.username;
+    sender.displayName = p.sender.displayName;
+    sender.createdAt = new Date(p.sender.createdAt);
+    message.sender = sender;
+  }
+  return message;
 }
 
 function toPayload(m: Message): MessageAddedPayload {
@@ -157,6 +173,9 @@ function toPayload(m: Message): MessageAddedPayload {
     seq: m.seq,
     clientMessageId: m.clientMessageId,
     createdAt: m.createdAt.toISOString(),
+    ...(m.sender
+      ? { sender: { username: m.sender.username, displayName: m.sender.displayName, createdAt: m.sender.createdAt.toISOString() } }
+      : {}),
   };
 }
 
