@@ -98,6 +98,19 @@ const INSERT_MESSAGE: Statement = {
     FROM message m JOIN users u ON u.id = m.sender_id`,
 };
 
+/** Replay and gap fill: messages after a seq, oldest first, with their senders. $1 conversation, $2 after seq, $3 limit. */
+const RANGE: Statement = {
+  name: 'parley_range',
+  text: `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
+    WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`,
+};
+/** {@link RANGE} up to a seq (inclusive), $4. */
+const RANGE_UNTIL: Statement = {
+  name: 'parley_range_until',
+  text: `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
+    WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $4 ORDER BY m.seq LIMIT $3`,
+};
+
 /**
  * The history page statement of one shape: newest or oldest first, from the start or after a
  * seq, with or without the membership check. Parameters: $1 conversation id, $2 row limit, then
@@ -274,15 +287,14 @@ export class MessagesService {
 
   /**
    * Messages of a conversation with `afterSeq < seq <= untilSeq`, oldest first, at most `limit`:
-   * what a live subscription replays after a reconnect or fills a gap with.
+   * what a live subscription replays after a reconnect or fills a gap with, senders attached.
    */
   async range(conversationId: string, afterSeq: number, limit: number, untilSeq?: number): Promise<Message[]> {
-    const qb = this.ds
-      .getRepository(Message)
-      .createQueryBuilder('m')
-      .where('m.conversationId = :conversationId AND m.seq > :afterSeq', { conversationId, afterSeq });
-    if (untilSeq !== undefined) qb.andWhere('m.seq <= :untilSeq', { untilSeq });
-    return qb.orderBy('m.seq', 'ASC').limit(limit).getMany();
+    const rows =
+      untilSeq === undefined
+        ? await this.sql<MessageRow>(this.ds.manager, RANGE, [conversationId, afterSeq, limit])
+        : await this.sql<MessageRow>(this.ds.manager, RANGE_UNTIL, [conversationId, afterSeq, limit, untilSeq]);
+    return rows.map((row) => withSender(row, conversationId).message);
   }
 
   /** The opaque cursor of a message (its seq), valid in both orders. */
