@@ -118,9 +118,9 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   }
 
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
     sockets.add(socket);
-    connections.set(socket, new GraphqlWsConnection(socket, handlers));
+    connections.set(socket, new GraphqlWsConnection(socket, handlers, request.socket));
     // `on`, not `once`: once wraps each listener in two more objects, kept as long as the socket.
     socket.on('error', failed);
     socket.on('message', received);
