@@ -61,8 +61,9 @@ interface Transport {
  * The {@link EventBus} over a transport: one transport subscription per channel, fanned out here
  * to the local listeners. graphql-redis-subscriptions keeps an id, an array, a prefixed topic
  * string and a set entry per subscription, and looks each subscriber up by id for every event;
- * with 10,000 idle sockets that was ~0.6 KB per socket (heap snapshots of the connections
- * benchmark). Here a subscription is one array slot in its channel's entry.
+ * one engine subscription per socket was ~0.6 KB per socket with 10,000 idle sockets (heap
+ * snapshots of the connections benchmark). Here a subscription is one slot in its topic's entry,
+ * and the engine holds one subscription per topic.
  *
  * A channel whose last listener leaves is unsubscribed once its subscribe has settled, unless a
  * new listener has come meanwhile; a later subscriber then makes a new subscription, sent after
@@ -134,44 +135,31 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
 }
 
 /**
- * An {@link EventBus} over Redis pub/sub, JSON-serialized. Publishing goes through
- * graphql-redis-subscriptions; subscribing talks to the subscriber connection directly: one
- * SUBSCRIBE per channel and one `message` listener for all of them.
+ * A {@link Transport} over a graphql-subscriptions engine: one engine subscription per channel
+ * (the local fan-out above shares it among the instance's subscribers).
+ */
+function engineTransport(engine: PubSubEngine, prefix: string): Transport {
+  return {
+    publish: (channel, payload) => engine.publish(channel, payload),
+    listen(channel, deliver) {
+      const topic = channel.slice(prefix.length);
+      return engine.subscribe(channel, (payload: unknown) => deliver(topic, payload), {});
+    },
+    unlisten: async (_channel, id) => engine.unsubscribe(id as number),
+  };
+}
+
+/**
+ * An {@link EventBus} over Redis pub/sub (graphql-redis-subscriptions), JSON-serialized: one
+ * SUBSCRIBE per topic per instance, however many local subscribers share it.
  *
  * @param publisher - a command connection (it may be shared with other commands).
  * @param subscriber - a connection used only for SUBSCRIBE (Redis forbids other commands on it).
  * @param prefix - prepended to every topic (REDIS_PREFIX).
  */
 export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix: string, log?: Logger): EventBus {
-  // Given no subscriber, RedisPubSub would open a connection of its own; it only listens on this
-  // one (its message handler finds no subscription of its own and returns).
-  const engine = new RedisPubSub({ publisher, subscriber });
-  let deliver: ((topic: string, payload: unknown) => void) | null = null;
-  subscriber.on('message', (channel: string, message: string) => {
-    if (!deliver || !channel.startsWith(prefix)) return;
-    let payload: unknown;
-    try {
-      payload = JSON.parse(message);
-    } catch {
-      payload = message; // as graphql-redis-subscriptions hands over what it cannot parse
-    }
-    deliver(channel.slice(prefix.length), payload);
-  });
-  const transport: Transport = {
-    publish: (channel, payload) => engine.publish(channel, payload),
-    async listen(channel, onPayload) {
-      deliver = onPayload;
-      await subscriber.subscribe(channel);
-      return 0; // not the channel: the settled promise would keep that string alive per topic
-    },
-    async unlisten(channel) {
-      // Logged, not thrown (a client leaving while Redis is unreachable must not fail): a closed
-      // connection has no subscriptions left, and a reconnect subscribes only to the channels
-      // still wanted.
-      await subscriber.unsubscribe(channel).catch((err: unknown) => log?.warn({ err, channels: [channel] }, 'Redis UNSUBSCRIBE failed'));
-    },
-  };
-  return localFanOut(transport, prefix, {
+  const engine = new RedisPubSub({ publisher, subscriber: guardUnsubscribe(subscriber, log) });
+  return localFanOut(engineTransport(engine, prefix), prefix, {
     async isReady() {
       return publisher.status === 'ready' && subscriber.status === 'ready';
     },
@@ -181,16 +169,33 @@ export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix:
   });
 }
 
+/**
+ * RedisPubSub.unsubscribe fires UNSUBSCRIBE and PUNSUBSCRIBE without handling their promises
+ * (davidyaha/graphql-redis-subscriptions#593), so a client leaving while Redis is unreachable
+ * raises an unhandled rejection, which ends a Node process. This view of the subscriber
+ * connection logs those failures instead (a closed connection has no subscriptions left, and a
+ * reconnect subscribes only to the channels still wanted), and skips PUNSUBSCRIBE: Parley never
+ * subscribes to patterns (#654).
+ */
+function guardUnsubscribe(subscriber: Redis, log?: Logger): Redis {
+  return new Proxy(subscriber, {
+    get(target, property, receiver) {
+      if (property === 'punsubscribe') return async () => 0;
+      if (property === 'unsubscribe') {
+        return (...channels: string[]) =>
+          target.unsubscribe(...channels).catch((err: unknown) => {
+            log?.warn({ err, channels }, 'Redis UNSUBSCRIBE failed');
+            return 0;
+          });
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** An in-process {@link EventBus} for the embedded default: one instance, no Redis. */
 export function createMemoryEventBus(): EventBus {
   const engine: PubSubEngine = new PubSub();
-  return localFanOut(
-    {
-      publish: (channel, payload) => engine.publish(channel, payload),
-      listen: (channel, deliver) => engine.subscribe(channel, (payload: unknown) => deliver(channel, payload), {}),
-      unlisten: async (_channel, id) => engine.unsubscribe(id as number),
-    },
-    '',
-    { isReady: async () => true, close: async () => undefined },
-  );
+  return localFanOut(engineTransport(engine, ''), '', { isReady: async () => true, close: async () => undefined });
 }
