@@ -119,7 +119,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
 
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
   wss.on('connection', (socket, request) => {
-    sockets.add(socket);
+    sockets.add(socket, request.socket);
     connections.set(socket, new GraphqlWsConnection(socket, handlers, request.socket));
     // `on`, not `once`: once wraps each listener in two more objects, kept as long as the socket.
     socket.on('error', failed);

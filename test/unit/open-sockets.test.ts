@@ -10,8 +10,8 @@ describe('OpenSockets keep-alive', () => {
     wss = new WebSocketServer({ host: '127.0.0.1', port: 0, clientTracking: false });
     await once(wss, 'listening');
     open = new OpenSockets(100);
-    wss.on('connection', (socket) => {
-      open.add(socket);
+    wss.on('connection', (socket, request) => {
+      open.add(socket, request.socket);
       socket.on('close', () => open.remove(socket));
     });
   });
