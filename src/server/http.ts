@@ -67,7 +67,7 @@ export async function createHttpApp(deps: HttpDeps) {
     expressMiddleware(apollo, {
       context: async ({ req }): Promise<Context> => {
         const header = req.headers.authorization;
-        const authed = header ? await deps.auth.authenticate(bearerToken(header) ?? '') : null;
+        const authed = header ? await deps.auth.authenticate(bearerToken(header) ?? '', { remember: true }) : null;
         const requestId = req.headers['x-request-id'];
         return createRequestContext(deps, authed, { cache: true, requestId: typeof requestId === 'string' && requestId ? requestId : undefined });
       },

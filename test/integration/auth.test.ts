@@ -160,10 +160,12 @@ describe('WebSocket authentication', () => {
     const client = wsClient(shortLived, { authToken: user.token });
     const sub = new Subscription(client, MessageAddedDocument, {});
     const opened = Date.now();
+    // An HTTP request has the instance remember the verified token.
+    expect((await ok(shortLived, MeDocument, {}, user.token)).me.id).toBe(user.id);
     const closed = await Promise.race([client.closed, new Promise((r) => setTimeout(() => r('still open'), 15_000))]);
     expect(closed).toEqual({ code: 4403, reason: 'Token expired' });
     expect(Date.now() - opened).toBeGreaterThan(7_000);
-    // The token was verified (and remembered) at connect; once expired it is refused over HTTP too.
+    // Remembered or not, once expired the token is refused over HTTP too.
     const after = await http(shortLived, MeDocument, {}, user.token);
     expect(after.status).toBe(401);
     expect(after.errors?.[0].message).toBe('Token expired');

@@ -108,15 +108,19 @@ export class AuthService {
 
   /**
    * Verifies a bearer token and that its session is still live.
+   * @param options.remember - remember the verified token and the live session for the next
+   *   requests (HTTP, where a client presents the same token again and again); a WebSocket
+   *   authenticates once per connection and would only fill the caches.
    * @throws DomainError UNAUTHENTICATED for a bad, expired or revoked token.
    */
-  async authenticate(token: string): Promise<Authenticated> {
+  async authenticate(token: string, options: { remember?: boolean } = {}): Promise<Authenticated> {
+    const remember = options.remember ?? false;
     let claims = this.verified.get(token);
     if (!claims || claims.expiresAt.getTime() <= Date.now()) {
       claims = verifyToken(token, this.key);
-      this.verified.set(token, claims);
+      if (remember) this.verified.set(token, claims);
     }
-    if (!(await this.sessions.isActive(claims.sessionId))) throw unauthenticated('Session revoked');
+    if (!(await this.sessions.isActive(claims.sessionId, { remember }))) throw unauthenticated('Session revoked');
     return { user: { id: claims.userId }, session: { id: claims.sessionId, expiresAt: claims.expiresAt } };
   }
 

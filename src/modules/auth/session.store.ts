@@ -9,8 +9,11 @@ import type { DataSource } from 'typeorm';
 export interface SessionStore {
   /** @param ttlMs - the session ends by itself after this many ms (the token's lifetime). */
   create(sessionId: string, userId: string, ttlMs: number): Promise<void>;
-  /** `true` while the session exists and has not expired. */
-  isActive(sessionId: string): Promise<boolean>;
+  /**
+   * `true` while the session exists and has not expired.
+   * @param options.remember - a cache in front may keep a live answer (see {@link SessionCache}).
+   */
+  isActive(sessionId: string, options?: { remember?: boolean }): Promise<boolean>;
   revoke(sessionId: string): Promise<void>;
 }
 
@@ -83,11 +86,11 @@ export class SessionCache implements SessionStore {
     await this.store.create(sessionId, userId, ttlMs);
   }
 
-  async isActive(sessionId: string): Promise<boolean> {
+  async isActive(sessionId: string, options: { remember?: boolean } = {}): Promise<boolean> {
     if (this.revoked.has(sessionId)) return false;
     if (this.options.ttlMs > 0 && this.live.has(sessionId)) return true;
     const active = await this.store.isActive(sessionId);
-    if (active && this.options.ttlMs > 0 && !this.revoked.has(sessionId)) this.live.set(sessionId, true);
+    if (active && options.remember && this.options.ttlMs > 0 && !this.revoked.has(sessionId)) this.live.set(sessionId, true);
     return active;
   }
 
