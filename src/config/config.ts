@@ -30,6 +30,8 @@ const schema = z.object({
   MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(10_000).default(100),
   /** Size of the PostgreSQL connection pool per instance. */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** WebSocket keep-alive period, in ms: sockets are pinged this often and terminated when they did not answer the previous ping. 0: off. */
+  WS_KEEP_ALIVE_MS: z.coerce.number().int().refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000').default(12_000),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Time allowed to drain connections on SIGTERM/SIGINT, in ms. */
@@ -66,6 +68,8 @@ export interface Config {
   readonly sessionCacheMs: number;
   readonly maxParticipants: number;
   readonly dbPoolSize: number;
+  /** WebSocket keep-alive period, ms: a socket that has not answered a ping within it is terminated. 0: off. */
+  readonly wsKeepAliveMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** ms */
   readonly shutdownTimeoutMs: number;
@@ -127,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionCacheMs: v.SESSION_CACHE_MS,
     maxParticipants: v.MAX_PARTICIPANTS,
     dbPoolSize: v.DB_POOL_SIZE,
+    wsKeepAliveMs: v.WS_KEEP_ALIVE_MS,
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     presenceHeartbeatMs: v.PRESENCE_HEARTBEAT_MS,

@@ -13,7 +13,6 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { PushStream, type Sink } from '../shared/push-iterator';
 
 /**
  * Fields whose value is the same for every viewer, by type. A subscription whose selection under
@@ -26,123 +25,71 @@ const VIEWER_INDEPENDENT: Record<string, ReadonlySet<string>> = {
   User: new Set(['__typename', 'id', 'username', 'displayName', 'createdAt']),
 };
 
+const FINISHED: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
 /**
- * A subscription's events as the payloads of graphql-ws `next` messages, already serialized:
- * `payload(event)` is the JSON text of `{ data, errors? }` for one event of `source`.
+ * A subscription's results, one per event of its source stream: what graphql-js's `subscribe`
+ * returns (an async iterator of execution results), with the execution of an event shared by the
+ * subscribers whose results cannot differ (see {@link createSharedSubscribe}). graphql-ws's
+ * `makeServer` reads it with `for await` and stops it with `return()`, which reaches the source at
+ * once, also while a `next()` waits (an async generator would queue it behind that `next()`,
+ * leaving the subscription open until one more event arrived). A class, not a closure per method:
+ * an idle subscription holds one for hours.
  */
-export class SubscriptionEvents implements Sink<unknown> {
-  private target: PayloadTarget | null = null;
-  private id = '';
-
-  // The execution arguments are kept as fields, not as the args object (one object less per subscription).
-  private readonly document: DocumentNode;
-  private readonly operationName: string | null | undefined;
-  private readonly variableValues: ExecutionArgs['variableValues'];
-  private readonly contextValue: unknown;
-
+export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult> {
   constructor(
-    /** The source stream (the field's `subscribe`): iterate it, or `pipe` it when it is a PushStream; `return()` stops it. */
-    readonly source: AsyncIterator<unknown>,
-    args: ExecutionArgs,
+    /** The source stream (the field's `subscribe`); `return()` stops it. */
+    private readonly source: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
     /** Events of one document and the same variable values share results under this key; null: never shared. */
     private readonly key: string | null,
-    private readonly shared: SharedResults,
-  ) {
-    this.document = args.document;
-    this.operationName = args.operationName;
-    this.variableValues = args.variableValues;
-    this.contextValue = args.contextValue;
-  }
-
-  /** The serialized `next` payload of `event`: a string when already known, else a promise of it. */
-  payload(event: unknown): string | Promise<string> {
-    if (this.key === null || typeof event !== 'object' || event === null) return this.shared.serialize(this.execute(event));
-    let byKey = this.shared.results.get(event);
-    if (!byKey) this.shared.results.set(event, (byKey = new Map()));
-    const known = byKey.get(this.key);
-    if (known !== undefined) return known;
-    const key = this.key;
-    const made = this.shared.serialize(this.execute(event));
-    byKey.set(key, made);
-    if (typeof made !== 'string') void made.then((json) => byKey.set(key, json), () => undefined);
-    return made;
-  }
-
-  private execute(event: unknown) {
-    const { document, operationName, variableValues, contextValue } = this;
-    return execute({ schema: this.shared.schema, document, operationName, variableValues, contextValue, rootValue: event });
-  }
-
-  /**
-   * Push mode, when the source is a {@link PushStream}: every event's payload goes to `target` as
-   * operation `id`, then the end. This object is the stream's sink, so a subscription costs no
-   * closure or promise while it waits.
-   * @returns false (and nothing happens) when the source cannot be piped: iterate it instead.
-   */
-  pipeTo(target: PayloadTarget, id: string): boolean {
-    if (!(this.source instanceof PushStream)) return false;
-    this.target = target;
-    this.id = id;
-    this.source.pipe(this);
-    return true;
-  }
-
-  /** @internal The sink side of {@link pipeTo}. */
-  next(event: unknown): void | Promise<void> {
-    const payload = this.payload(event);
-    if (typeof payload === 'string') return this.target!.deliver(this.id, this.source, payload);
-    return payload.then((json) => this.target!.deliver(this.id, this.source, json));
-  }
-
-  /** @internal The sink side of {@link pipeTo}. */
-  end(error?: unknown): void {
-    this.target!.ended(this.id, this.source, error);
-  }
-}
-
-/** Where {@link SubscriptionEvents.pipeTo} sends a subscription's payloads (the WebSocket connection). */
-export interface PayloadTarget {
-  /** One event's `next` payload (JSON text) for operation `id`, unless `id` no longer runs `source`. */
-  deliver(id: string, source: AsyncIterator<unknown>, payloadJson: string): void;
-  /** The source ended (with its error, if it failed). */
-  ended(id: string, source: AsyncIterator<unknown>, error?: unknown): void;
-}
-
-/** Per-event results shared between subscribers, and how a result becomes a payload. */
-class SharedResults {
-  readonly results = new WeakMap<object, Map<string, string | Promise<string>>>();
-
-  constructor(
-    readonly schema: GraphQLSchema,
-    private readonly format: (result: ExecutionResult) => unknown,
+    /** Results by event, then by key; an event object is shared by every local subscriber (message-stream.ts). */
+    private readonly shared: WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>,
   ) {}
 
-  serialize(result: ExecutionResult | Promise<ExecutionResult>): string | Promise<string> {
-    if (!isPromise(result)) return JSON.stringify(this.format(result));
-    return result.then((r) => JSON.stringify(this.format(r)));
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const item = await this.source.next();
+    if (item.done) return FINISHED;
+    return { value: await this.result(item.value), done: false };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return FINISHED;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The result of `event`: another subscriber's when it has the same key, else executed here. */
+  private result(event: unknown): ExecutionResult | Promise<ExecutionResult> {
+    if (this.key === null || typeof event !== 'object' || event === null) return execute({ ...this.args, rootValue: event });
+    let byKey = this.shared.get(event);
+    if (!byKey) this.shared.set(event, (byKey = new Map()));
+    let result = byKey.get(this.key);
+    if (result === undefined) byKey.set(this.key, (result = execute({ ...this.args, rootValue: event })));
+    return result;
   }
 }
 
-const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | null)?.then === 'function';
-
 /**
- * The `subscribe` of Parley's graphql-ws server, executing each event once per distinct document
- * instead of once per subscriber where the result cannot depend on the viewer, and serializing
- * that result once too. graphql-js's `subscribe` executes the selection set for every subscriber
- * of every event: in a group of 1,000 that is 1,000 identical executions per message, and
- * graphql-ws then serializes 1,000 identical payloads. Here the first subscriber's execution of an
- * event (the event object is shared by every local subscriber, see message-stream.ts) serves the
- * others with the same document and the same values of the variables that the selection uses; a
- * subscriber's frame differs only in its subscription id (see ws-connection.ts). The source stream
- * (authorization, topics) is still made per subscriber by the field's own `subscribe`. Other
- * documents are executed per subscriber, as graphql-js does.
+ * The `subscribe` of Parley's graphql-ws server (makeServer's `subscribe` option), executing each
+ * event once per distinct document instead of once per subscriber where the result cannot depend
+ * on the viewer. graphql-js's `subscribe` executes the selection set for every subscriber of every
+ * event: in a group of 1,000 that is 1,000 identical executions per message. Here the first
+ * subscriber's execution of an event (the event object is shared by every local subscriber, see
+ * message-stream.ts) serves the others with the same document and the same values of the
+ * variables that the selection uses. The source stream (authorization, topics) is still made per
+ * subscriber by the field's own `subscribe`. Other documents are executed per subscriber, as
+ * graphql-js does.
  *
- * @param format - turns an execution result into the `next` payload (error formatting).
- * @returns `subscribe(args)`: the events, or the result with the errors of a failed subscribe.
+ * @returns `subscribe(args)`: the results, or the result with the errors of a failed subscribe
+ *   (as graphql-js's `subscribe`).
  */
-export function createSharedSubscribe(schema: GraphQLSchema, format: (result: ExecutionResult) => unknown) {
+export function createSharedSubscribe(schema: GraphQLSchema) {
   const plans = new WeakMap<DocumentNode, Plan>();
-  const shared = new SharedResults(schema, format);
+  const shared = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
 
   return async (args: ExecutionArgs): Promise<ExecutionResult | SubscriptionEvents> => {
     const source = await createSourceEventStream(args);

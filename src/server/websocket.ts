@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, execute, type ExecutionResult } from 'graphql';
-import { CloseCode, handleProtocols } from 'graphql-ws';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticated } from '../modules/auth/auth.service';
+import type { Context } from '../shared/context';
+import type { Logger } from '../shared/logger';
 import { connectionParamsToken } from './bearer';
 import { createDocumentCache } from './document-cache';
 import { createRequestContext, type TransportDeps } from './request-context';
 import { createSharedSubscribe } from './shared-execution';
 import type { SessionSockets } from './session-sockets';
 import { OpenSockets } from './open-sockets';
-import { GraphqlWsConnection, type ProtocolHandlers } from './ws-connection';
-import type { Logger } from '../shared/logger';
+import { GraphqlWsSocket } from './ws-socket';
 
 /** What the WebSocket side needs from the composition root. */
 export interface WebSocketDeps extends TransportDeps {
@@ -20,39 +21,43 @@ export interface WebSocketDeps extends TransportDeps {
   keepAliveMs?: number;
 }
 
-/** An accepted socket: its token's user and session, and its id in the presence store. */
-type Viewer = Authenticated & { connectionId: string };
+type ConnectionParams = Record<string, unknown> | undefined;
 
 /**
  * Serves graphql-ws (the `graphql-transport-ws` subprotocol) on `/graphql` of the HTTP server.
  * `connection_init` must carry a live token (`authToken`, or `Authorization: Bearer`); otherwise
- * the socket is closed with 4403 before any operation runs. The socket is closed with 4403 when
- * its token expires or its session is revoked. Loaders on a socket only batch (no cache): the
- * context lives as long as its operation, and a subscription lives long.
+ * graphql-ws closes the socket with 4403 before any operation runs. The socket is closed with 4403
+ * when its token expires or its session is revoked. Loaders on a socket only batch (no cache):
+ * graphql-ws builds the context per operation, and a subscription lives long.
  *
- * The protocol is spoken by {@link GraphqlWsConnection} (graphql-ws's server rewritten as one
- * object per socket); keep-alive is one sweep over all sockets every `keepAliveMs`
- * ({@link OpenSockets}), with graphql-ws's liveness and without a timer per socket.
+ * The protocol is graphql-ws's own `makeServer`; what `useServer` (graphql-ws/use/ws) adds around
+ * it for `ws` is done here more leanly, since a subscribed socket is held for hours:
+ * - each socket is its own adapter ({@link GraphqlWsSocket}): writes are not awaited one by one,
+ *   the upgrade request is not kept, and every listener is one function shared by all sockets;
+ * - keep-alive is one sweep over all sockets every `keepAliveMs` ({@link OpenSockets}), which
+ *   pings each socket and terminates those that did not answer the previous ping (useServer's
+ *   liveness check, without an interval, a timeout and a `pong` listener per socket);
+ * - the open sockets are tracked by {@link OpenSockets}, not by ws (`clientTracking`).
  *
  * @returns `dispose`, which closes every socket with 1001 (going away) and the server.
  */
 export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Promise<void> } {
   // The open sockets are kept here rather than by ws (clientTracking), whose tracking costs a
   // closure, its context and a second close listener per socket.
-  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', handleProtocols, clientTracking: false });
+  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', handleProtocols, clientTracking: false, WebSocket: GraphqlWsSocket });
   const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
   const documents = createDocumentCache(deps.schema);
-  const formatErrors = (errors: readonly GraphQLError[], fallback: string | null) => errors.map((e) => deps.formatError(e, undefined, fallback));
-  const formatNext = (result: ExecutionResult) =>
-    result.errors?.length ? { ...result, errors: result.errors.map((e) => deps.formatError(e, undefined, e.path ? null : 'BAD_USER_INPUT')) } : result;
+  const operationTypes = new WeakMap<DocumentNode, string>();
   const expired = () => deps.metrics.wsRejected.inc({ reason: 'expired' });
 
-  const handlers: ProtocolHandlers<Viewer> = {
-    async connect(connection, params) {
-      const token = connectionParamsToken(params);
+  const server = makeServer<ConnectionParams, GraphqlWsSocket>({
+    schema: deps.schema,
+    subscribe: createSharedSubscribe(deps.schema),
+    async onConnect({ connectionParams, extra: socket }) {
+      const token = connectionParamsToken(connectionParams);
       if (!token) {
         deps.metrics.wsRejected.inc({ reason: 'no_token' });
-        return null;
+        return false;
       }
       let auth: Authenticated;
       try {
@@ -60,71 +65,81 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       } catch (err) {
         if (!(err instanceof GraphQLError)) deps.log.error({ err }, 'authenticating a socket failed');
         deps.metrics.wsRejected.inc({ reason: 'bad_token' });
-        return null;
+        return false;
       }
-      if (connection.closed) return null;
-      const viewer: Viewer = { user: auth.user, session: auth.session, connectionId: randomUUID() };
-      // Accepted from here on: closed() undoes each of these (presence: the disconnect waits
-      // for the connect, so a socket closing while its entry is written is still removed).
-      connection.state = viewer;
+      // Closed while authenticating: graphql-ws has already run onClose, which undoes nothing yet.
+      if (socket.readyState !== socket.OPEN) return false;
+      const viewer = { user: auth.user, session: auth.session, connectionId: randomUUID() };
+      // Accepted from here on: onClose undoes each of these (presence: the disconnect waits for
+      // the connect, so a socket closing while its entry is written is still removed).
+      socket.viewer = viewer;
       deps.metrics.wsConnections.inc();
-      deps.sockets.track(viewer.session.id, connection.socket, viewer.session.expiresAt, expired);
+      deps.sockets.track(viewer.session.id, socket, viewer.session.expiresAt, expired);
       await deps.presence.connect({ connectionId: viewer.connectionId, userId: viewer.user.id, sessionId: viewer.session.id });
-      return viewer;
+      return true;
     },
-    closed(connection, viewer) {
+    onClose({ extra: socket }) {
+      const viewer = socket.viewer;
       if (!viewer) return;
+      socket.viewer = null;
       deps.metrics.wsConnections.dec();
-      deps.sockets.untrack(viewer.session.id, connection.socket, viewer.session.expiresAt);
+      deps.sockets.untrack(viewer.session.id, socket, viewer.session.expiresAt);
       void deps.presence.disconnect(viewer.connectionId);
     },
-    prepare(payload) {
+    onSubscribe(_ctx, _id, payload) {
       const checked = documents(payload.query);
-      if (Array.isArray(checked)) return checked as readonly GraphQLError[];
-      return { schema: deps.schema, document: checked as Exclude<typeof checked, readonly GraphQLError[]>, operationName: payload.operationName, variableValues: payload.variables };
+      if (Array.isArray(checked)) return checked as GraphQLError[];
+      // graphql-ws then skips its own parse and validate, and still builds the context.
+      return { schema: deps.schema, document: checked as DocumentNode, operationName: payload.operationName, variableValues: payload.variables };
     },
-    context(viewer) {
+    context({ extra: socket }): Context {
+      const viewer = socket.viewer!;
       return createRequestContext(deps, viewer, { cache: false, connectionId: viewer.connectionId });
     },
-    subscribe: createSharedSubscribe(deps.schema, formatNext),
-    execute,
-    started(type) {
+    onOperation(_ctx, _id, _payload, args) {
+      let type = operationTypes.get(args.document);
+      if (type === undefined) operationTypes.set(args.document, (type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown'));
       deps.metrics.operations.inc({ transport: 'ws', type });
+      return undefined;
     },
-    formatNext,
-    formatErrors: (errors) => formatErrors(errors, 'GRAPHQL_VALIDATION_FAILED'),
-    internalError(err) {
-      deps.log.error({ err }, 'handling a WebSocket message failed');
+    onNext(_ctx, _id, _payload, _args, result) {
+      if (!result.errors?.length) return result;
+      return { ...result, errors: result.errors.map((e) => deps.formatError(e, undefined, e.path ? null : 'BAD_USER_INPUT')) };
     },
-  };
+    onError(_ctx, _id, _payload, errors) {
+      return errors.map((e) => deps.formatError(e, undefined, 'GRAPHQL_VALIDATION_FAILED'));
+    },
+  });
 
-  // Listeners shared by every socket (`this` is the socket), finding its connection in a weak
-  // map: two closures and their context per socket cost more than a map entry.
-  const connections = new WeakMap<WebSocket, GraphqlWsConnection<Viewer>>();
+  // The listeners of every socket: one function each for all sockets (`this` is the socket, a
+  // GraphqlWsSocket), and `on` rather than `once` (once wraps each listener in two more objects,
+  // kept as long as the socket).
+  function received(this: WebSocket, data: Buffer) {
+    const socket = this as GraphqlWsSocket;
+    socket.handler?.(String(data)).catch((err: unknown) => {
+      deps.log.error({ err }, 'handling a WebSocket message failed');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  }
   function failed(this: WebSocket, err: Error) {
     deps.log.error({ err }, 'WebSocket error');
     this.close(CloseCode.InternalServerError, 'Internal server error');
   }
-  function received(this: WebSocket, data: RawData) {
-    const connection = connections.get(this);
-    connection?.receive(String(data)).catch((err: unknown) => {
-      handlers.internalError(err);
-      this.close(CloseCode.InternalServerError, 'Internal server error');
-    });
-  }
-  function closed(this: WebSocket) {
-    sockets.remove(this);
-    void connections.get(this)?.close();
+  function closed(this: WebSocket, code: number, reason: Buffer) {
+    const socket = this as GraphqlWsSocket;
+    sockets.remove(socket);
+    const close = socket.closed;
+    socket.closed = null;
+    close?.(code, String(reason)).catch((err: unknown) => deps.log.error({ err }, 'closing a WebSocket failed'));
   }
 
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
-  wss.on('connection', (socket, request) => {
+  wss.on('connection', (socket: GraphqlWsSocket, request) => {
     sockets.add(socket, request.socket);
-    connections.set(socket, new GraphqlWsConnection(socket, handlers, request.socket));
-    // `on`, not `once`: once wraps each listener in two more objects, kept as long as the socket.
     socket.on('error', failed);
     socket.on('message', received);
     socket.on('close', closed);
+    socket.closed = server.opened(socket, socket);
   });
 
   return {

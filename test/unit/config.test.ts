@@ -23,6 +23,13 @@ describe('loadConfig', () => {
     expect(fields).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'JWT_SECRET', 'MAX_PARTICIPANTS', 'LOG_LEVEL']));
   });
 
+  it('reads the WebSocket keep-alive period: 12 s by default, 0 turns it off', () => {
+    expect(loadConfig({}).wsKeepAliveMs).toBe(12_000);
+    expect(loadConfig({ WS_KEEP_ALIVE_MS: '0' }).wsKeepAliveMs).toBe(0);
+    expect(loadConfig({ WS_KEEP_ALIVE_MS: '500' }).wsKeepAliveMs).toBe(500);
+    expect(() => loadConfig({ WS_KEEP_ALIVE_MS: '50' })).toThrow(/WS_KEEP_ALIVE_MS/);
+  });
+
   it('needs a shared JWT_SECRET with DATABASE_URL, and PostgreSQL with Redis', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://db/parley' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ REDIS_URL: 'redis://cache:6379' })).toThrow(/DATABASE_URL/);

@@ -57,45 +57,44 @@ describe('pushIterator', () => {
   });
 });
 
-describe('PushStream.pipe (push mode)', () => {
-  it('hands values to the sink in order, holding later ones while a returned promise is pending, then ends', async () => {
-    const seen: number[] = [];
-    let release!: () => void;
-    let ended: unknown = 'not yet';
+describe('PushStream read with for await (as graphql-ws makeServer reads a subscription)', () => {
+  it('hands values in push order to a waiting consumer, and a break ends the stream and runs its clean-up', async () => {
     let push!: (v: number) => Promise<void>;
-    let stop!: (error?: unknown) => void;
-    const it = pushIterator<number>(async (p, s) => {
+    let cleaned = false;
+    const it = pushIterator<number>(async (p, stop) => {
       push = p;
+      await stop;
+      cleaned = true;
+    });
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const v of it) {
+        seen.push(v);
+        if (v === 3) break;
+      }
+    })();
+    await new Promise((r) => setImmediate(r));
+    await push(1);
+    void push(2);
+    void push(3);
+    void push(4);
+    await reading;
+    expect(seen).toEqual([1, 2, 3]);
+    await new Promise((r) => setImmediate(r));
+    expect(cleaned).toBe(true);
+  });
+
+  it('rejects the waiting next() with the error the stream ends with', async () => {
+    let stop!: (error?: unknown) => void;
+    const it = pushIterator<number>(async (_push, s) => {
       stop = s;
       await s;
     });
-    it.pipe({
-      next(v) {
-        seen.push(v);
-        if (v === 1) return new Promise<void>((r) => (release = r));
-      },
-      end(error) {
-        ended = error;
-      },
-    });
-    void push(1);
-    void push(2);
-    void push(3);
-    expect(seen).toEqual([1]);
-    release();
+    const reading = (async () => {
+      for await (const _ of it) void _;
+    })();
     await new Promise((r) => setImmediate(r));
-    expect(seen).toEqual([1, 2, 3]);
-    stop();
-    expect(ended).toBeUndefined();
-  });
-
-  it('ends the sink with the error a stream fails with', async () => {
-    let ended: unknown;
-    const it = pushIterator<number>(async () => {
-      throw new Error('boom');
-    });
-    it.pipe({ next() {}, end: (error) => (ended = error) });
-    await new Promise((r) => setImmediate(r));
-    expect((ended as Error).message).toBe('boom');
+    stop(new Error('boom'));
+    await expect(reading).rejects.toThrow('boom');
   });
 });

@@ -1,0 +1,209 @@
+import { print } from 'graphql';
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import WebSocket from 'ws';
+import { MessageAddedDocument, SendMessageDocument, StartConversationDocument } from '../../src/client/generated';
+import type { ParleyServer } from '../../src/server/create-server';
+import { ok, registerUser, settle, type TestUser } from '../support/clients';
+import { TestCluster } from '../support/server';
+import { eventually } from '../support/state';
+
+/**
+ * The graphql-transport-ws protocol as a client that breaks its rules sees it: raw `ws` sockets
+ * speaking the messages by hand against a real instance, so that every close code and reply of
+ * the server (graphql-ws's `makeServer` behind Parley's socket adapter) is observed as sent.
+ */
+let cluster: TestCluster;
+let server: ParleyServer;
+let alice: TestUser;
+let bob: TestUser;
+let conversationId: string;
+
+/** The keep-alive period of the instance under test (WS_KEEP_ALIVE_MS), short so a dead peer is found fast. */
+const KEEP_ALIVE_MS = 300;
+
+beforeAll(async () => {
+  cluster = await TestCluster.create();
+  server = await cluster.start({ WS_KEEP_ALIVE_MS: String(KEEP_ALIVE_MS) });
+  [alice, bob] = [await registerUser(server, 'alice'), await registerUser(server, 'bob')];
+  conversationId = (await ok(server, StartConversationDocument, { participantIds: [bob.id] }, alice.token)).startConversation.id;
+});
+afterAll(async () => {
+  for (const socket of open.splice(0)) socket.terminate();
+  await cluster.stop();
+});
+
+interface Message {
+  type: string;
+  id?: string;
+  payload?: unknown;
+}
+
+const open: WebSocket[] = [];
+
+/** A raw graphql-transport-ws socket: what it received, in order, and how it closed. */
+class RawSocket {
+  readonly received: Message[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+  readonly ws: WebSocket;
+
+  /** @param options.protocol - the subprotocol offered; `null` offers none. */
+  constructor(options: { autoPong?: boolean; protocol?: string | null } = {}) {
+    const protocol = options.protocol === undefined ? GRAPHQL_TRANSPORT_WS_PROTOCOL : options.protocol;
+    this.ws = new WebSocket(server.wsUrl, protocol === null ? [] : [protocol], { autoPong: options.autoPong ?? true });
+    open.push(this.ws);
+    this.ws.on('message', (data) => this.received.push(JSON.parse(String(data)) as Message));
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+    });
+    this.closed = new Promise((resolve) => this.ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  }
+
+  async send(message: Message | string): Promise<void> {
+    await this.opened;
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** Waits for the first received message matching `match` (searching from the start). */
+  async next(match: (m: Message) => boolean, timeoutMs = 5_000): Promise<Message> {
+    let found: Message | undefined;
+    await eventually(async () => (found = this.received.find(match)) !== undefined, timeoutMs);
+    return found!;
+  }
+
+  /** Sends connection_init with `params` and waits for connection_ack. */
+  async init(params: Record<string, unknown> = { authToken: bob.token }): Promise<void> {
+    await this.send({ type: 'connection_init', payload: params });
+    await this.next((m) => m.type === 'connection_ack');
+  }
+
+  /** Subscribes `id` to bob's messageAdded of the test conversation. */
+  subscribe(id: string): Promise<void> {
+    return this.send({ id, type: 'subscribe', payload: { query: print(MessageAddedDocument), variables: { conversationId } } });
+  }
+}
+
+const send = (body: string) => ok(server, SendMessageDocument, { input: { conversationId, body } }, alice.token);
+const metric = async (name: string) => {
+  const text = await (await fetch(server.url.replace(/\/graphql$/, '/metrics'))).text();
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]);
+};
+
+describe('graphql-transport-ws', () => {
+  it('closes with 4403 when connection_init carries no token, or a bad one', async () => {
+    const none = new RawSocket();
+    await none.send({ type: 'connection_init', payload: {} });
+    expect(await none.closed).toEqual({ code: CloseCode.Forbidden, reason: 'Forbidden' });
+
+    const bad = new RawSocket();
+    await bad.send({ type: 'connection_init', payload: { authToken: 'not.a.token' } });
+    expect(await bad.closed).toEqual({ code: CloseCode.Forbidden, reason: 'Forbidden' });
+  });
+
+  it('closes with 4401 on a subscribe before connection_ack', async () => {
+    const socket = new RawSocket();
+    await socket.subscribe('1');
+    expect(await socket.closed).toEqual({ code: CloseCode.Unauthorized, reason: 'Unauthorized' });
+  });
+
+  it('closes with 4409 on a second subscribe with an id still running', async () => {
+    const socket = new RawSocket();
+    await socket.init();
+    await socket.subscribe('same');
+    await socket.subscribe('same');
+    expect(await socket.closed).toEqual({ code: CloseCode.SubscriberAlreadyExists, reason: 'Subscriber for same already exists' });
+  });
+
+  it('closes with 4429 on a second connection_init', async () => {
+    const socket = new RawSocket();
+    await socket.init();
+    await socket.send({ type: 'connection_init', payload: { authToken: bob.token } });
+    expect(await socket.closed).toEqual({ code: CloseCode.TooManyInitialisationRequests, reason: 'Too many initialisation requests' });
+  });
+
+  it('closes with 4400 on a message that is not graphql-transport-ws', async () => {
+    const socket = new RawSocket();
+    await socket.send('{"type":"hello"}');
+    expect(await socket.closed).toEqual({ code: CloseCode.BadRequest, reason: 'Invalid message received' });
+  });
+
+  it('closes with 4406 when the client offers no graphql-transport-ws subprotocol', async () => {
+    const socket = new RawSocket({ protocol: null });
+    expect(await socket.closed).toEqual({ code: CloseCode.SubprotocolNotAcceptable, reason: 'Subprotocol not acceptable' });
+  });
+
+  it('closes with 4408 when no connection_init arrives within 3 s', async () => {
+    const socket = new RawSocket();
+    await socket.opened;
+    expect(await socket.closed).toEqual({ code: CloseCode.ConnectionInitialisationTimeout, reason: 'Connection initialisation timeout' });
+  }, 10_000);
+
+  it('answers a ping with a pong, echoing its payload, before and after connection_init', async () => {
+    const socket = new RawSocket();
+    await socket.send({ type: 'ping' });
+    expect(await socket.next((m) => m.type === 'pong')).toEqual({ type: 'pong' });
+    await socket.init();
+    await socket.send({ type: 'ping', payload: { at: 42 } });
+    expect(await socket.next((m) => m.type === 'pong' && m.payload !== undefined)).toEqual({ type: 'pong', payload: { at: 42 } });
+    socket.ws.close();
+  });
+
+  it('stops delivering a subscription the client completes, and ends its stream', async () => {
+    const streamsBefore = await metric('parley_message_streams');
+    const socket = new RawSocket();
+    await socket.init();
+    await socket.subscribe('a');
+    await socket.subscribe('b');
+    await eventually(async () => (await metric('parley_message_streams')) === streamsBefore + 2);
+
+    const first = await send('to both');
+    const delivered = (id: string, messageId: string) => (m: Message) =>
+      m.type === 'next' && m.id === id && JSON.stringify(m.payload).includes(messageId);
+    await socket.next(delivered('a', first.sendMessage.id));
+    await socket.next(delivered('b', first.sendMessage.id));
+
+    await socket.send({ id: 'a', type: 'complete' });
+    await eventually(async () => (await metric('parley_message_streams')) === streamsBefore + 1);
+    const second = await send('to b only');
+    await socket.next(delivered('b', second.sendMessage.id));
+    await settle();
+    expect(socket.received.filter((m) => m.id === 'a').map((m) => m.type)).toEqual(['next']);
+
+    // The id is free again once completed: no 4409.
+    await socket.subscribe('a');
+    const third = await send('to both again');
+    await socket.next(delivered('a', third.sendMessage.id));
+    socket.ws.close();
+    await eventually(async () => (await metric('parley_message_streams')) === streamsBefore);
+  });
+
+  it('runs a query over the socket: next, then complete', async () => {
+    const socket = new RawSocket();
+    await socket.init();
+    await socket.send({ id: 'q', type: 'subscribe', payload: { query: '{ me { id } }' } });
+    const complete = await socket.next((m) => m.type === 'complete');
+    expect(socket.received.filter((m) => m.id === 'q')).toEqual([{ id: 'q', type: 'next', payload: { data: { me: { id: bob.id } } } }, complete]);
+    socket.ws.close();
+  });
+
+  it('terminates a socket that stops answering pings (shared keep-alive sweep), and keeps one that answers', async () => {
+    // Every socket of the tests before has closed.
+    await eventually(async () => (await metric('parley_ws_connections')) === 0);
+    const streamsBefore = await metric('parley_message_streams');
+    const dead = new RawSocket({ autoPong: false });
+    const alive = new RawSocket();
+    await dead.init();
+    await alive.init();
+    await dead.subscribe('s');
+
+    // Terminated without a close frame: the client sees 1006. The server then closes as usual:
+    // the socket is no longer counted and its subscription's stream has ended.
+    expect((await dead.closed).code).toBe(1006);
+    await eventually(async () => (await metric('parley_ws_connections')) === 1);
+    await eventually(async () => (await metric('parley_message_streams')) === streamsBefore);
+    await settle(3 * KEEP_ALIVE_MS);
+    expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+    alive.ws.close();
+  });
+});
