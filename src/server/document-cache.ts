@@ -1,6 +1,12 @@
 import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
+/** A query text as first received, and what checking it gave. */
+interface Checked {
+  text: string;
+  result: DocumentNode | readonly GraphQLError[];
+}
+
 /**
  * Parsed and validated documents by query text, for graphql-ws, which (unlike Apollo Server's
  * document store) parses and validates every operation it receives: in the send benchmark over
@@ -8,22 +14,31 @@ import { LRUCache } from 'lru-cache';
  * idea as envelop's useParserCache/useValidationCache.
  *
  * @param max - documents kept (least recently used first out).
- * @returns `check(query)`: the document, or the parse/validation errors to answer with.
+ * @returns `check(query)`: the document, or the parse/validation errors to answer with; and
+ *   `intern(query)`: the cached copy of a query text equal to `query` (else `query` itself), so
+ *   that the thousands of subscriptions with one document keep one string between them instead of
+ *   one each (graphql-ws keeps each subscribe message for as long as its subscription runs).
  */
 export function createDocumentCache(schema: GraphQLSchema, max = 1000) {
-  const cache = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({ max });
-  return (query: string): DocumentNode | readonly GraphQLError[] => {
-    let entry = cache.get(query);
-    if (entry === undefined) {
-      try {
-        const document = parse(query);
-        const errors = validate(schema, document);
-        entry = errors.length ? errors : document;
-      } catch (err) {
-        entry = [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
+  const cache = new LRUCache<string, Checked>({ max });
+  return {
+    check(query: string): DocumentNode | readonly GraphQLError[] {
+      let entry = cache.get(query);
+      if (entry === undefined) {
+        let result: Checked['result'];
+        try {
+          const document = parse(query);
+          const errors = validate(schema, document);
+          result = errors.length ? errors : document;
+        } catch (err) {
+          result = [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
+        }
+        cache.set(query, (entry = { text: query, result }));
       }
-      cache.set(query, entry);
-    }
-    return entry;
+      return entry.result;
+    },
+    intern(query: string): string {
+      return cache.peek(query)?.text ?? query;
+    },
   };
 }

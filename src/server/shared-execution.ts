@@ -26,6 +26,7 @@ const VIEWER_INDEPENDENT: Record<string, ReadonlySet<string>> = {
 };
 
 const FINISHED: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | null)?.then === 'function';
 
 /**
  * A subscription's results, one per event of its source stream: what graphql-js's `subscribe`
@@ -47,10 +48,10 @@ export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult
     private readonly shared: WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>,
   ) {}
 
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    const item = await this.source.next();
-    if (item.done) return FINISHED;
-    return { value: await this.result(item.value), done: false };
+  // `then`, not an async function: a subscription waits in `next()` for hours, and an async
+  // function's suspended frame costs more than one callback.
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then((item) => this.step(item));
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
@@ -60,6 +61,12 @@ export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  private step(item: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> {
+    if (item.done) return FINISHED;
+    const result = this.result(item.value);
+    return isPromise(result) ? result.then((value) => ({ value, done: false })) : { value: result, done: false };
   }
 
   /** The result of `event`: another subscriber's when it has the same key, else executed here. */

@@ -3,7 +3,6 @@ import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticated } from '../modules/auth/auth.service';
-import type { Context } from '../shared/context';
 import type { Logger } from '../shared/logger';
 import { connectionParamsToken } from './bearer';
 import { createDocumentCache } from './document-cache';
@@ -47,14 +46,20 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', handleProtocols, clientTracking: false, WebSocket: GraphqlWsSocket });
   const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
   const documents = createDocumentCache(deps.schema);
-  const operationTypes = new WeakMap<DocumentNode, string>();
   const expired = () => deps.metrics.wsRejected.inc({ reason: 'expired' });
 
   const server = makeServer<ConnectionParams, GraphqlWsSocket>({
     schema: deps.schema,
     subscribe: createSharedSubscribe(deps.schema),
-    async onConnect({ connectionParams, extra: socket }) {
-      const token = connectionParamsToken(connectionParams);
+    // A subscription keeps its subscribe message for as long as it runs: thousands with the same
+    // query share one copy of its text.
+    jsonMessageReviver: (key, value: unknown) => (key === 'query' && typeof value === 'string' ? documents.intern(value) : value),
+    async onConnect(ctx) {
+      const socket = ctx.extra;
+      const token = connectionParamsToken(ctx.connectionParams);
+      // graphql-ws reads connection params only here; the context keeps them for the socket's
+      // life, and the bearer token need not stay in memory for hours (~0.3 KB per socket).
+      (ctx as { connectionParams?: ConnectionParams }).connectionParams = undefined;
       if (!token) {
         deps.metrics.wsRejected.inc({ reason: 'no_token' });
         return false;
@@ -86,19 +91,23 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       deps.sockets.untrack(viewer.session.id, socket, viewer.session.expiresAt);
       void deps.presence.disconnect(viewer.connectionId);
     },
-    onSubscribe(_ctx, _id, payload) {
-      const checked = documents(payload.query);
+    onSubscribe({ extra: socket }, _id, payload) {
+      const checked = documents.check(payload.query);
       if (Array.isArray(checked)) return checked as GraphQLError[];
-      // graphql-ws then skips its own parse and validate, and still builds the context.
-      return { schema: deps.schema, document: checked as DocumentNode, operationName: payload.operationName, variableValues: payload.variables };
-    },
-    context({ extra: socket }): Context {
+      // Complete arguments: graphql-ws then skips its own parse, validate, root and context, and
+      // adds no properties to an object that the subscription keeps.
       const viewer = socket.viewer!;
-      return createRequestContext(deps, viewer, { cache: false, connectionId: viewer.connectionId });
+      return {
+        schema: deps.schema,
+        document: checked as DocumentNode,
+        operationName: payload.operationName,
+        variableValues: payload.variables,
+        rootValue: undefined,
+        contextValue: createRequestContext(deps, viewer, { cache: false, connectionId: viewer.connectionId }),
+      };
     },
     onOperation(_ctx, _id, _payload, args) {
-      let type = operationTypes.get(args.document);
-      if (type === undefined) operationTypes.set(args.document, (type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown'));
+      const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
       deps.metrics.operations.inc({ transport: 'ws', type });
       return undefined;
     },
