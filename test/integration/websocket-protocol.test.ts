@@ -172,6 +172,7 @@ describe('graphql-transport-ws', () => {
 
     // The id is free again once completed: no 4409.
     await socket.subscribe('a');
+    await eventually(async () => (await metric('parley_message_streams')) === streamsBefore + 2);
     const third = await send('to both again');
     await socket.next(delivered('a', third.sendMessage.id));
     socket.ws.close();
