@@ -144,6 +144,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
 
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
   wss.on('connection', (socket: GraphqlWsSocket, request) => {
+    socket.transport = request.socket;
     sockets.add(socket, request.socket);
     socket.on('error', failed);
     socket.on('message', received);
