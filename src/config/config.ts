@@ -30,7 +30,7 @@ const schema = z.object({
   MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(10_000).default(100),
   /** Size of the PostgreSQL connection pool per instance. */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  /** WebSocket keep-alive period, in ms: sockets are pinged this often and terminated when they did not answer the previous ping. 0: off. */
+  /** WebSocket keep-alive period, in ms: sockets are pinged this often and terminated when nothing (not even the pong) arrived since the previous ping. 0: off. */
   WS_KEEP_ALIVE_MS: z.coerce.number().int().refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000').default(12_000),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -68,7 +68,7 @@ export interface Config {
   readonly sessionCacheMs: number;
   readonly maxParticipants: number;
   readonly dbPoolSize: number;
-  /** WebSocket keep-alive period, ms: a socket that has not answered a ping within it is terminated. 0: off. */
+  /** WebSocket keep-alive period, ms: a socket from which nothing arrived within it, not even the pong to its ping, is terminated. 0: off. */
   readonly wsKeepAliveMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** ms */

@@ -16,7 +16,7 @@ import { GraphqlWsSocket } from './ws-socket';
 export interface WebSocketDeps extends TransportDeps {
   sockets: SessionSockets;
   log: Logger;
-  /** ms between keep-alive pings; a socket that has not answered the previous ping by then is terminated (graphql-ws's default, 12 s). 0 turns it off. */
+  /** ms between keep-alive pings; a socket from which nothing (not even the pong) arrived since the previous ping is terminated (graphql-ws's default, 12 s). 0 turns it off. */
   keepAliveMs?: number;
 }
 
@@ -34,7 +34,7 @@ type ConnectionParams = Record<string, unknown> | undefined;
  * - each socket is its own adapter ({@link GraphqlWsSocket}): writes are not awaited one by one,
  *   the upgrade request is not kept, and every listener is one function shared by all sockets;
  * - keep-alive is one sweep over all sockets every `keepAliveMs` ({@link OpenSockets}), which
- *   pings each socket and terminates those that did not answer the previous ping (useServer's
+ *   pings each socket and terminates those that sent nothing since the previous ping (useServer's
  *   liveness check, without an interval, a timeout and a `pong` listener per socket);
  * - the open sockets are tracked by {@link OpenSockets}, not by ws (`clientTracking`).
  *
