@@ -13,6 +13,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import { PushStream, type ValueMapper } from '../shared/push-iterator';
 
 /**
  * Fields whose value is the same for every viewer, by type. A subscription whose selection under
@@ -37,7 +38,7 @@ const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as P
  * leaving the subscription open until one more event arrived). A class, not a closure per method:
  * an idle subscription holds one for hours.
  */
-export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult> {
+export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult>, ValueMapper<unknown, ExecutionResult> {
   constructor(
     /** The source stream (the field's `subscribe`); `return()` stops it. */
     private readonly source: AsyncIterator<unknown>,
@@ -48,10 +49,17 @@ export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult
     private readonly shared: WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>,
   ) {}
 
-  // `then`, not an async function: a subscription waits in `next()` for hours, and an async
-  // function's suspended frame costs more than one callback.
+  // Not an async function: a subscription waits in `next()` for hours, and an async function's
+  // suspended frame costs more than one callback. A PushStream source (every Parley stream) maps
+  // the event itself, so that the wait is one promise, not two and a callback (heap snapshots).
   next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.source instanceof PushStream) return this.source.nextMapped(this);
     return this.source.next().then((item) => this.step(item));
+  }
+
+  /** @internal The mapper of {@link PushStream.nextMapped}: an event's result. */
+  map(event: unknown): ExecutionResult | Promise<ExecutionResult> {
+    return this.result(event);
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {

@@ -26,7 +26,11 @@ interface Buffered<T> {
  */
 export abstract class PushStream<T> implements AsyncIterableIterator<T> {
   private buffer: Array<Buffered<T>> | null = null;
-  private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | null = null;
+  // The consumer waiting in next(): its promise's functions and how it wants the value, as fields
+  // rather than one more object (an idle subscription waits there for hours).
+  private resolveNext: ((result: IteratorResult<unknown> | Promise<IteratorResult<unknown>>) => void) | null = null;
+  private rejectNext: ((error: unknown) => void) | null = null;
+  private mapper: ValueMapper<T, unknown> | null = null;
   private started = false;
   /** Set once the stream has ended; reads as `true` from then on. */
   protected stopped = false;
@@ -44,10 +48,16 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
    */
   push(value: T): Promise<void> {
     if (this.stopped) return DONE;
-    if (this.waiting) {
-      const { resolve } = this.waiting;
-      this.waiting = null;
-      resolve({ value, done: false });
+    const resolve = this.resolveNext;
+    if (resolve) {
+      const reject = this.rejectNext!;
+      const mapper = this.mapper;
+      this.resolveNext = this.rejectNext = this.mapper = null;
+      try {
+        resolve(mapped(mapper, value));
+      } catch (err) {
+        reject(err);
+      }
       return DONE;
     }
     return this.bufferValue(value);
@@ -61,24 +71,43 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
     const buffer = this.buffer;
     this.buffer = null;
     if (buffer) for (const item of buffer) item.taken?.();
-    const waiting = this.waiting;
-    this.waiting = null;
-    if (waiting) {
-      if (this.failure) waiting.reject(this.takeFailure());
-      else waiting.resolve(FINISHED);
+    const resolve = this.resolveNext;
+    const reject = this.rejectNext;
+    this.resolveNext = this.rejectNext = this.mapper = null;
+    if (resolve) {
+      if (this.failure) reject!(this.takeFailure());
+      else resolve(FINISHED);
     }
     this.cleanUp();
   }
 
   next(): Promise<IteratorResult<T>> {
+    return this.nextMapped<T>(null);
+  }
+
+  /**
+   * `next()` whose value is `mapper.map(value)` (awaited when it returns a promise): a consumer
+   * that transforms every value (graphql execution, see src/server/shared-execution.ts) waits on
+   * one promise instead of a second one chained with a callback. A throw or rejection of `map`
+   * rejects this `next()`.
+   */
+  nextMapped<R>(mapper: ValueMapper<T, R> | null): Promise<IteratorResult<R>> {
     this.startOnce();
     const item = this.buffer?.shift();
     if (item) {
       item.taken?.();
-      return Promise.resolve({ value: item.value, done: false });
+      try {
+        return Promise.resolve(mapped(mapper, item.value));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     if (this.stopped) return this.failure ? Promise.reject(this.takeFailure()) : Promise.resolve(FINISHED);
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    return new Promise<IteratorResult<R>>((resolve, reject) => {
+      this.resolveNext = resolve as (result: IteratorResult<unknown> | Promise<IteratorResult<unknown>>) => void;
+      this.rejectNext = reject;
+      this.mapper = mapper;
+    });
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -109,6 +138,19 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
     this.failure = null;
     return error;
   }
+}
+
+/** Transforms each value of a {@link PushStream} for {@link PushStream.nextMapped}. */
+export interface ValueMapper<T, R> {
+  map(value: T): R | Promise<R>;
+}
+
+/** The iterator result of `value` as `mapper` wants it (the value itself without a mapper). */
+function mapped<T, R>(mapper: ValueMapper<T, R> | null, value: T): IteratorResult<R> | Promise<IteratorResult<R>> {
+  if (!mapper) return { value: value as unknown as R, done: false };
+  const result = mapper.map(value);
+  if (typeof (result as Promise<R> | null)?.then !== 'function') return { value: result as R, done: false };
+  return (result as Promise<R>).then((value) => ({ value, done: false }));
 }
 
 /** A {@link PushStream} run by an executor function (see {@link pushIterator}). */

@@ -98,3 +98,39 @@ describe('PushStream read with for await (as graphql-ws makeServer reads a subsc
     await expect(reading).rejects.toThrow('boom');
   });
 });
+
+describe('PushStream.nextMapped', () => {
+  it('maps values pushed to a waiting consumer and buffered ones, synchronously or through a promise, in order', async () => {
+    let push!: (v: number) => Promise<void>;
+    const it = pushIterator<number>(async (p, s) => {
+      push = p;
+      await s;
+    });
+    const mapper = { map: (v: number) => (v % 2 ? `odd ${v}` : Promise.resolve(`even ${v}`)) };
+    const first = it.nextMapped(mapper);
+    await new Promise((r) => setImmediate(r));
+    void push(1);
+    void push(2);
+    expect(await first).toEqual({ value: 'odd 1', done: false });
+    expect(await it.nextMapped(mapper)).toEqual({ value: 'even 2', done: false });
+    await it.return();
+    expect(await it.nextMapped(mapper)).toEqual({ value: undefined, done: true });
+  });
+
+  it('rejects the waiting next() when the mapper throws', async () => {
+    let push!: (v: number) => Promise<void>;
+    const it = pushIterator<number>(async (p, s) => {
+      push = p;
+      await s;
+    });
+    const waiting = it.nextMapped({
+      map: () => {
+        throw new Error('cannot map');
+      },
+    });
+    await new Promise((r) => setImmediate(r));
+    void push(1);
+    await expect(waiting).rejects.toThrow('cannot map');
+    await it.return();
+  });
+});
