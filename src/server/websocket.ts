@@ -22,9 +22,6 @@ export interface WebSocketDeps extends TransportDeps {
 
 type ConnectionParams = Record<string, unknown> | undefined;
 
-/** How long a socket may wait before its `connection_init`, in ms (graphql-ws's default). */
-const CONNECTION_INIT_WAIT_MS = 3_000;
-
 /**
  * Serves graphql-ws (the `graphql-transport-ws` subprotocol) on `/graphql` of the HTTP server.
  * `connection_init` must carry a live token (`authToken`, or `Authorization: Bearer`); otherwise
@@ -51,27 +48,14 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   const documents = createDocumentCache(deps.schema);
   const expired = () => deps.metrics.wsRejected.inc({ reason: 'expired' });
 
-  // graphql-ws's own connection_init timer stays referenced by the socket's handler for the
-  // socket's whole life (a Timeout and its closure, ~150 bytes per socket by the heap snapshots);
-  // this one is dropped once connection_init arrives, with the same close code and reason.
-  const awaitingInit = new Map<GraphqlWsSocket, NodeJS.Timeout>();
-  const initReceived = (socket: GraphqlWsSocket) => {
-    const timer = awaitingInit.get(socket);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    awaitingInit.delete(socket);
-  };
-
   const server = makeServer<ConnectionParams, GraphqlWsSocket>({
     schema: deps.schema,
-    connectionInitWaitTimeout: 0,
     subscribe: createSharedSubscribe(deps.schema),
     // A subscription keeps its subscribe message for as long as it runs: thousands with the same
     // query share one copy of its text.
     jsonMessageReviver: (key, value: unknown) => (key === 'query' && typeof value === 'string' ? documents.intern(value) : value),
     async onConnect(ctx) {
       const socket = ctx.extra;
-      initReceived(socket);
       const token = connectionParamsToken(ctx.connectionParams);
       // graphql-ws reads connection params only here; the context keeps them for the socket's
       // life, and the bearer token need not stay in memory for hours (~0.3 KB per socket).
@@ -153,7 +137,6 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   function closed(this: WebSocket, code: number, reason: Buffer) {
     const socket = this as GraphqlWsSocket;
     sockets.remove(socket);
-    initReceived(socket);
     const close = socket.closed;
     socket.closed = null;
     close?.(code, String(reason)).catch((err: unknown) => deps.log.error({ err }, 'closing a WebSocket failed'));
@@ -167,15 +150,6 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     socket.on('message', received);
     socket.on('close', closed);
     socket.closed = server.opened(socket, socket);
-    if (socket.readyState === socket.OPEN) {
-      awaitingInit.set(
-        socket,
-        setTimeout(() => {
-          awaitingInit.delete(socket);
-          socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
-        }, CONNECTION_INIT_WAIT_MS),
-      );
-    }
   });
 
   return {
