@@ -53,11 +53,9 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
       const reject = this.rejectNext!;
       const mapper = this.mapper;
       this.resolveNext = this.rejectNext = this.mapper = null;
-      try {
-        resolve(mapped(mapper, value));
-      } catch (err) {
-        reject(err);
-      }
+      const result = this.resultOf(mapper, value);
+      if (result instanceof Failure) reject(result.error);
+      else resolve(result);
       return DONE;
     }
     return this.bufferValue(value);
@@ -89,24 +87,39 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
    * `next()` whose value is `mapper.map(value)` (awaited when it returns a promise): a consumer
    * that transforms every value (graphql execution, see src/server/shared-execution.ts) waits on
    * one promise instead of a second one chained with a callback. A throw or rejection of `map`
-   * rejects this `next()`.
+   * rejects this `next()` and ends the stream: a consumer stops reading after a rejected `next()`
+   * without calling `return()` (graphql-ws drops the subscription), so the stream would otherwise
+   * keep its subscriptions; graphql-js's mapAsyncIterator closes its source the same way.
    */
   nextMapped<R>(mapper: ValueMapper<T, R> | null): Promise<IteratorResult<R>> {
     this.startOnce();
     const item = this.buffer?.shift();
     if (item) {
       item.taken?.();
-      try {
-        return Promise.resolve(mapped(mapper, item.value));
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      const result = this.resultOf(mapper, item.value);
+      return result instanceof Failure ? Promise.reject(result.error) : Promise.resolve(result);
     }
     if (this.stopped) return this.failure ? Promise.reject(this.takeFailure()) : Promise.resolve(FINISHED);
     return new Promise<IteratorResult<R>>((resolve, reject) => {
       this.resolveNext = resolve as (result: IteratorResult<unknown> | Promise<IteratorResult<unknown>>) => void;
       this.rejectNext = reject;
       this.mapper = mapper;
+    });
+  }
+
+  /** `mapper`'s result for `value`; a failure (thrown, or a rejection later) ends the stream. */
+  private resultOf<R>(mapper: ValueMapper<T, R> | null, value: T): IteratorResult<R> | Promise<IteratorResult<R>> | Failure {
+    let result: IteratorResult<R> | Promise<IteratorResult<R>>;
+    try {
+      result = mapped(mapper, value);
+    } catch (error) {
+      this.end();
+      return new Failure(error);
+    }
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      this.end();
+      throw error;
     });
   }
 
@@ -138,6 +151,11 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
     this.failure = null;
     return error;
   }
+}
+
+/** A mapper's synchronous throw, told apart from a result. */
+class Failure {
+  constructor(readonly error: unknown) {}
 }
 
 /** Transforms each value of a {@link PushStream} for {@link PushStream.nextMapped}. */

@@ -133,4 +133,29 @@ describe('PushStream.nextMapped', () => {
     await expect(waiting).rejects.toThrow('cannot map');
     await it.return();
   });
+
+  it('ends the stream, running its clean-up, when the mapper throws or rejects (its reader stops without return())', async () => {
+    const failing = [
+      () => {
+        throw new Error('cannot map');
+      },
+      () => Promise.reject(new Error('cannot map')),
+    ];
+    for (const map of failing) {
+      let push!: (v: number) => Promise<void>;
+      let cleaned = false;
+      const it = pushIterator<number>(async (p, s) => {
+        push = p;
+        await s;
+        cleaned = true;
+      });
+      const waiting = it.nextMapped({ map });
+      await new Promise((r) => setImmediate(r));
+      void push(1);
+      await expect(waiting).rejects.toThrow('cannot map');
+      await new Promise((r) => setImmediate(r));
+      expect(cleaned).toBe(true);
+      expect(await it.next()).toEqual({ value: undefined, done: true });
+    }
+  });
 });
