@@ -98,17 +98,18 @@ const INSERT_MESSAGE: Statement = {
     FROM message m JOIN users u ON u.id = m.sender_id`,
 };
 
+/** Messages `m` matching `where`, with their senders, in seq order, at most `limit` (a placeholder such as `$2`). */
+function selectMessages(where: string, order: 'ASC' | 'DESC', limit: string): string {
+  return `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
+    WHERE ${where} ORDER BY m.seq ${order} LIMIT ${limit}`;
+}
+
 /** Replay and gap fill: messages after a seq, oldest first, with their senders. $1 conversation, $2 after seq, $3 limit. */
-const RANGE: Statement = {
-  name: 'parley_range',
-  text: `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
-    WHERE m.conversation_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`,
-};
+const RANGE: Statement = { name: 'parley_range', text: selectMessages('m.conversation_id = $1 AND m.seq > $2', 'ASC', '$3') };
 /** {@link RANGE} up to a seq (inclusive), $4. */
 const RANGE_UNTIL: Statement = {
   name: 'parley_range_until',
-  text: `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
-    WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $4 ORDER BY m.seq LIMIT $3`,
+  text: selectMessages('m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $4', 'ASC', '$3'),
 };
 
 /**
@@ -124,9 +125,7 @@ function pageStatement(newestFirst: boolean, after: boolean, member: boolean): S
     let where = 'm.conversation_id = $1';
     if (after) where += newestFirst ? ' AND m.seq < $3' : ' AND m.seq > $3';
     if (member) where += ` AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = $1 AND p.user_id = $${after ? 4 : 3})`;
-    const text = `SELECT ${MESSAGE_WITH_SENDER} FROM messages m JOIN users u ON u.id = m.sender_id
-      WHERE ${where} ORDER BY m.seq ${newestFirst ? 'DESC' : 'ASC'} LIMIT $2`;
-    pageStatements.set(name, (statement = { name, text }));
+    pageStatements.set(name, (statement = { name, text: selectMessages(where, newestFirst ? 'DESC' : 'ASC', '$2') }));
   }
   return statement;
 }
