@@ -43,13 +43,19 @@ interface MessageRow {
   senderCreatedAtMs: number;
 }
 
+/** A sender's public fields as a User (from a joined row or an event payload). */
+function senderUser(id: string, username: string, displayName: string, createdAt: Date): User {
+  const sender = new User();
+  sender.id = id;
+  sender.username = username;
+  sender.displayName = displayName;
+  sender.createdAt = createdAt;
+  return sender;
+}
+
 /** Builds the Message of a {@link MessageRow}, with its sender attached, and the sender. */
 function withSender(row: MessageRow, conversationId: string): SentMessage & { sender: User } {
-  const sender = new User();
-  sender.id = row.senderId;
-  sender.username = row.username;
-  sender.displayName = row.displayName;
-  sender.createdAt = new Date(row.senderCreatedAtMs);
+  const sender = senderUser(row.senderId, row.username, row.displayName, new Date(row.senderCreatedAtMs));
   const message = new Message();
   message.id = row.id;
   message.conversationId = conversationId;
@@ -165,14 +171,7 @@ export function messageFromPayload(p: MessageAddedPayload): Message {
   message.seq = p.seq;
   message.clientMessageId = p.clientMessageId;
   message.createdAt = new Date(p.createdAt);
-  if (p.sender) {
-    const sender = new User();
-    sender.id = p.senderId;
-    sender.username = p.sender.username;
-    sender.displayName = p.sender.displayName;
-    sender.createdAt = new Date(p.sender.createdAt);
-    message.sender = sender;
-  }
+  if (p.sender) message.sender = senderUser(p.senderId, p.sender.username, p.sender.displayName, new Date(p.sender.createdAt));
   return message;
 }
 
