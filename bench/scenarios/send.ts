@@ -12,7 +12,10 @@ type Transport = 'http' | 'ws';
  * 1. Send throughput: `sendMessage` per second at each concurrency, over HTTP (node:http keep-alive) and over
  * WebSocket (graphql-ws), closed loop, each lane its own sender and direct conversation (so lanes
  * do not queue on one counter row). Baseline: node-postgres running the same statement (bump the
- * counter, insert the message, one transaction) at the same concurrency with the same pool size.
+ * counter, insert the message, one transaction) at the same concurrency, measured twice: through a
+ * pool of the same size (one query per connection at a time), and pipelined over as many
+ * connections as Parley's DB_PIPELINE_CONNECTIONS (as Parley sends). Each ratio is to the
+ * stronger of the two.
  */
 export const send: Scenario = async (ctx) => {
   const f = ctx.flags;
@@ -21,19 +24,36 @@ export const send: Scenario = async (ctx) => {
   const warmupMs = f.number('warmup', 2, 0.5) * 1000;
   const durationMs = f.number('duration', 8, 1.5) * 1000;
   const poolSize = f.number('pool', 10);
+  const pipeline = f.number('pipeline', 4);
   const lanes = Math.max(...concurrencies);
 
   const stack = await ctx.stack();
-  const a = await stack.start('A', { DB_POOL_SIZE: String(poolSize) });
+  const a = await stack.start('A', { DB_POOL_SIZE: String(poolSize), DB_PIPELINE_CONNECTIONS: String(pipeline) });
   const { senders } = await seedPairs(stack, a.url, 'send', lanes);
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'send-load');
   const pg = await ctx.worker<typeof PgHandlers>('pg-baseline.worker.ts', 'pg-baseline');
 
-  const cells: Array<{ concurrency: number; baseline: LoadResult; parley: Record<string, LoadResult & { perSend: { cpuMs: number; queries: number } }> }> = [];
+  const cells: Array<{
+    concurrency: number;
+    /** the stronger of the two baselines */
+    baseline: LoadResult & { label: string };
+    baselines: { pool: LoadResult; pipelined: LoadResult | null };
+    parley: Record<string, LoadResult & { perSend: { cpuMs: number; queries: number } }>;
+  }> = [];
   for (const concurrency of concurrencies) {
     const targets = senders.slice(0, concurrency);
-    ctx.log(`node-postgres baseline, concurrency ${concurrency}`);
-    const baseline = await pg.call('sendLoop', { databaseUrl: stack.databaseUrl, poolSize, concurrency, warmupMs, durationMs, targets });
+    const common = { databaseUrl: stack.databaseUrl, poolSize, concurrency, warmupMs, durationMs, targets };
+    ctx.log(`node-postgres baseline (pool of ${poolSize}), concurrency ${concurrency}`);
+    const pool = await pg.call('sendLoop', common);
+    let pipelined: LoadResult | null = null;
+    if (pipeline > 0) {
+      ctx.log(`node-postgres baseline (${pipeline} pipelined connections), concurrency ${concurrency}`);
+      pipelined = await pg.call('sendLoop', { ...common, pipeline });
+    }
+    const baseline =
+      pipelined && pipelined.throughput > pool.throughput
+        ? { ...pipelined, label: `node-postgres, ${pipeline} pipelined connections` }
+        : { ...pool, label: `node-postgres, pool of ${poolSize}` };
     const parley: Record<string, LoadResult & { perSend: { cpuMs: number; queries: number } }> = {};
     for (const transport of transports) {
       ctx.log(`Parley over ${transport}, concurrency ${concurrency}`);
@@ -43,8 +63,8 @@ export const send: Scenario = async (ctx) => {
       parley[transport] = { ...result, perSend: perUnit(before, await serverCounters([a]), result.total) };
       if (result.errors) ctx.warn(`${result.errors} failed sends over ${transport} at concurrency ${concurrency}: ${result.firstError}`);
     }
-    if (baseline.errors) ctx.warn(`${baseline.errors} failed baseline sends: ${baseline.firstError}`);
-    cells.push({ concurrency, baseline, parley });
+    for (const b of [pool, pipelined]) if (b?.errors) ctx.warn(`${b.errors} failed baseline sends: ${b.firstError}`);
+    cells.push({ concurrency, baseline, baselines: { pool, pipelined }, parley });
   }
   await load.call('close', undefined);
 
@@ -59,17 +79,18 @@ export const send: Scenario = async (ctx) => {
           unit: 'msg/s',
           value: r.throughput,
           baseline: baseline.throughput,
-          baselineLabel: 'node-postgres',
+          baselineLabel: baseline.label,
           target: { text: 'ratio ≥ 0.50', met: ratio >= 0.5 },
         }),
-        figure({ label: `send p50, ${transport.toUpperCase()}, concurrency ${concurrency}`, unit: 'ms', value: r.latency.p50, baseline: baseline.latency.p50, baselineLabel: 'node-postgres' }),
-        figure({ label: `send p99, ${transport.toUpperCase()}, concurrency ${concurrency}`, unit: 'ms', value: r.latency.p99, baseline: baseline.latency.p99, baselineLabel: 'node-postgres' }),
+        figure({ label: `send p50, ${transport.toUpperCase()}, concurrency ${concurrency}`, unit: 'ms', value: r.latency.p50, baseline: baseline.latency.p50, baselineLabel: baseline.label }),
+        figure({ label: `send p99, ${transport.toUpperCase()}, concurrency ${concurrency}`, unit: 'ms', value: r.latency.p99, baseline: baseline.latency.p99, baselineLabel: baseline.label }),
       );
     }
   }
   const categories = cells.map((c) => `concurrency ${c.concurrency}`);
   const series = (pick: (r: LoadResult) => number) => [
-    { name: 'node-postgres baseline', values: cells.map((c) => pick(c.baseline)) },
+    { name: 'node-postgres pool', values: cells.map((c) => pick(c.baselines.pool)) },
+    ...(pipeline > 0 ? [{ name: 'node-postgres pipelined', values: cells.map((c) => pick(c.baselines.pipelined!)) }] : []),
     ...transports.map((t) => ({ name: `Parley ${t.toUpperCase()}`, values: cells.map((c) => pick(c.parley[t])) })),
   ];
   const perSend = transports
@@ -77,7 +98,7 @@ export const send: Scenario = async (ctx) => {
     .join('; ');
   return {
     title: '1. Send throughput',
-    options: { concurrencies, transports, warmupMs, durationMs, poolSize },
+    options: { concurrencies, transports, warmupMs, durationMs, poolSize, pipeline },
     figures,
     charts: [
       { kind: 'bar', title: 'sendMessage throughput', unit: 'msg/s', categories, series: series((r) => r.throughput) },
@@ -86,7 +107,8 @@ export const send: Scenario = async (ctx) => {
     ],
     details: cells,
     notes: [
-      `Closed loop: each of the N lanes sends to its own direct conversation and waits for the answer before sending again; ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up per cell. One Parley instance with DB_POOL_SIZE=${poolSize}; the baseline uses a node-postgres pool of the same size.`,
+      `Closed loop: each of the N lanes sends to its own direct conversation and waits for the answer before sending again; ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up per cell. One Parley instance with DB_POOL_SIZE=${poolSize} and DB_PIPELINE_CONNECTIONS=${pipeline}; the baseline runs through a node-postgres pool of the same size${pipeline > 0 ? `, and again over ${pipeline} pipelined connections (as Parley's sends go); each ratio is to the stronger of the two` : ''}.`,
+      `Baselines per concurrency (${concurrencies.join(' / ')}): pool ${cells.map((c) => c.baselines.pool.throughput.toFixed(0)).join(' / ')} msg/s${pipeline > 0 ? `; pipelined ${cells.map((c) => c.baselines.pipelined!.throughput.toFixed(0)).join(' / ')} msg/s` : ''}.`,
       `Server work per send (parley_db_queries_total and parley_process_cpu_seconds_total over each cell, warm-up included; concurrency ${concurrencies.join(' / ')}): ${perSend}. The baseline runs one statement per send.`,
       'The SendMessage document selects `sender { id username displayName }`, which the server resolves with a user loader.',
     ],

@@ -1,4 +1,6 @@
 import { Pool } from 'pg';
+import { PipelinedConnections } from '../../src/db/pipeline';
+import { createLogger } from '../../src/shared/logger';
 import { closedLoop } from '../lib/load';
 import { BASELINE_HISTORY_PAGE, BASELINE_INSERT_MESSAGE } from '../lib/sql';
 import { wallNow } from '../lib/stats';
@@ -9,6 +11,9 @@ import { serveTasks } from '../lib/worker-host';
  * same concurrency as the Parley load, from a process of its own. Both run as named prepared
  * statements (parsed and planned once per connection), as Parley's own send and history
  * statements do: the baseline is the best this driver does for the work, not a handicapped copy.
+ * For the same reason the send baseline also runs pipelined (node-postgres pipeline mode over
+ * `pipeline` connections, written once per event-loop turn, as Parley's DB_PIPELINE_CONNECTIONS
+ * carry its sends), beside the pool of connections used one query at a time.
  */
 
 async function withPool<T>(databaseUrl: string, size: number, fn: (pool: Pool) => Promise<T>): Promise<T> {
@@ -24,22 +29,34 @@ async function withPool<T>(databaseUrl: string, size: number, fn: (pool: Pool) =
 }
 
 export const handlers = {
-  /** Closed-loop sends: lane i bumps the counter of and inserts into target i (mod targets). */
-  sendLoop(p: {
+  /**
+   * Closed-loop sends: lane i bumps the counter of and inserts into target i (mod targets),
+   * through a pool of `poolSize` connections, or with `pipeline` > 0 through that many pipelined
+   * connections.
+   */
+  async sendLoop(p: {
     databaseUrl: string;
     poolSize: number;
+    pipeline?: number;
     concurrency: number;
     warmupMs: number;
     durationMs: number;
     targets: Array<{ conversationId: string; senderId: string }>;
   }) {
-    return withPool(p.databaseUrl, p.poolSize, (pool) =>
+    const send = (query: (q: { name: string; text: string; values: unknown[] }) => Promise<{ rowCount: number | null }>) =>
       closedLoop(p, async (lane) => {
         const t = p.targets[lane % p.targets.length];
-        const { rowCount } = await pool.query({ name: 'baseline_send', text: BASELINE_INSERT_MESSAGE, values: [t.conversationId, t.senderId, `m:${wallNow()}`, null] });
+        const { rowCount } = await query({ name: 'baseline_send', text: BASELINE_INSERT_MESSAGE, values: [t.conversationId, t.senderId, `m:${wallNow()}`, null] });
         if (rowCount !== 1) throw new Error('insert matched no conversation');
-      }),
-    );
+      });
+    if (!p.pipeline) return withPool(p.databaseUrl, p.poolSize, (pool) => send((q) => pool.query(q)));
+    const connections = new PipelinedConnections({ connectionString: p.databaseUrl }, p.pipeline, createLogger('warn'));
+    await connections.open();
+    try {
+      return await send((q) => connections.query(q));
+    } finally {
+      await connections.close();
+    }
   },
 
   /** Closed-loop history pages of `limit` rows before `beforeSeq`. */

@@ -30,6 +30,8 @@ const schema = z.object({
   MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(10_000).default(100),
   /** Size of the PostgreSQL connection pool per instance. */
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Pipelined PostgreSQL connections per instance for single-statement sends and history pages (0: use the pool). */
+  DB_PIPELINE_CONNECTIONS: z.coerce.number().int().min(0).max(64).default(4),
   /** WebSocket keep-alive period, in ms: sockets are pinged this often and terminated when nothing (not even the pong) arrived since the previous ping. 0: off. */
   WS_KEEP_ALIVE_MS: z.coerce.number().int().refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000').default(12_000),
   /** pino level. */
@@ -68,6 +70,8 @@ export interface Config {
   readonly sessionCacheMs: number;
   readonly maxParticipants: number;
   readonly dbPoolSize: number;
+  /** Pipelined connections for hot single statements (see PipelinedConnections); 0 sends them through the pool. Not used on the embedded database. */
+  readonly dbPipelineConnections: number;
   /** WebSocket keep-alive period, ms: a socket from which nothing arrived within it, not even the pong to its ping, is terminated. 0: off. */
   readonly wsKeepAliveMs: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -131,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionCacheMs: v.SESSION_CACHE_MS,
     maxParticipants: v.MAX_PARTICIPANTS,
     dbPoolSize: v.DB_POOL_SIZE,
+    dbPipelineConnections: v.DB_PIPELINE_CONNECTIONS,
     wsKeepAliveMs: v.WS_KEEP_ALIVE_MS,
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

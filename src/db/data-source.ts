@@ -8,6 +8,7 @@ import { Participant } from '../modules/conversations/participant.entity';
 import { Message } from '../modules/messages/message.entity';
 import { User } from '../modules/users/user.entity';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { PipelinedConnections } from './pipeline';
 import { createStatementRunner, type StatementRunner } from './prepared';
 
 export const entities = [User, Conversation, Participant, Message];
@@ -82,8 +83,11 @@ export async function openDatabase(
   };
   let dataSource: DataSource;
   let closeEmbedded: (() => Promise<void>) | null = null;
+  let pipeline: PipelinedConnections | null = null;
   if (config.databaseUrl) {
     dataSource = new DataSource({ ...common, url: config.databaseUrl, poolSize: config.dbPoolSize });
+    // Not on PGlite: its one session is shared by every socket (see createStatementRunner).
+    if (config.dbPipelineConnections > 0) pipeline = new PipelinedConnections({ connectionString: config.databaseUrl }, config.dbPipelineConnections, log);
   } else {
     const poolSize = Math.min(config.dbPoolSize, 8);
     const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pgdata'), poolSize);
@@ -100,7 +104,9 @@ export async function openDatabase(
   try {
     await dataSource.initialize();
     if (options.migrate !== false) await migrate(dataSource);
+    await pipeline?.open();
   } catch (err) {
+    await pipeline?.close();
     if (dataSource.isInitialized) await dataSource.destroy();
     await closeEmbedded?.();
     throw err;
@@ -108,8 +114,9 @@ export async function openDatabase(
   return {
     dataSource,
     embedded: closeEmbedded !== null,
-    statements: createStatementRunner(dataSource, { named: closeEmbedded === null }),
+    statements: createStatementRunner(dataSource, { named: closeEmbedded === null, pipeline }),
     async close() {
+      await pipeline?.close();
       await dataSource.destroy();
       await closeEmbedded?.();
     },

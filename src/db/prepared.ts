@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
+import { PipelinedConnections } from './pipeline';
 
 /** A hot SQL statement and the name PostgreSQL keeps it under (unique per distinct text). */
 export interface Statement {
@@ -26,20 +27,26 @@ export type StatementRunner = <T extends QueryResultRow>(manager: EntityManager,
  * The statement is reported to TypeORM's logger like any other (query counter, slow-query and
  * error logs), so metrics and logs do not depend on the path a statement took. Named statements
  * need a session per connection: behind PgBouncer, use session pooling.
+ *
+ * With `options.pipeline`, a statement outside a transaction goes to those shared pipelined
+ * connections instead of the pool (see {@link PipelinedConnections}); a statement inside one
+ * always goes to the transaction's own connection.
  */
-export function createStatementRunner(ds: DataSource, options: { named: boolean }): StatementRunner {
+export function createStatementRunner(ds: DataSource, options: { named: boolean; pipeline?: PipelinedConnections | null }): StatementRunner {
   const slowMs = ds.options.maxQueryExecutionTime ?? 0;
+  const pool = (ds.driver as unknown as { master: Pool }).master;
+  const pipeline = options.pipeline ?? null;
   return async <T extends QueryResultRow>(manager: EntityManager, statement: Statement, values: unknown[]): Promise<T[]> => {
     const runner = manager.queryRunner;
-    // A transaction's statements must go to its connection; anything else takes one from the pool.
-    const target: Pool | PoolClient =
-      runner && !runner.isReleased && runner.isTransactionActive
-        ? ((await runner.connect()) as PoolClient)
-        : ((ds.driver as unknown as { master: Pool }).master);
+    // A transaction's statements must go to its connection; anything else to the pipelined
+    // connections, or else to any pooled one.
+    const target: Pool | PoolClient | PipelinedConnections =
+      runner && !runner.isReleased && runner.isTransactionActive ? ((await runner.connect()) as PoolClient) : (pipeline ?? pool);
     ds.logger.logQuery(statement.text, values, runner);
     const started = Date.now();
     try {
-      const result = await target.query<T>(options.named ? { name: statement.name, text: statement.text, values } : { text: statement.text, values });
+      const query = options.named ? { name: statement.name, text: statement.text, values } : { text: statement.text, values };
+      const result = await (target instanceof PipelinedConnections ? target.query<T>(query) : target.query<T>(query));
       const ms = Date.now() - started;
       if (slowMs && ms > slowMs) ds.logger.logQuerySlow(ms, statement.text, values, runner);
       return result.rows;

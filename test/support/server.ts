@@ -34,6 +34,7 @@ export class TestCluster {
       JWT_SECRET,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       DB_POOL_SIZE: '5',
+      DB_PIPELINE_CONNECTIONS: '2',
       ...overrides,
     };
   }
