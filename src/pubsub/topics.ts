@@ -13,7 +13,7 @@ export const topics = {
   userPresence: (userId: string) => `user.${userId}.presence`,
   /** {@link TypingPayload}s of one conversation. */
   conversationTyping: (conversationId: string) => `conversation.${conversationId}.typing`,
-  /** {@link ReadReceiptPayload}s of one conversation: a participant's read position moved. */
+  /** {@link ReadReceiptPayload}s of one conversation: `markConversationRead` moved a participant's read position (a sender's move on send is derived from the message event). */
   conversationReads: (conversationId: string) => `conversation.${conversationId}.reads`,
   /** {@link SessionRevokedPayload}s for every instance (control channel, one subscription each). */
   sessionRevoked: () => 'sessions.revoked',

@@ -88,7 +88,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const users = new UsersService(ds);
     const conversations = new ConversationsService(ds, bus, log, config.maxParticipants);
     const state = createStateFeatures({ config, ds, bus, redis: commands, conversations, log, metrics });
-    const messages = new MessagesService(ds, database.statements, bus, conversations, log, (sent) => state.receipts.announceSent(sent));
+    const messages = new MessagesService(ds, database.statements, bus, conversations, log);
     const streams = new MessageStreams(ds, bus, conversations, messages, {
       ready: () => {
         metrics.liveMessageStreams.inc();

@@ -75,7 +75,8 @@ function withSender(row: MessageRow, conversationId: string): SentMessage & { se
  *   the counter back with it, so seqs are 1..N without gaps. Not a PostgreSQL sequence: those
  *   skip numbers on rollback. No row means the sender is not a participant (or no conversation).
  * - `receipt` moves the sender's own read position forward to the new message (the read-receipts
- *   rule: forward only), and returns a row only if it moved.
+ *   rule: forward only). Its event is not published: each instance's `readReceipt` streams derive
+ *   it from the message event (see ReadReceiptStreams), one Redis publish per send instead of two.
  * - the final SELECT returns the message with its sender's columns, so that the response needs
  *   no second query for `sender`.
  */
@@ -98,10 +99,8 @@ const INSERT_MESSAGE: Statement = {
     ON CONFLICT (conversation_id, user_id) DO UPDATE
        SET last_read_seq = EXCLUDED.last_read_seq, read_at = EXCLUDED.read_at
      WHERE read_receipts.last_read_seq < EXCLUDED.last_read_seq
-    RETURNING 1
   )
-  SELECT ${MESSAGE_WITH_SENDER}, EXISTS (SELECT 1 FROM receipt) AS "receiptMoved"
-    FROM message m JOIN users u ON u.id = m.sender_id`,
+  SELECT ${MESSAGE_WITH_SENDER} FROM message m JOIN users u ON u.id = m.sender_id`,
 };
 
 /** Messages `m` matching `where`, with their senders, in seq order, at most `limit` (a placeholder such as `$2`). */
@@ -143,14 +142,8 @@ export interface SentMessage {
   sender: User | null;
 }
 
-interface InsertedRow extends MessageRow {
-  receiptMoved: boolean;
-}
-
 interface Inserted extends SentMessage {
   sender: User;
-  /** The sender's read position moved to this message (to be announced). */
-  receiptMoved: boolean;
 }
 
 /** What `sendMessage` takes. */
@@ -199,8 +192,6 @@ export class MessagesService {
     private readonly bus: EventBus,
     private readonly conversations: ConversationsService,
     private readonly log: Logger,
-    /** Called after commit when the send moved the sender's read position (read receipts announce it). */
-    private readonly afterSend: (message: Message) => Promise<void> = async () => undefined,
   ) {}
 
   /**
@@ -253,7 +244,7 @@ export class MessagesService {
       throw err;
     }
     if (created?.created) await this.conversations.announce(created);
-    await Promise.all([this.publish(sent.message), sent.receiptMoved ? this.afterSend(sent.message) : undefined]);
+    await this.publish(sent.message);
     return { message: sent.message, sender: sent.sender };
   }
 
@@ -326,10 +317,8 @@ export class MessagesService {
     body: string,
     clientMessageId: string | null,
   ): Promise<Inserted | null> {
-    const rows = await this.sql<InsertedRow>(tx, INSERT_MESSAGE, [conversationId, senderId, body, clientMessageId]);
-    if (!rows.length) return null;
-    const { receiptMoved, ...row } = rows[0];
-    return { ...withSender(row, conversationId), receiptMoved };
+    const rows = await this.sql<MessageRow>(tx, INSERT_MESSAGE, [conversationId, senderId, body, clientMessageId]);
+    return rows.length ? withSender(rows[0], conversationId) : null;
   }
 
   private async storedRetry(senderId: string, clientMessageId: string, input: SendInput): Promise<Message> {

@@ -1,5 +1,5 @@
 import type { EventBus, Unsubscribe } from '../../pubsub/event-bus';
-import type { ConversationJoinedPayload, ReadReceiptPayload } from '../../pubsub/payloads';
+import type { ConversationJoinedPayload, MessageAddedPayload, ReadReceiptPayload } from '../../pubsub/payloads';
 import { topics } from '../../pubsub/topics';
 import { holdSubscriptions, type LiveCounter } from '../../shared/stream-lifetime';
 import { pushIterator } from '../../shared/push-iterator';
@@ -10,6 +10,13 @@ import { ReadReceipt } from './read-receipts.types';
  * The live `readReceipt` stream of one subscriber: the reads topic of one conversation, or of
  * each of the viewer's conversations (and those created later). The viewer's own moves are not
  * delivered.
+ *
+ * A send moves its sender's position to the new message in the send's own statement, and that
+ * move is not published on the reads topic: it is derived here from the conversation's message
+ * event (`{ userId: senderId, lastReadSeq: seq, readAt: createdAt }`), so a send costs one
+ * publish, and the derivation is paid only where someone follows read receipts. The messages
+ * topic shares the reads topic's Redis connection, so a reader still sees one participant's moves
+ * in the order they were made.
  */
 export class ReadReceiptStreams {
   constructor(
@@ -32,10 +39,16 @@ export class ReadReceiptStreams {
       const onReceipt = (p: ReadReceiptPayload) => {
         if (p.userId !== viewerId) void push(Object.assign(new ReadReceipt(), { ...p, readAt: new Date(p.readAt) }));
       };
+      const onMessage = (m: MessageAddedPayload) => {
+        if (m.senderId !== viewerId) {
+          void push(Object.assign(new ReadReceipt(), { conversationId: m.conversationId, userId: m.senderId, lastReadSeq: m.seq, readAt: new Date(m.createdAt) }));
+        }
+      };
       const follow = (id: string) => {
         if (followed.has(id)) return;
         followed.add(id);
         subscriptions.push(bus.subscribe<ReadReceiptPayload>(topics.conversationReads(id), onReceipt));
+        subscriptions.push(bus.subscribe<MessageAddedPayload>(topics.conversationMessages(id), onMessage));
       };
       if (single) {
         follow(single);

@@ -6,7 +6,6 @@ import { badInput } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { ConversationsService } from '../conversations/conversations.service';
-import type { Message } from '../messages/message.entity';
 import { ReadReceipt } from './read-receipts.types';
 
 const RETURNING = `RETURNING conversation_id AS "conversationId", user_id AS "userId", last_read_seq AS "lastReadSeq", read_at AS "readAt"`;
@@ -60,21 +59,6 @@ export class ReadReceiptsService {
       [id, viewerId],
     );
     return Object.assign(new ReadReceipt(), stored);
-  }
-
-  /**
-   * Announces that a sender's own position moved to the message they just sent (the send's
-   * statement stored it, see INSERT_MESSAGE in messages.service.ts). Never throws.
-   */
-  async announceSent(message: Message): Promise<void> {
-    await this.publish(
-      Object.assign(new ReadReceipt(), {
-        conversationId: message.conversationId,
-        userId: message.senderId,
-        lastReadSeq: message.seq,
-        readAt: message.createdAt,
-      }),
-    );
   }
 
   private async advance(sql: string, params: [string, string, number, Date]): Promise<ReadReceipt[]> {
