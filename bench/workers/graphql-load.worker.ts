@@ -175,9 +175,12 @@ export const handlers = {
     return { sends, errors, firstError };
   },
 
-  /** Closed-loop `messages` queries over HTTP with fixed variables. */
-  async queryLoop(p: { url: string; token: string; variables: MessagesQueryVariables; concurrency: number; warmupMs: number; durationMs: number }) {
-    const body = JSON.stringify({ query: querySource(MessagesDocument), variables: p.variables });
+  /**
+   * Closed-loop `messages` queries over HTTP with fixed variables; or, with `body`, that body
+   * POSTed as it is (to the bare page server of the history baseline).
+   */
+  async queryLoop(p: { url: string; token: string; variables: MessagesQueryVariables; body?: string; concurrency: number; warmupMs: number; durationMs: number }) {
+    const body = p.body ?? JSON.stringify({ query: querySource(MessagesDocument), variables: p.variables });
     const client = new HttpLoadClient(p.url);
     try {
       return await closedLoop(p, async () => {

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { PipelinedConnections } from '../../src/db/pipeline';
 import { createLogger } from '../../src/shared/logger';
@@ -28,7 +30,49 @@ async function withPool<T>(databaseUrl: string, size: number, fn: (pool: Pool) =
   }
 }
 
+let pageServer: { server: Server; pool: Pool } | null = null;
+
 export const handlers = {
+  /**
+   * Starts the bare page server, the end-to-end baseline of the history scenario: node:http
+   * taking a POST whose JSON body is `{ conversationId, beforeSeq, limit }`, running the keyset
+   * page through node-postgres (named, pool of `poolSize`) and answering `{ "data": rows }`. The
+   * same path as a history page through Parley (client process, HTTP server, PostgreSQL, back)
+   * without GraphQL, authentication, the membership check or the sender join.
+   */
+  async startPageServer(p: { databaseUrl: string; poolSize: number }): Promise<{ url: string }> {
+    const pool = new Pool({ connectionString: p.databaseUrl, max: p.poolSize });
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const q = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { conversationId: string; beforeSeq: number; limit: number };
+        pool.query({ name: 'baseline_page', text: BASELINE_HISTORY_PAGE, values: [q.conversationId, q.beforeSeq, q.limit] }).then(
+          ({ rows }) => {
+            res.setHeader('content-type', 'application/json');
+            res.end(JSON.stringify({ data: rows }));
+          },
+          (err: Error) => {
+            res.statusCode = 500;
+            res.end(JSON.stringify({ errors: [{ message: err.message }] }));
+          },
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    pageServer = { server, pool };
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+  },
+
+  async stopPageServer(): Promise<void> {
+    if (!pageServer) return;
+    const { server, pool } = pageServer;
+    pageServer = null;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await pool.end();
+  },
+
   /**
    * Closed-loop sends: lane i bumps the counter of and inserts into target i (mod targets),
    * through a pool of `poolSize` connections, or with `pipeline` > 0 through that many pipelined
