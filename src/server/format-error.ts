@@ -18,6 +18,8 @@ const CLIENT_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+const isClientCode = (code: unknown): code is string => typeof code === 'string' && CLIENT_CODES.has(code);
+
 /** Extensions never sent: Apollo's HTTP status hint and any stack. */
 const PRIVATE_EXTENSIONS = new Set(['http', 'stacktrace', 'exception']);
 
@@ -34,10 +36,16 @@ export function createErrorFormatter(log: Logger) {
   return (error: unknown, formatted?: GraphQLFormattedError, defaultCode: string | null = null): GraphQLFormattedError => {
     const base = formatted ?? (error instanceof GraphQLError ? error.toJSON() : { message: String(error) });
     const cause = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-    const code = (cause as GraphQLError)?.extensions?.code ?? (cause === error ? defaultCode : null);
-    if (cause instanceof GraphQLError && typeof code === 'string' && CLIENT_CODES.has(code)) {
+    // defaultCode also covers a code-less GraphQLError caused by another (a variable whose value a
+    // scalar's parseValue refused), never a wrapped Error of another kind.
+    const code = (cause as GraphQLError)?.extensions?.code ?? (cause === error || cause instanceof GraphQLError ? defaultCode : null);
+    // The client code is the cause's (a DomainError thrown by a resolver) or, failing that, the one
+    // Apollo gave its own wrapper: a variable that does not coerce to its type ("Variable "$x" got
+    // invalid value ...") is wrapped as BAD_USER_INPUT around graphql-js's code-less error.
+    const source = cause instanceof GraphQLError && isClientCode(code) ? cause : error instanceof GraphQLError && isClientCode(error.extensions?.code) ? error : null;
+    if (source) {
       const extensions = Object.fromEntries(
-        Object.entries({ ...cause.extensions, code }).filter(([k]) => !PRIVATE_EXTENSIONS.has(k)),
+        Object.entries({ ...source.extensions, code: source === cause ? code : source.extensions.code }).filter(([k]) => !PRIVATE_EXTENSIONS.has(k)),
       );
       return { message: base.message, locations: base.locations, path: base.path, extensions };
     }

@@ -1,3 +1,4 @@
+import type { GraphQLFormattedError } from 'graphql';
 import { Client } from 'pg';
 import { MeDocument, MessageAddedDocument, SendMessageDocument, StartConversationDocument, type MessageAddedSubscription } from '../../src/client/generated';
 import { codes, http, ok, registerUser, Subscription, wsClient } from '../support/clients';
@@ -33,6 +34,50 @@ describe('operations endpoints', () => {
       expect((await ok(servers[2], MeDocument, {}, user.token)).me.id).toBe(user.id);
     } finally {
       await fresh.stop();
+    }
+  });
+});
+
+describe('bad input', () => {
+  // Variables that do not coerce to their declared types: graphql-js reports them before any
+  // resolver runs, with a message naming the variable; the client caused them.
+  const sendWithBody = 'mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id } }';
+  const pageOf = 'query Page($conversationId: ID!, $first: Int) { messages(conversationId: $conversationId, first: $first) { edges { cursor } } }';
+
+  it('is BAD_USER_INPUT over HTTP when a variable has the wrong type or is missing, with the variable named', async () => {
+    const server = await cluster.start();
+    const user = await registerUser(server);
+    const post = async (query: string, variables: Record<string, unknown>) => {
+      const res = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    };
+    const wrongType = await post(sendWithBody, { input: { conversationId: user.id, body: 5 } });
+    expect(codes(wrongType)).toEqual(['BAD_USER_INPUT']);
+    expect(wrongType.errors![0].message).toMatch(/^Variable "\$input" got invalid value 5 at "input.body"/);
+    const missing = await post(pageOf, { first: 'ten' });
+    expect(codes(missing)).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT']);
+    expect(missing.errors!.map((e) => e.message.slice(0, 25))).toEqual(['Variable "$conversationId', 'Variable "$first" got inv']);
+  });
+
+  it('is BAD_USER_INPUT over WebSocket too', async () => {
+    const server = await cluster.start();
+    const user = await registerUser(server);
+    const client = wsClient(server, { authorization: `Bearer ${user.token}` });
+    try {
+      const errors = await new Promise<readonly GraphQLFormattedError[]>((resolve, reject) => {
+        client.subscribe(
+          { query: sendWithBody, variables: { input: { conversationId: user.id, body: 5 } } },
+          { next: (r) => r.errors && resolve(r.errors), error: (e) => (Array.isArray(e) ? resolve(e) : reject(e)), complete: () => undefined },
+        );
+      });
+      expect(codes({ errors })).toEqual(['BAD_USER_INPUT']);
+      expect(errors[0].message).toMatch(/^Variable "\$input" got invalid value 5/);
+    } finally {
+      await client.dispose();
     }
   });
 });
