@@ -38,6 +38,34 @@ describe('operations endpoints', () => {
   });
 });
 
+describe('execution (graphql-jit behind Apollo Server)', () => {
+  it('answers introspection, aliases, fragments, __typename and a null for a missing row as graphql-js does', async () => {
+    const server = await cluster.start();
+    const user = await registerUser(server);
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+      body: JSON.stringify({
+        query: `query Mixed($id: ID!) {
+          __schema { queryType { name } subscriptionType { name } }
+          message: __type(name: "Message") { fields { name } }
+          self: me { ...Who kind: __typename }
+          missing: conversation(id: $id) { id }
+        }
+        fragment Who on User { id username }`,
+        variables: { id: '00000000-0000-4000-8000-000000000000' },
+      }),
+    });
+    const body = (await res.json()) as { data: Record<string, any>; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    expect(body.data.__schema).toEqual({ queryType: { name: 'Query' }, subscriptionType: { name: 'Subscription' } });
+    expect(body.data.message.fields.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['id', 'seq', 'body', 'sender']));
+    expect(body.data.self).toEqual({ id: user.id, username: user.username, kind: 'User' });
+    expect(body.data.missing).toBeNull();
+    expect(Object.keys(body.data)).toEqual(['__schema', 'message', 'self', 'missing']);
+  });
+});
+
 describe('bad input', () => {
   // Variables that do not coerce to their declared types: graphql-js reports them before any
   // resolver runs, with a message naming the variable; the client caused them.
