@@ -20,6 +20,7 @@ import { createRedis } from '../redis/redis-client';
 import { createLogger, type Logger } from '../shared/logger';
 import { Container } from './container';
 import { createErrorFormatter } from './format-error';
+import { createCompiledExecutor } from './compiled-execution';
 import { createHttpApp } from './http';
 import { createMetrics, type Metrics } from './metrics';
 import { createSchema } from './schema';
@@ -115,10 +116,12 @@ export async function startServer(config: Config, options: { logger?: Logger } =
       if (commands && (await commands.ping().catch(() => null)) !== 'PONG') failing.push('redis');
       return failing;
     };
-    const { app, apollo } = await createHttpApp({ schema, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, readiness });
+    // One compiled-operation cache for both transports (graphql-jit, see compiledExecution.ts).
+    const executor = createCompiledExecutor(schema);
+    const { app, apollo } = await createHttpApp({ schema, executor, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, readiness });
     httpServer.on('request', app);
     const sockets = new SessionSockets();
-    const ws = createWebSocketServer({ schema, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, sockets, log, keepAliveMs: config.wsKeepAliveMs });
+    const ws = createWebSocketServer({ schema, executor, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, sockets, log, keepAliveMs: config.wsKeepAliveMs });
     const unsubscribeRevoked = await bus.subscribe<SessionRevokedPayload>(topics.sessionRevoked(), ({ sessionId }) => {
       sessions.forget(sessionId);
       const closed = sockets.closeSession(sessionId, 'Session revoked');

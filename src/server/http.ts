@@ -5,7 +5,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { Context } from '../shared/context';
 import { bearerToken } from './bearer';
-import { compiledExecution } from './compiled-execution';
+import { executorGateway } from './compiled-execution';
 import { createRequestContext, type TransportDeps } from './request-context';
 
 /** What the HTTP side needs from the composition root. */
@@ -15,15 +15,15 @@ export interface HttpDeps extends TransportDeps {
 }
 
 /**
- * Builds Apollo Server (executing with graphql-jit, see {@link compiledExecution}) and the
+ * Builds Apollo Server (executing with graphql-jit, see {@link createCompiledExecutor}) and the
  * express app: `POST /graphql` (queries and mutations),
  * `GET /healthz`, `GET /readyz`, `GET /metrics`. A presented but invalid token is answered with
  * 401 UNAUTHENTICATED before any resolver runs; no token means an anonymous request.
  */
 export async function createHttpApp(deps: HttpDeps) {
   const apollo = new ApolloServer<Context>({
-    // The schema, with operations executed by graphql-jit (see compiledExecution).
-    gateway: compiledExecution(deps.schema),
+    // The schema, with operations executed by graphql-jit (see createCompiledExecutor).
+    gateway: executorGateway(deps.schema, deps.executor),
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGTERM/SIGINT: Apollo's own handler would stop Apollo alone and re-raise the

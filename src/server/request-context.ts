@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { AuthService, Authenticated } from '../modules/auth/auth.service';
 import type { PresenceService } from '../modules/presence/presence.service';
 import type { AuthSession, AuthUser, Context } from '../shared/context';
+import type { CompiledExecutor } from './compiled-execution';
 import type { Container } from './container';
 import type { ErrorFormatter } from './format-error';
 import { createLoaders, type Loaders } from './loaders';
@@ -13,6 +14,8 @@ import type { Metrics } from './metrics';
 /** What both transports (HTTP and WebSocket) need from the composition root. */
 export interface TransportDeps {
   schema: GraphQLSchema;
+  /** Executes queries and mutations (graphql-jit; both transports share its compiled operations). */
+  executor: CompiledExecutor;
   httpServer: Server;
   ds: DataSource;
   auth: AuthService;
