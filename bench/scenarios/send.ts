@@ -22,6 +22,7 @@ export const send: Scenario = async (ctx) => {
   const concurrencies = f.numbers('concurrency', [16, 64], [4]);
   const transports = f.words('transports', ['http', 'ws']) as Transport[];
   const warmupMs = f.number('warmup', 2, 0.5) * 1000;
+  const prewarmMs = f.number('prewarm', 4, 0.5) * 1000;
   const durationMs = f.number('duration', 8, 1.5) * 1000;
   const poolSize = f.number('pool', 10);
   const pipeline = f.number('pipeline', 4);
@@ -32,6 +33,14 @@ export const send: Scenario = async (ctx) => {
   const { senders } = await seedPairs(stack, a.url, 'send', lanes);
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'send-load');
   const pg = await ctx.worker<typeof PgHandlers>('pg-baseline.worker.ts', 'pg-baseline');
+
+  // A fresh process runs its first seconds unoptimized (V8 compiles hot functions as they get hot):
+  // both transports are driven before any cell is measured, so the first cell is not the slowest.
+  for (const transport of transports) {
+    ctx.log(`warming Parley up over ${transport} (${prewarmMs / 1000} s at concurrency ${lanes}, not measured)`);
+    await load.call('connect', { transport, httpUrl: a.url, wsUrl: a.wsUrl, senders });
+    await load.call('closedLoop', { concurrency: lanes, warmupMs: prewarmMs, durationMs: 1 });
+  }
 
   const cells: Array<{
     concurrency: number;
@@ -98,7 +107,7 @@ export const send: Scenario = async (ctx) => {
     .join('; ');
   return {
     title: '1. Send throughput',
-    options: { concurrencies, transports, warmupMs, durationMs, poolSize, pipeline },
+    options: { concurrencies, transports, warmupMs, prewarmMs, durationMs, poolSize, pipeline },
     figures,
     charts: [
       { kind: 'bar', title: 'sendMessage throughput', unit: 'msg/s', categories, series: series((r) => r.throughput) },
@@ -107,7 +116,7 @@ export const send: Scenario = async (ctx) => {
     ],
     details: cells,
     notes: [
-      `Closed loop: each of the N lanes sends to its own direct conversation and waits for the answer before sending again; ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up per cell. One Parley instance with DB_POOL_SIZE=${poolSize} and DB_PIPELINE_CONNECTIONS=${pipeline}; the baseline runs through a node-postgres pool of the same size${pipeline > 0 ? `, and again over ${pipeline} pipelined connections (as Parley's sends go); each ratio is to the stronger of the two` : ''}.`,
+      `Closed loop: each of the N lanes sends to its own direct conversation and waits for the answer before sending again; ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up per cell, and the instance was driven over each transport for ${prewarmMs / 1000} s before the first cell. One Parley instance with DB_POOL_SIZE=${poolSize} and DB_PIPELINE_CONNECTIONS=${pipeline}; the baseline runs through a node-postgres pool of the same size${pipeline > 0 ? `, and again over ${pipeline} pipelined connections (as Parley's sends go); each ratio is to the stronger of the two` : ''}.`,
       `Baselines per concurrency (${concurrencies.join(' / ')}): pool ${cells.map((c) => c.baselines.pool.throughput.toFixed(0)).join(' / ')} msg/s${pipeline > 0 ? `; pipelined ${cells.map((c) => c.baselines.pipelined!.throughput.toFixed(0)).join(' / ')} msg/s` : ''}.`,
       `Server work per send (parley_db_queries_total and parley_process_cpu_seconds_total over each cell, warm-up included; concurrency ${concurrencies.join(' / ')}): ${perSend}. The baseline runs one statement per send.`,
       'The SendMessage document selects `sender { id username displayName }`, which the server resolves with a user loader.',
