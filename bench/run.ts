@@ -6,7 +6,7 @@ import { killChildren } from './lib/children';
 import type { Scenario, ScenarioContext } from './lib/context';
 import { summarizeProfile, type ProfileSummary } from './lib/cpu-profile';
 import { Flags } from './lib/flags';
-import { gitInfo, machineInfo } from './lib/machine';
+import { cpuTimes, gitInfo, machineInfo, stealBetween } from './lib/machine';
 import type { ParleyLaunch } from './lib/parley-process';
 import { writeReport } from './lib/report';
 import { SCENARIOS, writeResult, type ScenarioName } from './lib/results';
@@ -57,6 +57,7 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
     },
   };
   const machine = await machineInfo();
+  const cpuAtStart = cpuTimes();
   const startedAt = new Date().toISOString();
   const started = Date.now();
   const timeoutS = scoped.number('timeout', 240);
@@ -79,6 +80,8 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
     }
   }
   if (!output) return false;
+  machine.stealPercent = stealBetween(cpuAtStart, cpuTimes());
+  if (machine.stealPercent !== null && machine.stealPercent >= 5) warnings.push(`the hypervisor took ${machine.stealPercent}% of the CPU time during the run (steal): a noisy run`);
   const profiles: ProfileSummary[] = [];
   for (const instance of stacks.flatMap((s) => s.started)) {
     if (instance.profilePath && existsSync(instance.profilePath)) {
@@ -105,7 +108,7 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
     warnings,
     profiles,
   });
-  log(`${name}: done in ${Math.round((Date.now() - started) / 1000)} s, wrote ${file}`);
+  log(`${name}: done in ${Math.round((Date.now() - started) / 1000)} s (CPU steal ${machine.stealPercent ?? '–'}%), wrote ${file}`);
   for (const f of output.figures) {
     log(`${name}:   ${f.label}: ${f.value === null ? '–' : Number(f.value.toPrecision(4))} ${f.unit}` +
       (f.baseline !== null ? ` | baseline ${Number(f.baseline.toPrecision(4))} | ratio ${f.ratio === null ? '–' : f.ratio.toFixed(2)}` : '') +

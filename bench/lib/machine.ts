@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -16,6 +17,29 @@ export interface MachineInfo {
   redis: string;
   /** 1-minute load average when the scenario started (others' work on the machine shows here) */
   loadAverage: number;
+  /**
+   * Share of the machine's CPU time the hypervisor gave to other guests while the scenario ran
+   * ("steal" in /proc/stat), %; null where /proc/stat is not readable. A run with much steal is
+   * a noisy run: the baselines and Parley lose CPU at random moments.
+   */
+  stealPercent?: number | null;
+}
+
+/** The machine's CPU time counters (/proc/stat, all CPUs), or null off Linux. */
+export function cpuTimes(): { steal: number; total: number } | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    return { steal: fields[7] ?? 0, total: fields.slice(0, 8).reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** Steal between two {@link cpuTimes} readings, % of all CPU time, one decimal. */
+export function stealBetween(from: ReturnType<typeof cpuTimes>, to: ReturnType<typeof cpuTimes>): number | null {
+  if (!from || !to || to.total <= from.total) return null;
+  return Math.round((1000 * (to.steal - from.steal)) / (to.total - from.total)) / 10;
 }
 
 /** Reads the machine, PostgreSQL and Redis versions. */

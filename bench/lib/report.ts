@@ -76,7 +76,7 @@ export function writeReport(): string {
     lines.push(
       `## ${r.title}`,
       '',
-      `Run ${r.startedAt} in ${r.wallSeconds} s, commit \`${r.git.commit}\`${r.git.dirty ? ' (with uncommitted changes in src/)' : ''}, load average ${r.machine.loadAverage} at start${r.quick ? ', **quick smoke sizes**' : ''}: \`${r.command}\``,
+      `Run ${r.startedAt} in ${r.wallSeconds} s, commit \`${r.git.commit}\`${r.git.dirty ? ' (with uncommitted changes in src/)' : ''}, load average ${r.machine.loadAverage} at start${r.machine.stealPercent != null ? `, CPU steal ${r.machine.stealPercent}% during the run` : ''}${r.quick ? ', **quick smoke sizes**' : ''}: \`${r.command}\``,
       '',
       `![${r.scenario}](${r.scenario}.svg)`,
       '',

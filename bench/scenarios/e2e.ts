@@ -61,10 +61,12 @@ export const e2e: Scenario = async (ctx) => {
   const conversations = f.number('conversations', 100, 10);
   const transport = (f.get('transport') ?? 'ws') as 'ws' | 'http';
   const poolSize = f.number('pool', 10);
+  const pipeline = f.number('pipeline', 4);
 
   const stack = await ctx.stack();
-  const a = await stack.start('A', { DB_POOL_SIZE: String(poolSize) });
-  const b = await stack.start('B', { DB_POOL_SIZE: String(poolSize) });
+  const instanceEnv = { DB_POOL_SIZE: String(poolSize), DB_PIPELINE_CONNECTIONS: String(pipeline) };
+  const a = await stack.start('A', instanceEnv);
+  const b = await stack.start('B', instanceEnv);
   const { senders, receivers: receiverSpecs } = await seedPairs(stack, a.url, 'e2e', conversations);
 
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'e2e-senders');
@@ -105,7 +107,7 @@ export const e2e: Scenario = async (ctx) => {
   const label = (what: string) => `${what} at ${top.rate} msg/s, A → B`;
   return {
     title: '2. End-to-end latency',
-    options: { rates, durationMs, conversations, transport, poolSize },
+    options: { rates, durationMs, conversations, transport, poolSize, pipeline },
     figures: [
       figure({ label: label('e2e p50'), unit: 'ms', value: top.latency.p50, baseline: topBase.latency.p50, baselineLabel: 'bare relay' }),
       figure({ label: label('e2e p95'), unit: 'ms', value: top.latency.p95, baseline: topBase.latency.p95, baselineLabel: 'bare relay' }),
