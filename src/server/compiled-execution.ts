@@ -28,7 +28,7 @@ export type CompiledExecutor = (args: OperationArgs) => Promise<ExecutionResult>
  * fields, each with new dictionaries) and in the garbage collection it caused.
  *
  * - Compiled operations are kept per parsed document: Apollo's document cache and the WebSocket
- *   side's ({@link createDocumentCache}) hand back the same `DocumentNode` for the same query
+ *   side's (createDocumentCache in document-cache.ts) hand back the same `DocumentNode` for the same query
  *   text, so an operation is compiled once and dropped with its document.
  * - Variables that do not coerce (graphql-jit answers errors and no data: nothing ran), and
  *   documents graphql-jit does not compile, go through graphql-js's `execute` instead, so those

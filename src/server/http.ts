@@ -15,7 +15,7 @@ export interface HttpDeps extends TransportDeps {
 }
 
 /**
- * Builds Apollo Server (executing with graphql-jit, see {@link createCompiledExecutor}) and the
+ * Builds Apollo Server (executing with graphql-jit: createCompiledExecutor in compiled-execution.ts) and the
  * express app: `POST /graphql` (queries and mutations),
  * `GET /healthz`, `GET /readyz`, `GET /metrics`. A presented but invalid token is answered with
  * 401 UNAUTHENTICATED before any resolver runs; no token means an anonymous request.
