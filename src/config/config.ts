@@ -33,6 +33,8 @@ const schema = z.object({
   /** Pipelined PostgreSQL connections per instance for single-statement sends and history pages (0: use the pool). */
   DB_PIPELINE_CONNECTIONS: z.coerce.number().int().min(0).max(64).default(4),
   /** WebSocket keep-alive period, in ms: sockets are pinged this often and terminated when nothing (not even the pong) arrived since the previous ping. 0: off. */
+  /** Most bytes a WebSocket may have waiting to be written before it is dropped as a slow consumer. */
+  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).max(1_073_741_824).default(8 * 1024 * 1024),
   WS_KEEP_ALIVE_MS: z.coerce.number().int().refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000').default(12_000),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -74,6 +76,8 @@ export interface Config {
   readonly dbPipelineConnections: number;
   /** WebSocket keep-alive period, ms: a socket from which nothing arrived within it, not even the pong to its ping, is terminated. 0: off. */
   readonly wsKeepAliveMs: number;
+  /** Bytes a WebSocket may have queued for writing (beyond what the kernel took) before it is terminated as a slow consumer. */
+  readonly wsMaxBufferedBytes: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** ms */
   readonly shutdownTimeoutMs: number;
@@ -137,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolSize: v.DB_POOL_SIZE,
     dbPipelineConnections: v.DB_PIPELINE_CONNECTIONS,
     wsKeepAliveMs: v.WS_KEEP_ALIVE_MS,
+    wsMaxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     presenceHeartbeatMs: v.PRESENCE_HEARTBEAT_MS,

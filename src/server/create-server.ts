@@ -121,7 +121,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     const { app, apollo } = await createHttpApp({ schema, executor, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, readiness });
     httpServer.on('request', app);
     const sockets = new SessionSockets();
-    const ws = createWebSocketServer({ schema, executor, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, sockets, log, keepAliveMs: config.wsKeepAliveMs });
+    const ws = createWebSocketServer({ schema, executor, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, sockets, log, keepAliveMs: config.wsKeepAliveMs, maxBufferedBytes: config.wsMaxBufferedBytes });
     const unsubscribeRevoked = await bus.subscribe<SessionRevokedPayload>(topics.sessionRevoked(), ({ sessionId }) => {
       sessions.forget(sessionId);
       const closed = sockets.closeSession(sessionId, 'Session revoked');

@@ -26,7 +26,7 @@ export function createMetrics() {
     }),
     wsRejected: new Counter({
       name: 'parley_ws_rejected_total',
-      help: 'WebSocket connections closed with 4403 (bad token, revoked session, expiry)',
+      help: 'WebSocket connections refused or closed by the server: 4403 (no_token, bad_token, revoked, expired) or terminated (slow_consumer)',
       labelNames: ['reason'],
       registers: [registry],
     }),

@@ -18,6 +18,8 @@ export interface WebSocketDeps extends TransportDeps {
   log: Logger;
   /** ms between keep-alive pings; a socket from which nothing (not even the pong) arrived since the previous ping is terminated (graphql-ws's default, 12 s). 0 turns it off. */
   keepAliveMs?: number;
+  /** Bytes a socket may have queued for writing before it is terminated as a slow consumer (see {@link GraphqlWsSocket.maxBuffered}). */
+  maxBufferedBytes?: number;
 }
 
 type ConnectionParams = Record<string, unknown> | undefined;
@@ -139,6 +141,10 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   function closed(this: WebSocket, code: number, reason: Buffer) {
     const socket = this as GraphqlWsSocket;
     sockets.remove(socket);
+    if (socket.slowConsumer) {
+      deps.metrics.wsRejected.inc({ reason: 'slow_consumer' });
+      deps.log.warn({ userId: socket.viewer?.user.id, maxBufferedBytes: socket.maxBuffered }, 'WebSocket terminated: the client does not read what it is sent');
+    }
     const close = socket.closed;
     socket.closed = null;
     close?.(code, String(reason)).catch((err: unknown) => deps.log.error({ err }, 'closing a WebSocket failed'));
@@ -147,6 +153,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
   wss.on('connection', (socket: GraphqlWsSocket, request) => {
     socket.transport = request.socket;
+    if (deps.maxBufferedBytes) socket.maxBuffered = deps.maxBufferedBytes;
     sockets.add(socket, request.socket);
     socket.on('error', failed);
     socket.on('message', received);

@@ -38,6 +38,18 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
    * benchmark's CPU profile `writev` was a third of the instances' time.
    */
   transport: Duplex | null = null;
+  /**
+   * Most bytes this socket may have waiting in its write queue (ws's `bufferedAmount`: what the
+   * kernel has not taken yet, this tick's corked frames included) before it is terminated.
+   * Writes are not awaited per subscriber (a bare `ws` server's behaviour too), so a client that
+   * stops reading (a frozen tab, a stalled network path) would otherwise make the queue, and the
+   * instance's memory, grow with every event of its conversations. The client sees an abnormal
+   * close (1006), reconnects, and resubscribes with its positions (`after`), so it misses nothing
+   * (the "slow consumer" policy of message brokers such as NATS, which disconnect such clients).
+   */
+  maxBuffered = DEFAULT_MAX_BUFFERED;
+  /** Set when {@link maxBuffered} was exceeded, for the close handler to count and log it. */
+  slowConsumer = false;
 
   override send(data: BufferLike, cb?: (err?: Error) => void): void;
   override send(data: BufferLike, options: SendOptions, cb?: (err?: Error) => void): void;
@@ -46,6 +58,10 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
     if (transport && this.readyState === WebSocket.OPEN && !transport.writableCorked) corkUntilNextTick(transport);
     if (typeof optionsOrCb === 'function') super.send(data, optionsOrCb);
     else super.send(data, optionsOrCb ?? NO_OPTIONS, cb);
+    if (this.bufferedAmount > this.maxBuffered && !this.slowConsumer) {
+      this.slowConsumer = true;
+      this.terminate();
+    }
   }
 
   /** graphql-ws: every message from the client goes to `handler` (makeServer calls this once, in `opened`). */
@@ -53,6 +69,9 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
     this.handler = handler;
   }
 }
+
+/** {@link GraphqlWsSocket.maxBuffered} unless the server sets another (config WS_MAX_BUFFERED_BYTES). */
+const DEFAULT_MAX_BUFFERED = 8 * 1024 * 1024;
 
 type BufferLike = Parameters<WebSocket['send']>[0];
 type SendOptions = { mask?: boolean; binary?: boolean; compress?: boolean; fin?: boolean };

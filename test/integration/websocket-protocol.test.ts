@@ -47,10 +47,13 @@ class RawSocket {
   readonly opened: Promise<void>;
   readonly ws: WebSocket;
 
-  /** @param options.protocol - the subprotocol offered; `null` offers none. */
-  constructor(options: { autoPong?: boolean; protocol?: string | null } = {}) {
+  /**
+   * @param options.protocol - the subprotocol offered; `null` offers none.
+   * @param options.url - another instance's WebSocket URL (default: the instance under test).
+   */
+  constructor(options: { autoPong?: boolean; protocol?: string | null; url?: string } = {}) {
     const protocol = options.protocol === undefined ? GRAPHQL_TRANSPORT_WS_PROTOCOL : options.protocol;
-    this.ws = new WebSocket(server.wsUrl, protocol === null ? [] : [protocol], { autoPong: options.autoPong ?? true });
+    this.ws = new WebSocket(options.url ?? server.wsUrl, protocol === null ? [] : [protocol], { autoPong: options.autoPong ?? true });
     open.push(this.ws);
     this.ws.on('message', (data) => this.received.push(JSON.parse(String(data)) as Message));
     this.opened = new Promise((resolve, reject) => {
@@ -206,5 +209,46 @@ describe('graphql-transport-ws', () => {
     await settle(3 * KEEP_ALIVE_MS);
     expect(alive.ws.readyState).toBe(WebSocket.OPEN);
     alive.ws.close();
+  });
+});
+
+describe('slow consumers', () => {
+  it('terminates a socket that stops reading once its write queue passes WS_MAX_BUFFERED_BYTES; other subscribers get every message', async () => {
+    // No keep-alive here: the paused socket would otherwise be dropped for not answering pings.
+    const instance = await cluster.start({ WS_KEEP_ALIVE_MS: '0', WS_MAX_BUFFERED_BYTES: String(256 * 1024) });
+    const slowConsumers = async () => {
+      const text = await (await fetch(instance.url.replace(/\/graphql$/, '/metrics'))).text();
+      return Number(/^parley_ws_rejected_total\{reason="slow_consumer"\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const slow = new RawSocket({ url: instance.wsUrl });
+    await slow.init();
+    // 40 subscriptions: each message is 40 frames of ~4 KB for this socket, so its queue grows fast.
+    for (let i = 0; i < 40; i++) await slow.subscribe(`s${i}`);
+    const healthy = new RawSocket({ url: instance.wsUrl });
+    await healthy.init();
+    await healthy.subscribe('h');
+    await settle();
+    // The client stops reading: the kernel's buffers fill, then the server's write queue.
+    (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+
+    const body = 'x'.repeat(4000);
+    let sent = 0;
+    while (sent < 400 && (await slowConsumers()) === 0) {
+      await ok(instance, SendMessageDocument, { input: { conversationId, body } }, alice.token);
+      sent++;
+    }
+    expect(await slowConsumers()).toBe(1);
+    expect(sent).toBeLessThan(400);
+
+    // The other subscriber of the same instance got every message, in seq order.
+    await eventually(async () => healthy.received.filter((m) => m.type === 'next').length >= sent);
+    const seqs = healthy.received.filter((m) => m.type === 'next').map((m) => (m.payload as { data: { messageAdded: { seq: number } } }).data.messageAdded.seq);
+    expect(seqs).toHaveLength(sent);
+    expect(seqs.every((seq, i) => i === 0 || seq === seqs[i - 1] + 1)).toBe(true);
+
+    // Reading again, the slow client finds its connection gone (abnormal close: it reconnects and resumes).
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect((await slow.closed).code).toBe(1006);
+    healthy.ws.close();
   });
 });
