@@ -2,10 +2,12 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
+import express, { type ErrorRequestHandler } from 'express';
+import { GraphQLError } from 'graphql';
 import type { Context } from '../shared/context';
 import { bearerToken } from './bearer';
 import { executorGateway } from './compiled-execution';
+import type { ErrorFormatter } from './format-error';
 import { createRequestContext, type TransportDeps } from './request-context';
 
 /** What the HTTP side needs from the composition root. */
@@ -69,6 +71,7 @@ export async function createHttpApp(deps: HttpDeps) {
         return createRequestContext(deps, authed, { cache: true, requestId: typeof requestId === 'string' && requestId ? requestId : undefined });
       },
     }),
+    requestErrors(deps.formatError),
   );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -81,4 +84,31 @@ export async function createHttpApp(deps: HttpDeps) {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   return { app, apollo };
+}
+
+/** Messages for body-parser's client errors, by their `type` (http-errors from raw-body and body-parser). */
+const BODY_ERRORS: Record<string, string> = {
+  'entity.parse.failed': 'The request body is not valid JSON',
+  'entity.too.large': 'The request body is larger than 1 MB',
+  'entity.verify.failed': 'The request body was refused',
+  'request.aborted': 'The request was aborted',
+  'charset.unsupported': 'Unsupported charset: send UTF-8 JSON',
+  'encoding.unsupported': 'Unsupported content encoding',
+};
+
+/**
+ * The error handler of `/graphql`: a body that could not be read (malformed JSON, over 1 MB, a
+ * charset other than UTF-8) is answered as GraphQL-over-HTTP clients read errors, JSON
+ * `{ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }` with body-parser's status
+ * (400, 413, 415), not express's HTML error page. Anything else goes through the error formatter:
+ * logged, and answered 500 INTERNAL_SERVER_ERROR.
+ */
+function requestErrors(formatError: ErrorFormatter): ErrorRequestHandler {
+  return (err: { status?: unknown; expose?: unknown; type?: unknown; message?: unknown }, _req, res, _next) => {
+    const clientError = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 && err.expose === true;
+    const error = clientError
+      ? new GraphQLError(BODY_ERRORS[String(err.type)] ?? String(err.message), { extensions: { code: 'BAD_REQUEST' } })
+      : err;
+    res.status(clientError ? (err.status as number) : 500).json({ errors: [formatError(error)] });
+  };
 }

@@ -91,6 +91,23 @@ describe('bad input', () => {
     expect(missing.errors!.map((e) => e.message.slice(0, 25))).toEqual(['Variable "$conversationId', 'Variable "$first" got inv']);
   });
 
+  it('answers a body that is not JSON, or over 1 MB, with a GraphQL error coded BAD_REQUEST (400 / 413), not an HTML page', async () => {
+    const server = await cluster.start();
+    const post = async (body: string) => {
+      const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: res.status, type: res.headers.get('content-type'), body: (await res.text()) };
+    };
+    const malformed = await post('{"query": ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.type).toMatch(/^application\/json/);
+    expect(JSON.parse(malformed.body)).toEqual({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    const huge = await post(JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1_100_000) } }));
+    expect(huge.status).toBe(413);
+    expect(JSON.parse(huge.body).errors[0].extensions.code).toBe('BAD_REQUEST');
+    // The instance still answers.
+    expect(await post(JSON.stringify({ query: '{ __typename }' }))).toMatchObject({ status: 200, body: '{"data":{"__typename":"Query"}}\n' });
+  });
+
   it('is BAD_USER_INPUT over WebSocket too', async () => {
     const server = await cluster.start();
     const user = await registerUser(server);
