@@ -14,6 +14,16 @@ afterAll(() => cluster.stop());
 
 const get = (server: { url: string }, path: string) => fetch(server.url.replace(/\/graphql$/, path));
 
+/** POSTs a body as it is (JSON the test wrote, or not JSON at all) to `/graphql`. */
+async function postRaw(server: { url: string }, body: string, token?: string) {
+  const res = await fetch(server.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
+  return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+}
+
 describe('operations endpoints', () => {
   it('answers /healthz, /readyz and /metrics', async () => {
     const server = await cluster.start();
@@ -42,10 +52,9 @@ describe('execution (graphql-jit behind Apollo Server)', () => {
   it('answers introspection, aliases, fragments, __typename and a null for a missing row as graphql-js does', async () => {
     const server = await cluster.start();
     const user = await registerUser(server);
-    const res = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
-      body: JSON.stringify({
+    const res = await postRaw(
+      server,
+      JSON.stringify({
         query: `query Mixed($id: ID!) {
           __schema { queryType { name } subscriptionType { name } }
           message: __type(name: "Message") { fields { name } }
@@ -55,8 +64,9 @@ describe('execution (graphql-jit behind Apollo Server)', () => {
         fragment Who on User { id username }`,
         variables: { id: '00000000-0000-4000-8000-000000000000' },
       }),
-    });
-    const body = (await res.json()) as { data: Record<string, any>; errors?: unknown };
+      user.token,
+    );
+    const body = JSON.parse(res.text) as { data: Record<string, any>; errors?: unknown };
     expect(body.errors).toBeUndefined();
     expect(body.data.__schema).toEqual({ queryType: { name: 'Query' }, subscriptionType: { name: 'Subscription' } });
     expect(body.data.message.fields.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['id', 'seq', 'body', 'sender']));
@@ -75,14 +85,8 @@ describe('bad input', () => {
   it('is BAD_USER_INPUT over HTTP when a variable has the wrong type or is missing, with the variable named', async () => {
     const server = await cluster.start();
     const user = await registerUser(server);
-    const post = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(server.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
-    };
+    const post = async (query: string, variables: Record<string, unknown>) =>
+      JSON.parse((await postRaw(server, JSON.stringify({ query, variables }), user.token)).text) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
     const wrongType = await post(sendWithBody, { input: { conversationId: user.id, body: 5 } });
     expect(codes(wrongType)).toEqual(['BAD_USER_INPUT']);
     expect(wrongType.errors![0].message).toMatch(/^Variable "\$input" got invalid value 5 at "input.body"/);
@@ -93,19 +97,16 @@ describe('bad input', () => {
 
   it('answers a body that is not JSON, or over 1 MB, with a GraphQL error coded BAD_REQUEST (400 / 413), not an HTML page', async () => {
     const server = await cluster.start();
-    const post = async (body: string) => {
-      const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      return { status: res.status, type: res.headers.get('content-type'), body: (await res.text()) };
-    };
+    const post = (body: string) => postRaw(server, body);
     const malformed = await post('{"query": ');
     expect(malformed.status).toBe(400);
     expect(malformed.type).toMatch(/^application\/json/);
-    expect(JSON.parse(malformed.body)).toEqual({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(JSON.parse(malformed.text)).toEqual({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
     const huge = await post(JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1_100_000) } }));
     expect(huge.status).toBe(413);
-    expect(JSON.parse(huge.body).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(JSON.parse(huge.text).errors[0].extensions.code).toBe('BAD_REQUEST');
     // The instance still answers.
-    expect(await post(JSON.stringify({ query: '{ __typename }' }))).toMatchObject({ status: 200, body: '{"data":{"__typename":"Query"}}\n' });
+    expect(await post(JSON.stringify({ query: '{ __typename }' }))).toMatchObject({ status: 200, text: '{"data":{"__typename":"Query"}}\n' });
   });
 
   it('is BAD_USER_INPUT over WebSocket too', async () => {

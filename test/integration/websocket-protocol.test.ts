@@ -88,9 +88,11 @@ class RawSocket {
 }
 
 const send = (body: string) => ok(server, SendMessageDocument, { input: { conversationId, body } }, alice.token);
-const metric = async (name: string) => {
-  const text = await (await fetch(server.url.replace(/\/graphql$/, '/metrics'))).text();
-  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1]);
+/** A sample of an instance's /metrics; `name` may carry labels (`parley_ws_rejected_total{reason="slow_consumer"}`). Absent: NaN. */
+const metric = async (name: string, instance: Pick<ParleyServer, 'url'> = server) => {
+  const text = await (await fetch(instance.url.replace(/\/graphql$/, '/metrics'))).text();
+  const escaped = name.replace(/[{}"$.*+?()[\]\\|^]/g, '\\$&');
+  return Number(new RegExp(`^${escaped} (\\d+)`, 'm').exec(text)?.[1]);
 };
 
 describe('graphql-transport-ws', () => {
@@ -216,10 +218,8 @@ describe('slow consumers', () => {
   it('terminates a socket that stops reading once its write queue passes WS_MAX_BUFFERED_BYTES; other subscribers get every message', async () => {
     // No keep-alive here: the paused socket would otherwise be dropped for not answering pings.
     const instance = await cluster.start({ WS_KEEP_ALIVE_MS: '0', WS_MAX_BUFFERED_BYTES: String(256 * 1024) });
-    const slowConsumers = async () => {
-      const text = await (await fetch(instance.url.replace(/\/graphql$/, '/metrics'))).text();
-      return Number(/^parley_ws_rejected_total\{reason="slow_consumer"\} (\d+)/m.exec(text)?.[1] ?? 0);
-    };
+    // A labelled counter appears on its first increment.
+    const slowConsumers = async () => (await metric('parley_ws_rejected_total{reason="slow_consumer"}', instance)) || 0;
     const slow = new RawSocket({ url: instance.wsUrl });
     await slow.init();
     // 40 subscriptions: each message is 40 frames of ~4 KB for this socket, so its queue grows fast.
