@@ -21,7 +21,7 @@ import { createLogger, type Logger } from '../shared/logger';
 import { Container } from './container';
 import { createErrorFormatter } from './format-error';
 import { createCompiledExecutor } from './compiled-execution';
-import { createHttpApp } from './http';
+import { createHttpHandler } from './http';
 import { createMetrics, type Metrics } from './metrics';
 import { createSchema } from './schema';
 import { loadOrCreateSecret } from './secret';
@@ -118,8 +118,8 @@ export async function startServer(config: Config, options: { logger?: Logger } =
     };
     // One compiled-operation cache for both transports (graphql-jit, see compiledExecution.ts).
     const executor = createCompiledExecutor(schema);
-    const { app, apollo } = await createHttpApp({ schema, executor, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, readiness });
-    httpServer.on('request', app);
+    const { handler, apollo } = await createHttpHandler({ schema, executor, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, readiness });
+    httpServer.on('request', handler);
     const sockets = new SessionSockets();
     const ws = createWebSocketServer({ schema, executor, httpServer, ds, auth, presence: state.presence, container, metrics, formatError, sockets, log, keepAliveMs: config.wsKeepAliveMs, maxBufferedBytes: config.wsMaxBufferedBytes });
     const unsubscribeRevoked = await bus.subscribe<SessionRevokedPayload>(topics.sessionRevoked(), ({ sessionId }) => {
