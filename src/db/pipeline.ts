@@ -67,7 +67,16 @@ export class PipelinedConnections {
     const client = this.pick();
     if (!client) return Promise.reject(new Error('no database connection'));
     this.cork(client);
-    return client.query<T>(query);
+    // Through a callback, not node-postgres's promise form. Measured with V8's sampling heap
+    // profiler (objects that outlive a young-generation collection): through `client.query(q)`
+    // the rows of every result outlived the scavenge after it, ~23 KB of a 50-row page; through
+    // the callback, none did. The survivors were promoted and scavenges took 4-5 ms every ~40
+    // history pages, which set the page's p99. (pg-pool calls its clients with callbacks, which
+    // is why pooled statements did not show it.) The error's stack is the socket read's, not
+    // the caller's.
+    return new Promise((resolve, reject) => {
+      client.query<T>(query, (err: Error | null, result: QueryResult<T>) => (err ? reject(err) : resolve(result)));
+    });
   }
 
   /** Ends every connection (after the queries already sent are answered). */
