@@ -7,7 +7,7 @@ import express from 'express';
 import { GraphQLError } from 'graphql';
 import type { Context } from '../shared/context';
 import { bearerToken } from './bearer';
-import { executorGateway } from './compiled-execution';
+import { compiledExecutionPlugin } from './compiled-execution';
 import type { ErrorFormatter } from './format-error';
 import { createRequestContext, type TransportDeps } from './request-context';
 
@@ -18,7 +18,7 @@ export interface HttpDeps extends TransportDeps {
 }
 
 /**
- * Builds Apollo Server (executing with graphql-jit: createCompiledExecutor in compiled-execution.ts) and
+ * Builds Apollo Server (executing with graphql-jit: compiledExecutionPlugin in compiled-execution.ts) and
  * the HTTP request listener of the instance:
  * - `/graphql` (POST for queries and mutations, GET for queries) goes to Apollo Server the way
  *   `@apollo/server/standalone`'s own `startStandaloneServer` serves it: body-parser's JSON reader,
@@ -36,8 +36,7 @@ export interface HttpDeps extends TransportDeps {
  */
 export async function createHttpHandler(deps: HttpDeps): Promise<{ handler: RequestListener; apollo: ApolloServer<Context> }> {
   const apollo = new ApolloServer<Context>({
-    // The schema, with operations executed by graphql-jit (see createCompiledExecutor).
-    gateway: executorGateway(deps.schema, deps.executor),
+    schema: deps.schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGTERM/SIGINT: Apollo's own handler would stop Apollo alone and re-raise the
@@ -53,15 +52,8 @@ export async function createHttpHandler(deps: HttpDeps): Promise<{ handler: Requ
       // Parley sets no cache hints; the plugin would still wrap every field resolver (1.7% of the
       // CPU on history pages, more with the per-field instrumentation it switches on).
       ApolloServerPluginCacheControlDisabled(),
-      {
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ operation }) {
-              deps.metrics.operations.inc({ transport: 'http', type: operation?.operation ?? 'unknown' });
-            },
-          };
-        },
-      },
+      // Queries and mutations run on graphql-jit (see compiledExecutionPlugin); it also counts them.
+      compiledExecutionPlugin(deps.executor, deps.formatError, deps.metrics),
     ],
   });
   await apollo.start();

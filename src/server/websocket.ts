@@ -54,7 +54,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     schema: deps.schema,
     subscribe: createSharedSubscribe(deps.schema),
     // Queries and mutations: compiled once per document, as over HTTP.
-    execute: (args) => deps.executor(args),
+    execute: (args) => deps.executor.execute(args),
     // A subscription keeps its subscribe message for as long as it runs: thousands with the same
     // query share one copy of its text.
     jsonMessageReviver: (key, value: unknown) => (key === 'query' && typeof value === 'string' ? documents.intern(value) : value),

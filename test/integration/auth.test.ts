@@ -62,6 +62,9 @@ describe('login', () => {
     const unknown = await http(server, LoginDocument, { input: { username: 'nobody_here', password: 'password123' } });
     expect(codes(wrong)).toEqual(['UNAUTHENTICATED']);
     expect(codes(unknown)).toEqual(['UNAUTHENTICATED']);
+    // Over HTTP, as for a bad token: 401, with no data.
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    expect(wrong.data).toBeNull();
     expect(wrong.errors![0].message).toBe(unknown.errors![0].message);
   });
 });

@@ -109,6 +109,17 @@ describe('bad input', () => {
     expect(await post(JSON.stringify({ query: '{ __typename }' }))).toMatchObject({ status: 200, text: '{"data":{"__typename":"Query"}}\n' });
   });
 
+  it('answers a subscription sent over HTTP with 400 BAD_REQUEST pointing to WebSocket', async () => {
+    const server = await cluster.start();
+    const user = await registerUser(server);
+    const answer = await postRaw(server, JSON.stringify({ query: 'subscription { messageAdded { id } }' }), user.token);
+    expect(answer.status).toBe(400);
+    const { errors, data } = JSON.parse(answer.text) as { errors: Array<{ message: string; extensions: { code: string } }>; data?: unknown };
+    expect(codes({ errors })).toEqual(['BAD_REQUEST']);
+    expect(errors[0].message).toMatch(/WebSocket/);
+    expect(data).toBeUndefined();
+  });
+
   it('is BAD_USER_INPUT over WebSocket too', async () => {
     const server = await cluster.start();
     const user = await registerUser(server);
