@@ -55,9 +55,6 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     subscribe: createSharedSubscribe(deps.schema),
     // Queries and mutations: compiled once per document, as over HTTP.
     execute: (args) => deps.executor.execute(args),
-    // A subscription keeps its subscribe message for as long as it runs: thousands with the same
-    // query share one copy of its text.
-    jsonMessageReviver: (key, value: unknown) => (key === 'query' && typeof value === 'string' ? documents.intern(value) : value),
     async onConnect(ctx) {
       const socket = ctx.extra;
       const token = connectionParamsToken(ctx.connectionParams);
@@ -124,12 +121,29 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     },
   });
 
+  /**
+   * A client frame, parsed here rather than by graphql-ws, which takes a parsed message as well as
+   * text (its `parseMessage`). makeServer's handler of a subscribe message stays suspended in its
+   * `for await` for as long as the subscription runs, holding its argument: given the text, every
+   * subscription kept its whole frame (~0.5 KB); given the message, it keeps what it uses anyway.
+   * The query text is interned: thousands of subscriptions with one document share one copy.
+   * A frame that is not JSON goes on as text, for graphql-ws to close the socket with 4400.
+   */
+  function parseFrame(text: string): unknown {
+    try {
+      return JSON.parse(text, (key, value: unknown) => (key === 'query' && typeof value === 'string' ? documents.intern(value) : value));
+    } catch {
+      return text;
+    }
+  }
+
   // The listeners of every socket: one function each for all sockets (`this` is the socket, a
   // GraphqlWsSocket), and `on` rather than `once` (once wraps each listener in two more objects,
   // kept as long as the socket).
   function received(this: WebSocket, data: Buffer) {
     const socket = this as GraphqlWsSocket;
-    socket.handler?.(String(data)).catch((err: unknown) => {
+    // graphql-ws's handler is typed for text; its parseMessage takes a parsed message as well.
+    socket.handler?.(parseFrame(String(data)) as string).catch((err: unknown) => {
       deps.log.error({ err }, 'handling a WebSocket message failed');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
