@@ -8,6 +8,7 @@ import { Participant } from '../modules/conversations/participant.entity';
 import { Message } from '../modules/messages/message.entity';
 import { User } from '../modules/users/user.entity';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { CallbackQueryClient } from './callback-client';
 import { PipelinedConnections } from './pipeline';
 import { createStatementRunner, type StatementRunner } from './prepared';
 
@@ -80,6 +81,9 @@ export async function openDatabase(
     uuidExtension: 'pgcrypto' as const,
     logger: typeormLogger(log, options.onQuery),
     maxQueryExecutionTime: 1000,
+    // The pool's connections answer TypeORM's promise-form queries through node-postgres's
+    // callback form (see CallbackQueryClient): rows no longer outlive young-generation collections.
+    extra: { Client: CallbackQueryClient },
   };
   let dataSource: DataSource;
   let closeEmbedded: (() => Promise<void>) | null = null;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import { CallbackQueryClient } from '../../src/db/callback-client';
 import { PipelinedConnections } from '../../src/db/pipeline';
 import { createLogger } from '../../src/shared/logger';
 import { TEST_DATABASE_URL } from '../support/env';
@@ -81,4 +82,30 @@ describe('PipelinedConnections', () => {
       await client.end();
     }
   }
+});
+
+/**
+ * The pool's client class (TypeORM's promise-form queries run through the callback form): what a
+ * caller of the promise form sees must be node-postgres's own answers and errors.
+ */
+describe('CallbackQueryClient', () => {
+  const pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2, Client: CallbackQueryClient });
+  afterAll(() => pool.end());
+
+  it('answers the promise form with rows and rejects it with the DatabaseError and its code', async () => {
+    const client = await pool.connect();
+    try {
+      expect(client).toBeInstanceOf(CallbackQueryClient);
+      expect((await client.query<{ n: number }>('SELECT $1::int + 1 AS n', [41])).rows).toEqual([{ n: 42 }]);
+      expect((await client.query<{ s: string }>({ text: 'SELECT $1::text AS s', values: ['x'] })).rows).toEqual([{ s: 'x' }]);
+      await expect(client.query('SELECT * FROM parley_no_such_table')).rejects.toMatchObject({ code: '42P01' });
+      // The callback form is node-postgres's own.
+      const viaCallback = await new Promise<number>((resolve, reject) =>
+        client.query<{ n: number }>('SELECT 7 AS n', (err, result) => (err ? reject(err) : resolve(result.rows[0].n))),
+      );
+      expect(viaCallback).toBe(7);
+    } finally {
+      client.release();
+    }
+  });
 });
