@@ -94,6 +94,8 @@ export function createCompiledExecutor(schema: GraphQLSchema): CompiledExecutor 
  * - Errors in a result go through `formatError` the way Apollo formats its own
  *   (`normalizeAndFormatErrors` in @apollo/server): `extensions.code` defaults to
  *   INTERNAL_SERVER_ERROR, and `extensions.http` (UNAUTHENTICATED's 401) sets the answer's status.
+ * - Plugins that watch Apollo's own execution (`executionDidStart`, `willResolveField`, such as
+ *   Apollo's usage-reporting traces when APOLLO_KEY is set) see none for the operations it answers.
  *
  * Why not Apollo's gateway interface (the other way to hand Apollo Server 5 an executor, used
  * before 2026-11-22): for every operation it builds a request context whose `response.http` is an
