@@ -1,6 +1,17 @@
-import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
-import { PresenceAndReadReceipts1763900000000 } from './1763900000000-presence-and-read-receipts';
-import { Sessions1764000000000 } from './1764000000000-sessions';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
-/** Every migration, oldest first. Listed explicitly so that ts-node, jest and compiled code agree. */
-export const migrations = [InitialSchema1763800000000, PresenceAndReadReceipts1763900000000, Sessions1764000000000];
+/** A migration file: `<13-digit timestamp>-<name>.ts` (`.js` once compiled). */
+const MIGRATION_FILE = /^\d{13}-[\w-]+\.(ts|js)$/;
+
+/**
+ * Every migration class in this folder, oldest first. Files are found at run time (ts-node, jest
+ * and compiled code alike), so a new migration is a new file here and nothing else; each file
+ * exports one class.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM takes migration classes as `Function`
+export const migrations: Function[] = readdirSync(__dirname)
+  .filter((file) => MIGRATION_FILE.test(file) && !file.endsWith('.d.ts'))
+  .sort()
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by name, found at run time
+  .map((file) => Object.values(require(join(__dirname, file)) as Record<string, Function>)[0]);

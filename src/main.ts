@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/config';
-import { startServer } from './server/create-server';
+import { startServer } from './app/server';
 
 /** Entry point: validate config, start, and stop gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {

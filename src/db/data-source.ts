@@ -3,24 +3,19 @@ import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { migrations } from '../../migrations';
 import type { Config } from '../config/config';
 import type { Logger } from '../shared/logger';
-import { Conversation } from '../modules/conversations/conversation.entity';
-import { Participant } from '../modules/conversations/participant.entity';
-import { Message } from '../modules/messages/message.entity';
-import { User } from '../modules/users/user.entity';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { CallbackQueryClient } from './callback-client';
 import { PipelinedConnections } from './pipeline';
-import { createStatementRunner, type StatementRunner } from './prepared';
+import { createStatementRunner } from './prepared';
+import { createDb, type Db } from './sql';
 
-export const entities = [User, Conversation, Participant, Message];
-
-/** The database of one instance: a TypeORM DataSource and how to close what was opened for it. */
+/** The database of one instance: SQL for the modules, the TypeORM DataSource, and how to close them. */
 export interface Database {
+  /** What modules run their SQL on (see sql.ts). */
+  db: Db;
   dataSource: DataSource;
   /** `true` on the embedded PGlite default. */
   embedded: boolean;
-  /** Runs hot statements (prepared and named on PostgreSQL, see {@link createStatementRunner}). */
-  statements: StatementRunner;
   close(): Promise<void>;
 }
 
@@ -64,16 +59,19 @@ export async function migrate(dataSource: DataSource): Promise<void> {
  * Opens the database: PostgreSQL at `config.databaseUrl`, or PGlite in `config.dataDir/pgdata`
  * when that is unset. `synchronize` is always off: the schema comes from `migrations/` only.
  *
+ * @param options.entities - the modules' TypeORM entities.
  * @param options.migrate - run pending migrations before returning (default true).
+ * @throws the driver's error when the database cannot be reached.
  */
 export async function openDatabase(
   config: Config,
   log: Logger,
-  options: { migrate?: boolean; onQuery?: QueryObserver } = {},
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM takes entity classes as `Function`
+  options: { entities?: readonly Function[]; migrate?: boolean; onQuery?: QueryObserver } = {},
 ): Promise<Database> {
   const common = {
     type: 'postgres' as const,
-    entities,
+    entities: [...(options.entities ?? [])],
     migrations,
     synchronize: false,
     migrationsRun: false,
@@ -116,9 +114,9 @@ export async function openDatabase(
     throw err;
   }
   return {
+    db: createDb(dataSource, createStatementRunner(dataSource, { named: closeEmbedded === null, pipeline })),
     dataSource,
     embedded: closeEmbedded !== null,
-    statements: createStatementRunner(dataSource, { named: closeEmbedded === null, pipeline }),
     async close() {
       await pipeline?.close();
       await dataSource.destroy();

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { Container } from './container';
 
 /**
  * Whether loaders cache rows. HTTP requests cache for the request; on WebSockets, where
@@ -45,4 +46,42 @@ export function groupedLoader<K, V>(
     },
     { cache: options.cache },
   );
+}
+
+/** What a loader factory may use: the services of this server (the container). */
+export interface LoaderDeps {
+  container: Container;
+}
+
+/** A named DataLoader factory, declared by the module that owns the rows (see {@link defineLoader}). */
+export interface LoaderKey<T> {
+  readonly name: string;
+  readonly create: (deps: LoaderDeps, options: LoaderOptions) => T;
+}
+
+/**
+ * Declares a DataLoader factory; `ctx.loaders.get(key)` builds it on first use in a request.
+ * @param name - for debugging; keys are told apart by identity.
+ */
+export const defineLoader = <T>(name: string, create: (deps: LoaderDeps, options: LoaderOptions) => T): LoaderKey<T> => ({ name, create });
+
+/**
+ * The DataLoaders of one request (HTTP, caching) or one operation (WebSocket, batching only),
+ * each built on first use: an idle subscription holds a context for hours and most operations
+ * touch one or two loaders.
+ */
+export class LoaderSet {
+  private readonly built = new Map<LoaderKey<unknown>, unknown>();
+
+  constructor(
+    private readonly deps: LoaderDeps,
+    private readonly options: LoaderOptions,
+  ) {}
+
+  /** The loader of `key` for this request, built on first use. */
+  get<T>(key: LoaderKey<T>): T {
+    let loader = this.built.get(key) as T | undefined;
+    if (loader === undefined) this.built.set(key, (loader = key.create(this.deps, this.options)));
+    return loader;
+  }
 }

@@ -1,14 +1,12 @@
-import type { DataSource } from 'typeorm';
-import type { EventBus } from '../../pubsub/event-bus';
-import type { ConversationJoinedPayload, MessageAddedPayload } from '../../pubsub/payloads';
-import { topics } from '../../pubsub/topics';
 import { badInput, forbidden } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import { shareAcrossSubscribers } from '../../shared/event-memo';
-import { PushStream } from '../../shared/push-iterator';
+import { LiveStream, type LiveStreamDeps } from '../../shared/live-stream';
 import type { ConversationsService } from '../conversations/conversations.service';
+import { userConversationsTopic, type ConversationJoinedPayload } from '../conversations/conversations.topics';
 import type { Message } from './message.entity';
-import { messageFromPayload, type MessagesService } from './messages.service';
+import type { MessagesService } from './messages.service';
+import { conversationMessagesTopic, messageFromPayload, type MessageAddedPayload } from './messages.topics';
 
 /**
  * One Message per received payload: the event bus hands the same parsed payload to every local
@@ -25,12 +23,6 @@ const fromPayload = (() => {
 
 /** Rows fetched per query when replaying or filling a gap. */
 const REPLAY_BATCH = 200;
-
-/** Told when a stream is set up (topics subscribed, starting positions read) and when a set-up stream ends. */
-export interface StreamObserver {
-  ready(): void;
-  ended(): void;
-}
 
 /** Arguments of `Subscription.messageAdded`. */
 export interface MessageStreamArgs {
@@ -56,14 +48,12 @@ export interface MessageStreamArgs {
  * conversations, which are followed from seq 0.
  */
 export class MessageStreams {
-  constructor(
-    private readonly ds: DataSource,
-    private readonly bus: EventBus,
-    private readonly conversations: ConversationsService,
-    private readonly messages: MessagesService,
-    /** Streams whose topics are subscribed and starting positions read: from then on nothing is missed. */
-    private readonly live?: StreamObserver,
-  ) {}
+  /** What every stream needs, one object for all of them. */
+  private readonly deps: StreamDeps;
+
+  constructor(live: LiveStreamDeps, conversations: ConversationsService, messages: MessagesService) {
+    this.deps = { ...live, conversations, messages };
+  }
 
   /**
    * Checks the arguments and returns the stream (which subscribes when first read).
@@ -88,24 +78,13 @@ export class MessageStreams {
       const mine = new Set((await this.conversations.positionsOf(viewerId)).map((c) => c.id));
       for (const id of after.keys()) if (!mine.has(id)) throw forbidden('you are not a participant of a conversation in after');
     }
-    return this.stream(viewerId, single, after, args.includeOwn === true);
+    return new MessageStream(this.deps, viewerId, single, after, args.includeOwn === true);
   }
-
-  private stream(viewerId: string, single: string | null, after: Map<string, number>, includeOwn: boolean): AsyncIterable<Message> {
-    this.deps ??= { ds: this.ds, bus: this.bus, conversations: this.conversations, messages: this.messages, live: this.live };
-    return new MessageStream(this.deps, viewerId, single, after, includeOwn);
-  }
-
-  /** What every stream needs, one object for all of them. */
-  private deps: StreamDeps | null = null;
 }
 
-interface StreamDeps {
-  ds: DataSource;
-  bus: EventBus;
+interface StreamDeps extends LiveStreamDeps {
   conversations: ConversationsService;
   messages: MessagesService;
-  live?: StreamObserver;
 }
 
 const IDLE: Promise<void> = Promise.resolve();
@@ -117,7 +96,7 @@ const IDLE: Promise<void> = Promise.resolve();
  * promise; everything else (set-up, replays, gap fills, events arriving meanwhile) runs in the
  * queue, in order.
  */
-class MessageStream extends PushStream<Message> {
+class MessageStream extends LiveStream<Message> {
   /**
    * The cursors (last seq given out, by conversation): the first in two fields, the others in a
    * map made when needed. Most subscriptions follow one conversation, and a Map cost ~180 bytes
@@ -134,24 +113,21 @@ class MessageStream extends PushStream<Message> {
   private queue: Promise<void> = IDLE;
   /** Tasks queued and not finished: while any is, live events wait in the queue too. */
   private queued = 0;
-  private counted = false;
-  /**
-   * The listener of every topic of this stream, conversations' and the user's (one function for
-   * all of them, told apart by the payload: only a message has a seq).
-   */
-  private readonly listener = (p: MessageAddedPayload | ConversationJoinedPayload): void => {
-    if ('seq' in p) this.onMessage(p);
-    else this.onJoined(p.conversationId);
-  };
 
   constructor(
-    private readonly deps: StreamDeps,
-    private readonly viewerId: string,
+    protected override readonly deps: StreamDeps,
+    viewerId: string,
     private readonly single: string | null,
     private after: Map<string, number> | null,
     private readonly includeOwn: boolean,
   ) {
-    super();
+    super(deps, 'messageAdded', viewerId);
+  }
+
+  /** A payload of a followed topic: only a message has a seq. */
+  protected onEvent(p: MessageAddedPayload | ConversationJoinedPayload): void {
+    if ('seq' in p) this.onMessage(p);
+    else this.onJoined(p.conversationId);
   }
 
   /** A live event: delivered at once when it is the next seq and nothing is queued, else queued. */
@@ -178,35 +154,29 @@ class MessageStream extends PushStream<Message> {
     });
   }
 
-  protected start(): void {
-    // Subscribe to every topic first, then read the starting positions: a message committed
-    // after that read is published after it too, so it reaches the topic we already hear.
-    const joined = this.single ? null : this.deps.bus.subscribe(topics.userConversations(this.viewerId), this.listener);
-    this.enqueue(() => this.setUp(joined));
+  /**
+   * Subscribes every topic first, then reads the starting positions: a message committed after
+   * that read is published after it too, so it reaches a topic already heard.
+   */
+  protected open(): Promise<void> {
+    const joined = this.single ? null : this.follow(userConversationsTopic(this.viewerId));
+    return this.enqueue(() => this.setUp(joined));
   }
 
-  protected cleanUp(): void {
-    void this.release();
+  protected *followed(): Iterable<string> {
+    if (!this.single) yield userConversationsTopic(this.viewerId);
+    for (const id of [this.listened ?? []].flat()) yield conversationMessagesTopic(id);
   }
 
-  private async release(): Promise<void> {
-    if (this.counted) this.deps.live?.ended();
-    await this.queue.catch(() => undefined);
-    const { bus } = this.deps;
-    await Promise.all([
-      this.single ? undefined : bus.unsubscribe(topics.userConversations(this.viewerId), this.listener),
-      ...[this.listened ?? []].flat().map((id) => bus.unsubscribe(topics.conversationMessages(id), this.listener)),
-    ]);
+  protected override idle(): Promise<unknown> {
+    return this.queue;
   }
 
   private async setUp(joined: Promise<unknown> | null): Promise<void> {
     await joined;
     const ids = this.single ? [this.single] : (await this.deps.conversations.positionsOf(this.viewerId)).map((c) => c.id);
     await Promise.all(ids.map((id) => this.listen(id)));
-    const rows: Array<{ id: string; last_seq: number }> = ids.length
-      ? await this.deps.ds.query('SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])', [ids])
-      : [];
-    const lastSeqs = new Map(rows.map((row) => [row.id, row.last_seq]));
+    const lastSeqs = await this.deps.conversations.lastSeqsOf(ids);
     for (const id of ids) {
       const lastSeq = lastSeqs.get(id);
       if (lastSeq === undefined || this.follows(id)) continue;
@@ -215,15 +185,12 @@ class MessageStream extends PushStream<Message> {
       if (from !== undefined) await this.replay(id);
     }
     this.after = null;
-    if (this.stopped) return;
-    this.deps.live?.ready();
-    this.counted = true;
   }
 
   private listen(conversationId: string): Promise<unknown> {
     const { listened } = this;
     this.listened = listened === null ? conversationId : typeof listened === 'string' ? [listened, conversationId] : (listened.push(conversationId), listened);
-    return this.deps.bus.subscribe(topics.conversationMessages(conversationId), this.listener);
+    return this.follow(conversationMessagesTopic(conversationId));
   }
 
   private async onQueuedMessage(p: MessageAddedPayload): Promise<void> {
@@ -251,7 +218,8 @@ class MessageStream extends PushStream<Message> {
     }
   }
 
-  private enqueue(task: () => Promise<void>): void {
+  /** Runs `task` after the queued ones; a failure ends the stream. @returns settled once it ran. */
+  private enqueue(task: () => Promise<void>): Promise<void> {
     this.queued++;
     this.queue = this.queue
       .then(task)
@@ -260,6 +228,7 @@ class MessageStream extends PushStream<Message> {
         // An idle stream keeps no settled promise chain.
         if (--this.queued === 0) this.queue = IDLE;
       });
+    return this.queue;
   }
 
   private deliver(m: Message): Promise<void> | undefined {

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { viewerIndependent } from '../../shared/viewer-independence';
 import type { User } from '../users/user.entity';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
@@ -39,3 +40,9 @@ export class Message {
    */
   sender?: User;
 }
+
+/**
+ * The fields of Message that every viewer sees alike. Not `conversation`: a Conversation carries
+ * the viewer's read position and unread count.
+ */
+export const messageViewerIndependent = viewerIndependent(Message, ['id', 'conversationId', 'seq', 'body', 'clientMessageId', 'createdAt', 'sender']);

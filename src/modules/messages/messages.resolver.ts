@@ -1,5 +1,7 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { AuthedContext, Context } from '../../shared/context';
+import { conversationLoader } from '../conversations/conversations.loaders';
+import { userLoader } from '../users/users.loaders';
 import { toConnection } from '../../shared/connection.types';
 import { notFound } from '../../shared/errors';
 import { perEvent } from '../../shared/event-memo';
@@ -7,6 +9,7 @@ import { Conversation } from '../conversations/conversation.entity';
 import { User } from '../users/user.entity';
 import { Message } from './message.entity';
 import type { MessageStreams } from './message-stream';
+import { lastMessageLoader } from './messages.loaders';
 import { ConversationPositionInput, MessageConnection, MessageOrder, SendMessageInput } from './messages.types';
 import type { MessagesService } from './messages.service';
 
@@ -62,7 +65,7 @@ export class MessagesResolver {
   @Mutation(() => Message, { description: '[core]' })
   async sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: AuthedContext): Promise<Message> {
     const { message, sender } = await this.service.send(ctx.user.id, input);
-    if (sender) ctx.loaders.user.prime(sender.id, sender);
+    if (sender) ctx.loaders.get(userLoader).prime(sender.id, sender);
     return message;
   }
 
@@ -80,7 +83,6 @@ export class MessagesResolver {
   subscribeMessageAdded(args: MessageAddedArgs, ctx: AuthedContext, _info: unknown): Promise<AsyncIterable<Message>> {
     return this.streams.open(ctx.user.id, args);
   }
-
 }
 
 /**
@@ -99,14 +101,14 @@ export class MessageFieldsResolver {
   }
 
   private async loadSender(message: Message, ctx: AuthedContext): Promise<User> {
-    const user = await perEvent(message, 'sender', () => ctx.loaders.user.load(message.senderId));
+    const user = await perEvent(message, 'sender', () => ctx.loaders.get(userLoader).load(message.senderId));
     if (!user) throw notFound('sender not found');
     return user;
   }
 
   @FieldResolver(() => Conversation)
   async conversation(@Root() message: Message, @Ctx() ctx: AuthedContext): Promise<Conversation> {
-    const conversation = await perEvent(message, 'conversation', () => ctx.loaders.conversation.load(message.conversationId));
+    const conversation = await perEvent(message, 'conversation', () => ctx.loaders.get(conversationLoader).load(message.conversationId));
     if (!conversation) throw notFound('conversation not found');
     return conversation;
   }
@@ -120,7 +122,7 @@ export class ConversationMessagesResolver {
 
   @FieldResolver(() => Message, { nullable: true, description: 'the newest message, null for an empty conversation' })
   lastMessage(@Root() conversation: Conversation, @Ctx() ctx: AuthedContext): Promise<Message | null> | null {
-    return conversation.lastSeq === 0 ? null : ctx.loaders.lastMessage.load(conversation.id);
+    return conversation.lastSeq === 0 ? null : ctx.loaders.get(lastMessageLoader).load(conversation.id);
   }
 
   @FieldResolver(() => MessageConnection, { description: 'newest first; the same pagination as Query.messages' })

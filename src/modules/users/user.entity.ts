@@ -1,4 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
+import { viewerIndependent } from '../../shared/viewer-independence';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A registered user. `passwordHash` is a column only: it has no GraphQL field. */
@@ -27,3 +28,6 @@ export class User {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }
+
+/** The fields of User that every viewer sees alike. Not `presence`: what it shows depends on the viewer. */
+export const userViewerIndependent = viewerIndependent(User, ['id', 'username', 'displayName', 'createdAt']);

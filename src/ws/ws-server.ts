@@ -1,19 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, getOperationAST, type DocumentNode } from 'graphql';
+import type { Server } from 'node:http';
+import { GraphQLError, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Authenticated } from '../modules/auth/auth.service';
+import type { CompiledExecutor } from '../execution/compiled-executor';
+import { createDocumentCache } from '../execution/document-cache';
+import { createSharedSubscribe } from '../execution/shared-subscribe';
+import { connectionParamsToken } from '../shared/bearer';
+import type { Authenticated, Authenticator, Context, SocketViewer } from '../shared/context';
+import type { ErrorFormatter } from '../shared/format-error';
 import type { Logger } from '../shared/logger';
-import { connectionParamsToken } from './bearer';
-import { createDocumentCache } from './document-cache';
-import { createRequestContext, type TransportDeps } from './request-context';
-import { createSharedSubscribe } from './shared-execution';
-import type { SessionSockets } from './session-sockets';
+import type { Metrics } from '../shared/metrics';
+import type { ViewerIndependentFields } from '../shared/viewer-independence';
 import { OpenSockets } from './open-sockets';
+import type { SessionSockets } from './session-sockets';
 import { GraphqlWsSocket } from './ws-socket';
 
-/** What the WebSocket side needs from the composition root. */
-export interface WebSocketDeps extends TransportDeps {
+/** What the WebSocket transport needs from the composition root. */
+export interface WebSocketDeps {
+  schema: GraphQLSchema;
+  /** Executes queries and mutations (graphql-jit, shared with the HTTP transport). */
+  executor: CompiledExecutor;
+  /** Fields every viewer sees alike: their subscription events are executed once (src/execution/shared-subscribe.ts). */
+  viewerIndependent: readonly ViewerIndependentFields[];
+  httpServer: Server;
+  authenticator: Authenticator;
+  /** The context of one operation (src/app/context.ts); loaders only batch. */
+  createContext: (viewer: SocketViewer, options: { cache: false; connectionId: string }) => Context;
+  /** Called once a socket's token is accepted (the modules' socket hooks: presence). */
+  socketOpened: (viewer: SocketViewer) => Promise<void>;
+  /** Called once when an accepted socket closes. */
+  socketClosed: (viewer: SocketViewer) => void;
+  metrics: Metrics;
+  formatError: ErrorFormatter;
   sockets: SessionSockets;
   log: Logger;
   /** ms between keep-alive pings; a socket from which nothing (not even the pong) arrived since the previous ping is terminated (graphql-ws's default, 12 s). 0 turns it off. */
@@ -52,7 +71,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
 
   const server = makeServer<ConnectionParams, GraphqlWsSocket>({
     schema: deps.schema,
-    subscribe: createSharedSubscribe(deps.schema),
+    subscribe: createSharedSubscribe(deps.schema, deps.viewerIndependent),
     // Queries and mutations: compiled once per document, as over HTTP.
     execute: (args) => deps.executor.execute(args),
     async onConnect(ctx) {
@@ -67,7 +86,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       }
       let auth: Authenticated;
       try {
-        auth = await deps.auth.authenticate(token);
+        auth = await deps.authenticator.authenticate(token);
       } catch (err) {
         if (!(err instanceof GraphQLError)) deps.log.error({ err }, 'authenticating a socket failed');
         deps.metrics.wsRejected.inc({ reason: 'bad_token' });
@@ -81,7 +100,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       socket.viewer = viewer;
       deps.metrics.wsConnections.inc();
       deps.sockets.track(viewer.session.id, socket, viewer.session.expiresAt, expired);
-      await deps.presence.connect({ connectionId: viewer.connectionId, userId: viewer.user.id, sessionId: viewer.session.id });
+      await deps.socketOpened(viewer);
       return true;
     },
     onClose({ extra: socket }) {
@@ -90,7 +109,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       socket.viewer = null;
       deps.metrics.wsConnections.dec();
       deps.sockets.untrack(viewer.session.id, socket, viewer.session.expiresAt);
-      void deps.presence.disconnect(viewer.connectionId);
+      deps.socketClosed(viewer);
     },
     onSubscribe({ extra: socket }, _id, payload) {
       const checked = documents.check(payload.query);
@@ -104,7 +123,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         operationName: payload.operationName,
         variableValues: payload.variables,
         rootValue: undefined,
-        contextValue: createRequestContext(deps, viewer, { cache: false, connectionId: viewer.connectionId }),
+        contextValue: deps.createContext(viewer, { cache: false, connectionId: viewer.connectionId }),
       };
     },
     onOperation(_ctx, _id, _payload, args) {

@@ -2,14 +2,16 @@
 type ClassOf<T> = abstract new (...args: never[]) => T;
 
 /**
- * Resolver instances of one server, built in the composition root with their services passed to
- * their constructors. type-graphql's container getter reads it from the context, so two servers
- * in one process (the multi-instance tests) each use their own.
+ * The services and resolver instances of one server, by class, built by the modules with their
+ * dependencies passed to their constructors. type-graphql's container getter reads it from the
+ * context, so two servers in one process (the multi-instance tests) each use their own.
  */
 export class Container {
   private readonly instances = new Map<unknown, unknown>();
 
+  /** @throws Error when an instance of the same class was added already (a wiring bug). */
   add<T extends object>(instance: T): this {
+    if (this.instances.has(instance.constructor)) throw new Error(`${instance.constructor.name} is in the container twice`);
     this.instances.set(instance.constructor, instance);
     return this;
   }

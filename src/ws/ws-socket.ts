@@ -1,10 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket as GraphqlWsSocketShape } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import type { Authenticated } from '../modules/auth/auth.service';
-
-/** An accepted socket's viewer: its token's user and session, and its id in the presence store. */
-export type Viewer = Authenticated & { connectionId: string };
+import type { SocketViewer } from '../shared/context';
 
 /**
  * A server-side `ws` socket that is also the socket graphql-ws's `makeServer` talks to (the
@@ -29,23 +26,20 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
   /** What makeServer's `opened` returned: call it once the socket has closed. */
   closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
   /** Set by `onConnect` once the socket's token is accepted; the close undoes what that set up. */
-  viewer: Viewer | null = null;
+  viewer: SocketViewer | null = null;
   /**
    * The TCP socket under this one (the upgrade request's), corked from the first frame a tick
-   * sends on it until the next tick; null: never corked. A live event often arrives with others
-   * in one read from Redis, and a subscriber's frames of that tick then leave in one `writev`
-   * instead of one each (ws corks each frame alone, its header and its payload): in the fan-out
-   * benchmark's CPU profile `writev` was a third of the instances' time.
+   * sends on it until the next tick; null: never corked. Live events often arrive several in one
+   * read from Redis, and a subscriber's frames of that tick then leave in one `writev`.
    */
   transport: Duplex | null = null;
   /**
    * Most bytes this socket may have waiting in its write queue (ws's `bufferedAmount`: what the
    * kernel has not taken yet, this tick's corked frames included) before it is terminated.
    * Writes are not awaited per subscriber (a bare `ws` server's behaviour too), so a client that
-   * stops reading (a frozen tab, a stalled network path) would otherwise make the queue, and the
-   * instance's memory, grow with every event of its conversations. The client sees an abnormal
-   * close (1006), reconnects, and resubscribes with its positions (`after`), so it misses nothing
-   * (the "slow consumer" policy of message brokers such as NATS, which disconnect such clients).
+   * stops reading would otherwise grow the instance's memory with every event. The client sees
+   * an abnormal close (1006), reconnects and resumes with its positions (`after`): NATS's
+   * "slow consumer" policy.
    */
   maxBuffered = DEFAULT_MAX_BUFFERED;
   /** Set when {@link maxBuffered} was exceeded, for the close handler to count and log it. */

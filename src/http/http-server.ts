@@ -1,38 +1,43 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import bodyParser from 'body-parser';
 import express from 'express';
-import { GraphQLError } from 'graphql';
-import type { Context } from '../shared/context';
-import { bearerToken } from './bearer';
-import { compiledExecutionPlugin } from './compiled-execution';
-import type { ErrorFormatter } from './format-error';
-import { createRequestContext, type TransportDeps } from './request-context';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { CompiledExecutor } from '../execution/compiled-executor';
+import { bearerToken } from '../shared/bearer';
+import type { Authenticated, Authenticator, Context } from '../shared/context';
+import type { ErrorFormatter } from '../shared/format-error';
+import type { Metrics } from '../shared/metrics';
+import { compiledExecutionPlugin } from './apollo-execution-plugin';
 
-/** What the HTTP side needs from the composition root. */
-export interface HttpDeps extends TransportDeps {
+/** What the HTTP transport needs from the composition root. */
+export interface HttpDeps {
+  schema: GraphQLSchema;
+  /** Executes queries and mutations (graphql-jit, shared with the WebSocket transport). */
+  executor: CompiledExecutor;
+  httpServer: Server;
+  authenticator: Authenticator;
+  /** The context of one request (src/app/context.ts); loaders cache for the request. */
+  createContext: (auth: Authenticated | null, options: { cache: boolean; requestId?: string }) => Context;
+  metrics: Metrics;
+  formatError: ErrorFormatter;
   /** Readiness: resolves to the failing checks (empty when ready). */
   readiness: () => Promise<string[]>;
 }
 
 /**
- * Builds Apollo Server (executing with graphql-jit: compiledExecutionPlugin in compiled-execution.ts) and
- * the HTTP request listener of the instance:
+ * Builds Apollo Server (executing with graphql-jit, see apollo-execution-plugin.ts) and the HTTP
+ * request listener of the instance:
  * - `/graphql` (POST for queries and mutations, GET for queries) goes to Apollo Server the way
- *   `@apollo/server/standalone`'s own `startStandaloneServer` serves it: body-parser's JSON reader,
+ *   `@apollo/server/standalone`'s `startStandaloneServer` serves it: body-parser's JSON reader,
  *   then `executeHTTPGraphQLRequest` on the bare `node:http` request. A presented but invalid token
  *   is answered with 401 UNAUTHENTICATED before any resolver runs; no token means an anonymous request.
  * - everything else (`GET /healthz`, `GET /readyz`, `GET /metrics`, 404s) goes to an express app.
  *
- * `/graphql` does not pass through express because express 5 changes the prototype of every
- * request and response (`Object.setPrototypeOf` in `app.handle`), which leaves V8's optimized
- * property access on them, node's own HTTP code included (expressjs/express#5998,
- * nodejs/node#37457). Measured on the 2-core bench machine, with the same JSON reader and handler:
- * 31 µs of server CPU per request on `node:http`, 92 µs with only the two prototype changes, 142 µs
- * behind express's app and router. An HTTP `sendMessage` went from 0.44-0.56 to 0.37-0.38 ms of
- * server CPU when `/graphql` left express.
+ * `/graphql` does not pass through express: express 5 changes the prototype of every request and
+ * response, which deoptimizes property access on them (expressjs/express#5998, nodejs/node#37457).
  */
 export async function createHttpHandler(deps: HttpDeps): Promise<{ handler: RequestListener; apollo: ApolloServer<Context> }> {
   const apollo = new ApolloServer<Context>({
@@ -60,9 +65,9 @@ export async function createHttpHandler(deps: HttpDeps): Promise<{ handler: Requ
 
   const contextOf = async (req: IncomingMessage): Promise<Context> => {
     const header = req.headers.authorization;
-    const authed = header ? await deps.auth.authenticate(bearerToken(header) ?? '', { remember: true }) : null;
+    const authed = header ? await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true }) : null;
     const requestId = req.headers['x-request-id'];
-    return createRequestContext(deps, authed, { cache: true, requestId: typeof requestId === 'string' && requestId ? requestId : undefined });
+    return deps.createContext(authed, { cache: true, requestId: typeof requestId === 'string' && requestId ? requestId : undefined });
   };
   const readJson = bodyParser.json({ limit: '1mb' });
   const serveGraphql = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, search: string) => {
@@ -115,9 +120,7 @@ async function writeResponse(res: ServerResponse, response: HTTPGraphQLResponse)
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    // As a Buffer: given a string, node:http measures it (flattening Apollo's `JSON + '\n'`),
-    // then prepends the header to it and flattens that again for the write: two copies of a
-    // 15 KB history page in the young generation, which a Buffer (off the JS heap) avoids.
+    // As a Buffer: node:http flattens a string body twice (measuring it, then with the header).
     res.end(Buffer.from(response.body.string));
     return;
   }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StreamKind, StreamObserver } from './live-stream';
 
 /** The Prometheus metrics of one server (a registry each, so that two servers in one process stay apart). */
 export function createMetrics() {
@@ -40,3 +41,22 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** `parley_state_streams`'s `kind` label of each stream kind but messageAdded. */
+const STATE_KIND: Record<Exclude<StreamKind, 'messageAdded'>, string> = { presenceChanged: 'presence', typing: 'typing', readReceipt: 'readReceipt' };
+
+/** Counts live streams in the gauges (`parley_message_streams`, `parley_state_streams{kind}`). */
+export function metricsStreamObserver(metrics: Metrics): StreamObserver {
+  return {
+    ready(kind) {
+      if (kind === 'messageAdded') {
+        metrics.liveMessageStreams.inc();
+        metrics.messageStreamsStarted.inc();
+      } else metrics.liveStateStreams.labels(STATE_KIND[kind]).inc();
+    },
+    ended(kind) {
+      if (kind === 'messageAdded') metrics.liveMessageStreams.dec();
+      else metrics.liveStateStreams.labels(STATE_KIND[kind]).dec();
+    },
+  };
+}

@@ -1,6 +1,3 @@
-/** Ends a {@link pushIterator}: call it to stop (optionally with an error for the consumer); await it to learn when it stopped. */
-export type Stop = ((error?: unknown) => void) & Promise<void>;
-
 const DONE: Promise<void> = Promise.resolve();
 const FINISHED: IteratorResult<never> = Object.freeze({ value: undefined, done: true }) as IteratorResult<never>;
 
@@ -10,11 +7,10 @@ interface Buffered<T> {
 }
 
 /**
- * An async iterator fed by pushes, for subscriptions built on callbacks (the Repeater pattern,
+ * An async iterator fed by pushes, for subscriptions built on callbacks (the Repeater pattern of
  * repeaterjs/repeater, reduced to what Parley uses), with its state on one object and its
- * behaviour on the prototype: an idle subscriber holds one of these for hours, and the closure
- * version cost ~35 closures and a dozen promises per subscription (heap snapshot of the
- * connections benchmark).
+ * behaviour on the prototype, since an idle subscriber holds one for hours. Subscriptions extend
+ * {@link LiveStream} (live-stream.ts), which adds event-bus topics and the stream observer.
  *
  * Subclasses implement {@link start} (called on the first `next()`) and {@link cleanUp} (called
  * once when the stream ends, whoever ends it). A value pushed while the consumer waits in `next()`
@@ -85,7 +81,7 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
 
   /**
    * `next()` whose value is `mapper.map(value)` (awaited when it returns a promise): a consumer
-   * that transforms every value (graphql execution, see src/server/shared-execution.ts) waits on
+   * that transforms every value (graphql execution, see src/execution/shared-subscribe.ts) waits on
    * one promise instead of a second one chained with a callback. A throw or rejection of `map`
    * rejects this `next()` and ends the stream: a consumer stops reading after a rejected `next()`
    * without calling `return()` (graphql-ws drops the subscription), so the stream would otherwise
@@ -169,44 +165,4 @@ function mapped<T, R>(mapper: ValueMapper<T, R> | null, value: T): IteratorResul
   const result = mapper.map(value);
   if (typeof (result as Promise<R> | null)?.then !== 'function') return { value: result as R, done: false };
   return (result as Promise<R>).then((value) => ({ value, done: false }));
-}
-
-/** A {@link PushStream} run by an executor function (see {@link pushIterator}). */
-class ExecutorStream<T> extends PushStream<T> {
-  private resolveStop: (() => void) | null = null;
-
-  constructor(private readonly executor: (push: (value: T) => Promise<void>, stop: Stop) => Promise<void>) {
-    super();
-  }
-
-  protected start(): void {
-    const stopPromise = new Promise<void>((resolve) => (this.resolveStop = resolve));
-    if (this.stopped) this.resolveStop!();
-    const stop = Object.assign((error?: unknown) => this.end(error), {
-      then: stopPromise.then.bind(stopPromise),
-      catch: stopPromise.catch.bind(stopPromise),
-      finally: stopPromise.finally.bind(stopPromise),
-      [Symbol.toStringTag]: 'Promise',
-    }) as Stop;
-    this.executor((value) => this.push(value), stop).then(
-      () => this.end(),
-      (err: unknown) => this.end(err ?? new Error('subscription failed')),
-    );
-  }
-
-  protected cleanUp(): void {
-    this.resolveStop?.();
-  }
-}
-
-/**
- * An async iterator fed by pushes, for subscriptions built on callbacks. `executor` starts on the
- * first `next()`; `push` resolves when the consumer has taken the value (back-pressure per
- * subscriber); the executor learns of `return()` by awaiting `stop`, and should then clean up and
- * resolve. An error passed to `stop` (or thrown by the executor) rejects the consumer's next
- * `next()`. For long-lived subscriptions held by many sockets, extend {@link PushStream} instead
- * (no closures per instance).
- */
-export function pushIterator<T>(executor: (push: (value: T) => Promise<void>, stop: Stop) => Promise<void>): PushStream<T> {
-  return new ExecutorStream(executor);
 }

@@ -13,18 +13,12 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import { PushStream, type ValueMapper } from '../shared/push-iterator';
+import type { Context } from '../shared/context';
+import { PushStream, type ValueMapper } from '../shared/push-stream';
+import { viewerBlindContext, type ViewerIndependentFields } from '../shared/viewer-independence';
 
-/**
- * Fields whose value is the same for every viewer, by type. A subscription whose selection under
- * its root field uses only these gives every subscriber the same result for one event.
- * `User.presence` is left out (what it shows depends on the viewer), and so is all of
- * `Conversation` (read positions and unread counts are the viewer's).
- */
-const VIEWER_INDEPENDENT: Record<string, ReadonlySet<string>> = {
-  Message: new Set(['__typename', 'id', 'conversationId', 'seq', 'body', 'clientMessageId', 'createdAt', 'sender']),
-  User: new Set(['__typename', 'id', 'username', 'displayName', 'createdAt']),
-};
+/** Viewer-independent field names by type name, `__typename` included. */
+type IndependentFields = ReadonlyMap<string, ReadonlySet<string>>;
 
 const FINISHED: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | null)?.then === 'function';
@@ -45,7 +39,7 @@ export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult
     private readonly args: ExecutionArgs,
     /** Events of one document and the same variable values share results under this key; null: never shared. */
     private readonly key: string | null,
-    /** Results by event, then by key; an event object is shared by every local subscriber (message-stream.ts). */
+    /** Results by event, then by key; an event object is shared by every local subscriber. */
     private readonly shared: WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>,
   ) {}
 
@@ -83,7 +77,10 @@ export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult
     let byKey = this.shared.get(event);
     if (!byKey) this.shared.set(event, (byKey = new Map()));
     let result = byKey.get(this.key);
-    if (result === undefined) byKey.set(this.key, (result = execute({ ...this.args, rootValue: event })));
+    if (result === undefined) {
+      const contextValue = viewerBlindContext(this.args.contextValue as Context);
+      byKey.set(this.key, (result = execute({ ...this.args, rootValue: event, contextValue })));
+    }
     return result;
   }
 }
@@ -91,18 +88,19 @@ export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult
 /**
  * The `subscribe` of Parley's graphql-ws server (makeServer's `subscribe` option), executing each
  * event once per distinct document instead of once per subscriber where the result cannot depend
- * on the viewer. graphql-js's `subscribe` executes the selection set for every subscriber of every
- * event: in a group of 1,000 that is 1,000 identical executions per message. Here the first
- * subscriber's execution of an event (the event object is shared by every local subscriber, see
- * message-stream.ts) serves the others with the same document and the same values of the
- * variables that the selection uses. The source stream (authorization, topics) is still made per
- * subscriber by the field's own `subscribe`. Other documents are executed per subscriber, as
- * graphql-js does.
+ * on the viewer: graphql-js's `subscribe` executes the selection set for every subscriber of every
+ * event. The first subscriber's execution of an event (the event object is shared by every local
+ * subscriber) serves the others with the same document and the same values of the variables that
+ * the selection uses, executed with a viewer-blind context. The source stream (authorization,
+ * topics) is still made per subscriber by the field's own `subscribe`. Other documents are
+ * executed per subscriber, as graphql-js does.
  *
+ * @param declared - the modules' viewer-independent fields (src/shared/viewer-independence.ts).
  * @returns `subscribe(args)`: the results, or the result with the errors of a failed subscribe
  *   (as graphql-js's `subscribe`).
  */
-export function createSharedSubscribe(schema: GraphQLSchema) {
+export function createSharedSubscribe(schema: GraphQLSchema, declared: readonly ViewerIndependentFields[]) {
+  const independentFields = indexFields(declared);
   const plans = new WeakMap<DocumentNode, Plan>();
   const shared = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
 
@@ -110,7 +108,7 @@ export function createSharedSubscribe(schema: GraphQLSchema) {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     let plan = plans.get(args.document);
-    if (!plan) plans.set(args.document, (plan = planFor(schema, args)));
+    if (!plan) plans.set(args.document, (plan = planFor(schema, args, independentFields)));
     const key = !plan.shareable
       ? null
       : plan.variables.length === 0
@@ -130,7 +128,18 @@ interface Plan {
 
 let nextPlanId = 0;
 
-function planFor(schema: GraphQLSchema, args: ExecutionArgs): Plan {
+/** The declarations by type name, each with `__typename`. */
+function indexFields(declared: readonly ViewerIndependentFields[]): IndependentFields {
+  const byType = new Map<string, Set<string>>();
+  for (const { typeName, fields } of declared) {
+    let set = byType.get(typeName);
+    if (!set) byType.set(typeName, (set = new Set(['__typename'])));
+    for (const field of fields) set.add(field);
+  }
+  return byType;
+}
+
+function planFor(schema: GraphQLSchema, args: ExecutionArgs, fields: IndependentFields): Plan {
   const operation = getOperationAST(args.document, args.operationName);
   const root = schema.getSubscriptionType();
   const field = operation?.selectionSet.selections[0];
@@ -141,7 +150,7 @@ function planFor(schema: GraphQLSchema, args: ExecutionArgs): Plan {
   let shareable = false;
   if (operation && root && operation.selectionSet.selections.length === 1 && field?.kind === Kind.FIELD && field.selectionSet) {
     const type = getNamedType(root.getFields()[field.name.value]?.type);
-    shareable = isObjectType(type) && independent(type, field.selectionSet, fragments, schema, variables);
+    shareable = isObjectType(type) && independent(type, field.selectionSet, fragments, fields, variables);
   }
   return { key: `${++nextPlanId}|`, shareable, variables: [...variables] };
 }
@@ -151,7 +160,7 @@ function independent(
   type: GraphQLObjectType,
   selectionSet: SelectionSetNode,
   fragments: Record<string, FragmentDefinitionNode>,
-  schema: GraphQLSchema,
+  fields: IndependentFields,
   variables: Set<string>,
 ): boolean {
   return selectionSet.selections.every((selection) => {
@@ -160,14 +169,14 @@ function independent(
     }
     if (selection.kind === Kind.FRAGMENT_SPREAD) {
       const fragment = fragments[selection.name.value];
-      return !!fragment && fragment.typeCondition.name.value === type.name && independent(type, fragment.selectionSet, fragments, schema, variables);
+      return !!fragment && fragment.typeCondition.name.value === type.name && independent(type, fragment.selectionSet, fragments, fields, variables);
     }
     if (selection.kind === Kind.INLINE_FRAGMENT) {
-      return (!selection.typeCondition || selection.typeCondition.name.value === type.name) && independent(type, selection.selectionSet, fragments, schema, variables);
+      return (!selection.typeCondition || selection.typeCondition.name.value === type.name) && independent(type, selection.selectionSet, fragments, fields, variables);
     }
-    if (!VIEWER_INDEPENDENT[type.name]?.has(selection.name.value) || selection.arguments?.length) return false;
+    if (!fields.get(type.name)?.has(selection.name.value) || selection.arguments?.length) return false;
     if (!selection.selectionSet) return true;
     const child = getNamedType(type.getFields()[selection.name.value]?.type);
-    return isObjectType(child) && independent(child, selection.selectionSet, fragments, schema, variables);
+    return isObjectType(child) && independent(child, selection.selectionSet, fragments, fields, variables);
   });
 }

@@ -2,11 +2,12 @@ import 'reflect-metadata';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lexicographicSortSchema, printSchema } from 'graphql';
-import { createSchema } from './schema';
+import { modules } from '../modules';
+import { buildParleySchema } from './schema';
 
 /** The SDL emitted from the type-graphql classes, sorted so that diffs show only real changes. */
 export async function printCurrentSchema(): Promise<string> {
-  return printSchema(lexicographicSortSchema(await createSchema())) + '\n';
+  return printSchema(lexicographicSortSchema(await buildParleySchema(modules))) + '\n';
 }
 
 /**

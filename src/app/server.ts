@@ -1,0 +1,183 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/config';
+import { openDatabase, type Database } from '../db/data-source';
+import { createCompiledExecutor } from '../execution/compiled-executor';
+import { createHttpHandler } from '../http/http-server';
+import { modules as registry } from '../modules';
+import type { ModuleInstance, ModuleContext, ParleyModule } from '../modules/module';
+import { Container } from '../shared/container';
+import type { Authenticator, SocketViewer } from '../shared/context';
+import { createErrorFormatter } from '../shared/format-error';
+import { observeAll, type StreamObserver } from '../shared/live-stream';
+import { createLogger, type Logger } from '../shared/logger';
+import { createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
+import { SessionSockets } from '../ws/session-sockets';
+import { createWebSocketServer } from '../ws/ws-server';
+import { createContextFactory } from './context';
+import { openMessaging } from './infrastructure';
+import { buildParleySchema } from './schema';
+
+/** A running Parley instance. */
+export interface ParleyServer {
+  /** `http://host:port/graphql` */
+  url: string;
+  /** `ws://host:port/graphql` */
+  wsUrl: string;
+  port: number;
+  httpServer: Server;
+  database: Database;
+  metrics: Metrics;
+  log: Logger;
+  /**
+   * Graceful stop: stop the modules (presence goes OFFLINE), close sockets with 1001, let
+   * in-flight requests finish (up to SHUTDOWN_TIMEOUT_MS), then close pub/sub, Redis and the pool.
+   */
+  stop(): Promise<void>;
+}
+
+/** How {@link startServer} may be adjusted (tests, tools). */
+export interface StartOptions {
+  /** A logger to use instead of one made from `config.logLevel`. */
+  logger?: Logger;
+  /** Told when subscription streams go live and end, besides the metrics. */
+  observer?: StreamObserver;
+  /** The modules to run (default: the registry, src/modules/index.ts). */
+  modules?: readonly ParleyModule[];
+}
+
+/**
+ * The composition root: opens the database (running migrations) and Redis (or the embedded
+ * fallbacks), builds every module of the registry in order, the schema and both transports, and
+ * serves HTTP and WebSocket on one port at `/graphql`. It knows no feature by name.
+ *
+ * @throws when the database or Redis cannot be reached at start-up, or a module fails to build.
+ */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<ParleyServer> {
+  const modules = options.modules ?? registry;
+  const log = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const database = await openDatabase(config, log, {
+    entities: modules.flatMap((m) => m.entities ?? []),
+    onQuery: () => metrics.dbQueries.inc(),
+  });
+  const closers: Array<() => Promise<unknown>> = [() => database.close()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((err) => log.error({ err }, 'closing failed'));
+  };
+
+  try {
+    const messaging = await openMessaging(config, log);
+    closers.push(() => messaging.close());
+    const container = new Container();
+    const sockets = new SessionSockets();
+    const context: ModuleContext = {
+      config,
+      db: database.db,
+      bus: messaging.bus,
+      redis: messaging.redis,
+      log,
+      metrics,
+      streams: observeAll([metricsStreamObserver(metrics), ...(options.observer ? [options.observer] : [])]),
+      sockets,
+      container,
+    };
+    const instances: ModuleInstance[] = [];
+    for (const module of modules) {
+      const instance = await module.build(context);
+      for (const provided of instance.provides) container.add(provided);
+      instances.push(instance);
+    }
+    const authenticator = onlyAuthenticator(instances);
+
+    const schema = await buildParleySchema(modules);
+    const formatError = createErrorFormatter(log);
+    const httpServer = createServer();
+    const health = instances.flatMap((i) => Object.entries(i.health ?? {}));
+    const readiness = async () => {
+      const failing: string[] = [];
+      await database.dataSource.query('SELECT 1').catch(() => failing.push('database'));
+      failing.push(...(await messaging.failing()));
+      for (const [name, check] of health) if (!(await check().catch(() => false))) failing.push(name);
+      return failing;
+    };
+    // One compiled-operation cache for both transports.
+    const executor = createCompiledExecutor(schema);
+    const createContext = createContextFactory({ container });
+    const { handler, apollo } = await createHttpHandler({ schema, executor, httpServer, authenticator, createContext, metrics, formatError, readiness });
+    httpServer.on('request', handler);
+    const opened = instances.filter((i) => i.socketOpened);
+    const closed = instances.filter((i) => i.socketClosed);
+    const ws = createWebSocketServer({
+      schema,
+      executor,
+      viewerIndependent: modules.flatMap((m) => m.viewerIndependent ?? []),
+      httpServer,
+      authenticator,
+      createContext,
+      socketOpened: async (viewer: SocketViewer) => {
+        for (const instance of opened) await instance.socketOpened!(viewer);
+      },
+      socketClosed: (viewer: SocketViewer) => {
+        for (const instance of closed) instance.socketClosed!(viewer);
+      },
+      metrics,
+      formatError,
+      sockets,
+      log,
+      keepAliveMs: config.wsKeepAliveMs,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
+    });
+    let modulesStopped: Promise<void> | null = null;
+    const stopModules = () =>
+      (modulesStopped ??= (async () => {
+        for (const instance of [...instances].reverse()) {
+          await instance.stop?.().catch((err: unknown) => log.error({ err }, 'stopping a module failed'));
+        }
+      })());
+    closers.push(stopModules);
+    for (const instance of instances) await instance.start?.();
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, resolve);
+    });
+    const port = (httpServer.address() as AddressInfo).port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    log.info({ port, database: database.embedded ? 'embedded PGlite' : 'PostgreSQL', pubsub: messaging.redis ? 'Redis' : 'in-process' }, 'Parley is listening');
+
+    let stopping: Promise<void> | null = null;
+    return {
+      url: `http://${host}:${port}/graphql`,
+      wsUrl: `ws://${host}:${port}/graphql`,
+      port,
+      httpServer,
+      database,
+      metrics,
+      log,
+      stop() {
+        stopping ??= (async () => {
+          const timer = setTimeout(() => httpServer.closeAllConnections(), config.shutdownTimeoutMs);
+          // Modules first (presence: this instance's users go OFFLINE in one batch), then sockets.
+          await stopModules();
+          await ws.dispose();
+          await apollo.stop();
+          clearTimeout(timer);
+          await closeAll();
+          log.info('Parley stopped');
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** The one module's authenticator. @throws Error unless exactly one module provides one (a wiring bug). */
+function onlyAuthenticator(instances: readonly ModuleInstance[]): Authenticator {
+  const found = instances.flatMap((i) => (i.authenticator ? [i.authenticator] : []));
+  if (found.length !== 1) throw new Error(`exactly one module must provide an authenticator (found ${found.length})`);
+  return found[0];
+}

@@ -1,0 +1,73 @@
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import type { CompiledExecutor } from '../execution/compiled-executor';
+import type { Context } from '../shared/context';
+import type { ErrorFormatter } from '../shared/format-error';
+import type { Metrics } from '../shared/metrics';
+
+/**
+ * The Apollo Server plugin that runs HTTP queries and mutations on `executor` (graphql-jit),
+ * through Apollo's `responseForOperation` hook: Apollo Server still parses, validates (with its
+ * document cache), enforces GET-only-queries and CSRF prevention and runs every plugin hook up to
+ * `didResolveOperation`; the plugin then answers the operation, and Apollo skips its own execution.
+ * It also counts operations (`parley_graphql_operations_total{transport="http"}`).
+ *
+ * - An operation graphql-jit refuses, or whose variables do not coerce, is left to Apollo's own
+ *   execution (graphql-js), which reports a bad variable as BAD_USER_INPUT with status 400.
+ * - A subscription is answered with BAD_REQUEST (status 400): subscriptions are served over
+ *   graphql-ws on the same path.
+ * - Errors in a result go through `formatError` the way Apollo formats its own
+ *   (`normalizeAndFormatErrors` in @apollo/server): `extensions.code` defaults to
+ *   INTERNAL_SERVER_ERROR, and `extensions.http` (UNAUTHENTICATED's 401) sets the answer's status.
+ * - Plugins that watch Apollo's own execution (`executionDidStart`, `willResolveField`, such as
+ *   Apollo's usage-reporting traces when APOLLO_KEY is set) see none for the operations it answers.
+ *
+ * Not Apollo's gateway interface: its per-operation request context keeps every answered request
+ * alive past young-generation collections (bench/README.md, "HTTP execution").
+ */
+export function compiledExecutionPlugin(executor: CompiledExecutor, formatError: ErrorFormatter, metrics: Metrics): ApolloServerPlugin<Context> {
+  // One listener for every request: its hooks take the request as an argument.
+  const listener: GraphQLRequestListener<Context> = {
+    async didResolveOperation({ operation }) {
+      metrics.operations.inc({ transport: 'http', type: operation?.operation ?? 'unknown' });
+    },
+    async responseForOperation({ document, operation, operationName, request, contextValue }) {
+      if (operation.operation === 'subscription') return toResponse({ errors: [SUBSCRIPTION_OVER_HTTP] }, formatError);
+      const result = await executor.executeCompiled({ document, operationName, contextValue, variableValues: request.variables });
+      return result && toResponse(result, formatError);
+    },
+  };
+  return {
+    async requestDidStart() {
+      return listener;
+    },
+  };
+}
+
+/** A status set by an error's `extensions.http` (Apollo Server's convention), if any. */
+function httpStatusOf(error: GraphQLError): number | undefined {
+  const http = error.extensions?.http as { status?: unknown } | undefined;
+  return typeof http?.status === 'number' ? http.status : undefined;
+}
+
+/** Apollo's answer for `result`, its errors formatted as {@link compiledExecutionPlugin} says. */
+function toResponse(result: ExecutionResult, formatError: ErrorFormatter): GraphQLResponse {
+  let status: number | undefined;
+  let errors: GraphQLFormattedError[] | undefined;
+  if (result.errors?.length) {
+    errors = result.errors.map((error) => {
+      status = httpStatusOf(error) ?? status;
+      const formatted = error.toJSON();
+      return formatError(error, { ...formatted, extensions: { ...formatted.extensions, code: error.extensions?.code ?? 'INTERNAL_SERVER_ERROR' } });
+    });
+  }
+  return {
+    http: { status, headers: new HeaderMap() },
+    body: { kind: 'single', singleResult: errors ? { data: result.data, errors } : { data: result.data } },
+  };
+}
+
+/** Subscriptions are not served over HTTP (400 BAD_REQUEST). */
+const SUBSCRIPTION_OVER_HTTP = new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at this path, not over HTTP', {
+  extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+});
