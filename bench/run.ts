@@ -9,7 +9,7 @@ import { Flags } from './lib/flags';
 import { cpuTimes, gitInfo, machineInfo, stealBetween } from './lib/machine';
 import type { ParleyLaunch } from './lib/parley-process';
 import { writeReport } from './lib/report';
-import { SCENARIOS, writeResult, type ScenarioName } from './lib/results';
+import { pruneResults, SCENARIOS, writeResult, type ScenarioName } from './lib/results';
 import { BenchStack } from './lib/stack';
 import type { Handlers } from './lib/worker-host';
 import { WorkerProcess, type WorkerOptions } from './lib/workers';
@@ -22,6 +22,7 @@ import { send } from './scenarios/send';
 /**
  * `npm run bench` (every scenario), `npm run bench:<scenario>`, `npm run bench:report`.
  * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|connections|history|report> [--flags]
+ * (`report --prune` first deletes every result file but the newest non-quick one per scenario).
  */
 const scenarios: Record<ScenarioName, Scenario> = { send, e2e, fanout, connections, history };
 
@@ -121,6 +122,7 @@ async function main(): Promise<number> {
   const flags = Flags.parse(process.argv.slice(2));
   const what = flags.positional[0] ?? 'all';
   if (what === 'report') {
+    if (flags.bool('prune')) for (const file of pruneResults()) log(`deleted ${file}`);
     log(`wrote ${writeReport()}`);
     return 0;
   }

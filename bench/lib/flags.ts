@@ -11,7 +11,11 @@ export class Flags {
     private readonly scope: string | null,
   ) {}
 
-  /** Parses `--name value`, `--name=value` and bare `--name` (true). */
+  /**
+   * Parses `--name value`, `--name=value` and bare `--name` (true); anything else is positional.
+   * Not `node:util` `parseArgs`: with `strict: false` it reads `--name value` of an undeclared
+   * option as a boolean and a positional, and a declared string option swallows a following `--flag`.
+   */
   static parse(argv: readonly string[]): Flags {
     const positional: string[] = [];
     const values = new Map<string, string>();

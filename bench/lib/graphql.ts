@@ -37,12 +37,9 @@ export async function gqlHttp<T, V>(url: string, document: TypedDocumentNode<T, 
  * fetch is built on, called without fetch's WHATWG layer) over keep-alive sockets, one request
  * per socket at a time (no HTTP pipelining, as browsers and GraphQL clients send).
  *
- * The load generator's own cost counts against the server when both share two cores, while the
- * node-postgres baselines have no HTTP client to pay for. Measured on the bench machine against a
- * bare `node:http` server answering a constant 350-byte JSON body at concurrency 16, client CPU
- * per request: `node:http` with a keep-alive Agent 0.080 ms, this client 0.037 ms (fetch was
- * heavier still: p50 0.6 ms / p99 4.7 ms in a closed loop, against `node:http`'s 0.15 / 1.1 ms).
- * In the HTTP send cell the `node:http` client had cost 0.137 ms of CPU per send.
+ * The load generator's own CPU counts against the server when both share the cores, while the
+ * node-postgres baselines have no HTTP client to pay for: this client costs less per request than
+ * `node:http` or fetch (figures in bench/README.md).
  */
 export class HttpLoadClient {
   private readonly pool: Pool;

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineInfo } from './machine';
 import type { ProfileSummary } from './cpu-profile';
@@ -80,13 +80,35 @@ export function writeResult(result: ScenarioResult): string {
   return file;
 }
 
-/** Every result file, oldest first. */
-export function readResults(): ScenarioResult[] {
-  let files: string[];
+/** The names of the result files, oldest first. */
+function resultFiles(): string[] {
   try {
-    files = readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.json'));
+    return readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.json')).sort();
   } catch {
     return [];
   }
-  return files.sort().map((f) => JSON.parse(readFileSync(join(RESULTS_DIR, f), 'utf8')) as ScenarioResult);
+}
+
+const readResult = (file: string) => JSON.parse(readFileSync(join(RESULTS_DIR, file), 'utf8')) as ScenarioResult;
+
+/** Every result file, oldest first. */
+export function readResults(): ScenarioResult[] {
+  return resultFiles().map(readResult);
+}
+
+/**
+ * Deletes every result file but the newest non-`--quick` one of each scenario, profiled and not
+ * (what the report then reads). @returns the deleted file names.
+ */
+export function pruneResults(): string[] {
+  const files = resultFiles();
+  const keep = new Map<string, string>();
+  for (const file of files) {
+    const r = readResult(file);
+    if (!r.quick) keep.set(`${r.scenario}${r.profiled ? '-profiled' : ''}`, file);
+  }
+  const kept = new Set(keep.values());
+  const deleted = files.filter((f) => !kept.has(f));
+  for (const file of deleted) unlinkSync(join(RESULTS_DIR, file));
+  return deleted;
 }
