@@ -32,9 +32,9 @@ const schema = z.object({
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Pipelined PostgreSQL connections per instance for single-statement sends and history pages (0: use the pool). */
   DB_PIPELINE_CONNECTIONS: z.coerce.number().int().min(0).max(64).default(4),
-  /** WebSocket keep-alive period, in ms: sockets are pinged this often and terminated when nothing (not even the pong) arrived since the previous ping. 0: off. */
   /** Most bytes a WebSocket may have waiting to be written before it is dropped as a slow consumer. */
   WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).max(1_073_741_824).default(8 * 1024 * 1024),
+  /** WebSocket keep-alive period, in ms: sockets are pinged this often and terminated when nothing (not even the pong) arrived since the previous ping. 0: off. */
   WS_KEEP_ALIVE_MS: z.coerce.number().int().refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000').default(12_000),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -67,13 +67,8 @@ export class PipelinedConnections {
     const client = this.pick();
     if (!client) return Promise.reject(new Error('no database connection'));
     this.cork(client);
-    // Through a callback, not node-postgres's promise form. Measured with V8's sampling heap
-    // profiler (objects that outlive a young-generation collection): through `client.query(q)`
-    // the rows of every result outlived the scavenge after it, ~23 KB of a 50-row page; through
-    // the callback, none did. The survivors were promoted and scavenges took 4-5 ms every ~40
-    // history pages, which set the page's p99. (pg-pool calls its clients with callbacks, which
-    // is why pooled statements did not show it.) The error's stack is the socket read's, not
-    // the caller's.
+    // Through a callback, not node-postgres's promise form, whose results outlive young-generation
+    // collections (bench/README.md, "Findings"). The error's stack is the socket read's.
     return new Promise((resolve, reject) => {
       client.query<T>(query, (err: Error | null, result: QueryResult<T>) => (err ? reject(err) : resolve(result)));
     });
@@ -144,7 +139,10 @@ export class PipelinedConnections {
   }
 }
 
-/** The socket of a node-postgres client (`client.connection.stream`, not in its typings). */
-function socketOf(client: Client): { cork(): void; uncork(): void } | undefined {
+/**
+ * The socket of a node-postgres client (`client.connection.stream`, not in its typings).
+ * test/integration/db-internals.test.ts fails if node-postgres moves it.
+ */
+export function socketOf(client: Client): { cork(): void; uncork(): void } | undefined {
   return (client as unknown as { connection?: { stream?: { cork(): void; uncork(): void } } }).connection?.stream;
 }

@@ -19,9 +19,8 @@ export type StatementRunner = <T extends QueryResultRow>(manager: EntityManager,
  * The runner of Parley's hot statements (a send, a history page). With `named`, each runs as a
  * node-postgres named prepared statement (`{ name, text, values }`): a connection parses and plans
  * it once and then only binds and executes (PostgreSQL's plan cache chooses between custom and
- * generic plans, "PREPARE" in the PostgreSQL manual). Planning was half of PostgreSQL's time for a
- * history page (0.17 of 0.33 ms) and a third for a send, on a machine where PostgreSQL shares the
- * cores with the server. Without `named` (the embedded PGlite, whose one session is shared by
+ * generic plans, "PREPARE" in the PostgreSQL manual), saving the planning that was a large share of
+ * a history page's database time. Without `named` (the embedded PGlite, whose one session is shared by
  * every pooled socket, so that statement names would collide) the text is sent each time.
  *
  * The statement is reported to TypeORM's logger like any other (query counter, slow-query and
@@ -34,7 +33,7 @@ export type StatementRunner = <T extends QueryResultRow>(manager: EntityManager,
  */
 export function createStatementRunner(ds: DataSource, options: { named: boolean; pipeline?: PipelinedConnections | null }): StatementRunner {
   const slowMs = ds.options.maxQueryExecutionTime ?? 0;
-  const pool = (ds.driver as unknown as { master: Pool }).master;
+  const pool = poolOf(ds);
   const pipeline = options.pipeline ?? null;
   return async <T extends QueryResultRow>(manager: EntityManager, statement: Statement, values: unknown[]): Promise<T[]> => {
     const runner = manager.queryRunner;
@@ -55,4 +54,12 @@ export function createStatementRunner(ds: DataSource, options: { named: boolean;
       throw err;
     }
   };
+}
+
+/**
+ * The node-postgres pool under an initialized TypeORM DataSource (`PostgresDriver.master`, not in
+ * TypeORM's typings). test/integration/db-internals.test.ts fails if TypeORM moves it.
+ */
+export function poolOf(ds: DataSource): Pool {
+  return (ds.driver as unknown as { master: Pool }).master;
 }

@@ -9,9 +9,8 @@ interface Checked {
 
 /**
  * Parsed and validated documents by query text, for graphql-ws, which (unlike Apollo Server's
- * document store) parses and validates every operation it receives: in the send benchmark over
- * WebSocket, graphql-js validation took ~10% of the CPU for the same few documents. The same
- * idea as envelop's useParserCache/useValidationCache.
+ * document store) parses and validates every operation it receives. The same idea as envelop's
+ * useParserCache/useValidationCache.
  *
  * @param max - documents kept (least recently used first out).
  * @returns `check(query)`: the document, or the parse/validation errors to answer with; and

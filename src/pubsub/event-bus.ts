@@ -59,19 +59,16 @@ interface Transport {
 
 /**
  * The {@link EventBus} over a transport: one transport subscription per channel, fanned out here
- * to the local listeners. graphql-redis-subscriptions keeps an id, an array, a prefixed topic
- * string and a set entry per subscription, and looks each subscriber up by id for every event;
- * one engine subscription per socket was ~0.6 KB per socket with 10,000 idle sockets (heap
- * snapshots of the connections benchmark). Here a subscription is one slot in its topic's entry,
- * and the engine holds one subscription per topic.
+ * to the local listeners: a subscription is one slot in its topic's entry, and the engine
+ * (graphql-redis-subscriptions, which keeps several objects per subscription) holds one
+ * subscription per topic.
  *
  * A channel whose last listener leaves is unsubscribed once its subscribe has settled, unless a
  * new listener has come meanwhile; a later subscriber then makes a new subscription, sent after
  * the unsubscribe, so the transport never ends up deaf to a channel that has listeners.
  */
 function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus, 'isReady' | 'close'>): EventBus {
-  // By topic, not channel: the subscribers keep the topic strings anyway, and a channel string
-  // per socket (its user topic) cost 112 bytes more.
+  // By topic, not channel: the subscribers keep the topic strings anyway.
   const local = new Map<string, LocalTopic>();
   const deliver = (topic: string, payload: unknown) => {
     const listeners = local.get(topic)?.listeners as Array<(p: unknown) => void> | ((p: unknown) => void) | null | undefined;
@@ -109,8 +106,7 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
     async subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe> {
       let entry = local.get(topic);
       if (!entry) {
-        // A bound function per topic, on the topic string the map holds anyway: a closure over
-        // a sliced channel string cost ~50 bytes more per topic (heap snapshots).
+        // A bound function per topic, on the topic string the map holds anyway.
         const created: LocalTopic = { listeners: null, heard: transport.listen(prefix + topic, deliver.bind(null, topic)) };
         created.heard.catch(() => {
           if (local.get(topic) === created) local.delete(topic);

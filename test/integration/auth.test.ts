@@ -1,5 +1,5 @@
 import { LoginDocument, LogoutDocument, MeDocument, MessageAddedDocument, RegisterDocument } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { codes, http, ok, registerUser, Subscription, wsClient } from '../support/clients';
 import Redis from 'ioredis';
 import { TestCluster } from '../support/server';

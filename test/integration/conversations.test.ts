@@ -7,7 +7,7 @@ import {
   UserDocument,
   UsersDocument,
 } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { codes, http, ok, registerUser, settle, type TestUser } from '../support/clients';
 import { TestCluster } from '../support/server';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MeDocument, MessageAddedDocument, MessagesDocument, SendMessageDocument, type MessageAddedSubscription } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { ok, registerUser, Subscription, wsClient } from '../support/clients';
 import { freePort, startChild, type ChildInstance } from '../support/state';
 

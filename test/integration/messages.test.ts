@@ -8,7 +8,7 @@ import {
   type MessagesQuery,
   type SendMessageInput,
 } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { codes, http, ok, registerUser, Subscription, type TestUser } from '../support/clients';
 import { TestCluster } from '../support/server';
 import { connected, eventually, wsOk } from '../support/state';

@@ -11,7 +11,7 @@ import {
   StartConversationDocument,
   type MessageAddedSubscription,
 } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { ok, registerUser, type TestUser } from '../support/clients';
 import { TestCluster } from '../support/server';
 

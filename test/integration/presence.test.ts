@@ -9,7 +9,7 @@ import {
   UsersWithPresenceDocument,
   type PresenceChangedSubscription,
 } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { codes, http, ok, registerUser, settle, Subscription, type TestUser } from '../support/clients';
 import { startPrivateRedis } from '../support/redis';
 import { TestCluster } from '../support/server';

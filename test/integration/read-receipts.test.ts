@@ -7,7 +7,7 @@ import {
   StartConversationDocument,
   type ReadReceiptSubscription,
 } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { codes, http, ok, registerUser, settle, Subscription, type TestUser } from '../support/clients';
 import { connected, subscribeLive, useTwoInstances } from '../support/state';
 

@@ -15,7 +15,7 @@ import {
   type ReadReceiptSubscription,
   type TypingSubscription,
 } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { ok, registerUser, settle, type TestUser } from '../support/clients';
 import { connected, eventually, freePort, startChild, subscribeLive, type ChildInstance } from '../support/state';
 

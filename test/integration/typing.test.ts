@@ -1,5 +1,5 @@
 import { SetTypingDocument, StartConversationDocument, TypingDocument, type TypingSubscription } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { codes, http, ok, registerUser, settle, Subscription, type TestUser } from '../support/clients';
 import { connected, subscribeLive, useTwoInstances } from '../support/state';
 

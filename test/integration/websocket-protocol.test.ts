@@ -2,7 +2,7 @@ import { print } from 'graphql';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import WebSocket from 'ws';
 import { MessageAddedDocument, SendMessageDocument, StartConversationDocument } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { ok, registerUser, settle, type TestUser } from '../support/clients';
 import { TestCluster } from '../support/server';
 import { eventually } from '../support/state';

@@ -3,7 +3,7 @@ import { print, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { RegisterDocument, type RegisterMutation } from '../../src/client/generated';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 
 /** A GraphQL-over-HTTP response, with the HTTP status. */
 export interface HttpResult<T> {

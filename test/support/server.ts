@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/config';
-import { startServer, type ParleyServer } from '../../src/server/create-server';
+import { startServer, type ParleyServer } from '../../src/app/server';
 import { createLogger } from '../../src/shared/logger';
 import { createTestDatabase, type TestDatabase } from './database';
 import { TEST_REDIS_URL } from './env';

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import type { Client } from 'graphql-ws';
-import type { ParleyServer } from '../../src/server/create-server';
+import type { ParleyServer } from '../../src/app/server';
 import { Subscription, wsClient, type TestUser } from './clients';
 import { TestCluster } from './server';
 

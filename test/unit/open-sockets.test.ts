@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
-import { OpenSockets } from '../../src/server/open-sockets';
+import { OpenSockets } from '../../src/ws/open-sockets';
 
 describe('OpenSockets keep-alive', () => {
   let wss: WebSocketServer;

@@ -3,6 +3,7 @@ import type { AuthedContext } from '../../shared/context';
 import { AuthPayload, LoginInput, RegisterInput } from './auth.types';
 import type { AuthService } from './auth.service';
 
+/** `register`, `login` and `logout`: the mutations that make and revoke tokens. */
 @Resolver()
 export class AuthResolver {
   constructor(private readonly auth: AuthService) {}

@@ -1,13 +1,13 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../db/errors';
+import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
-import { topics } from '../../pubsub/topics';
-import type { SessionRevokedPayload } from '../../pubsub/payloads';
+import type { Authenticated, Authenticator, AuthSession } from '../../shared/context';
 import { badInput, conflict, unauthenticated } from '../../shared/errors';
-import type { AuthSession, AuthUser } from '../../shared/context';
-import { User } from '../users/user.entity';
+import type { User } from '../users/user.entity';
+import { insertUser, selectUserWithPassword } from './auth.sql';
+import { sessionRevokedTopic, type SessionRevokedPayload } from './auth.topics';
 import { hashPassword, verifyPassword } from './password';
 import type { SessionStore } from './session.store';
 import { hmacKey, signToken, verifyToken, type TokenClaims } from './tokens';
@@ -21,32 +21,30 @@ export interface AuthResult {
   user: User;
 }
 
-/** A verified token whose session is live. */
-export interface Authenticated {
-  user: AuthUser;
-  session: AuthSession;
-}
-
 /**
- * Registration, login, logout and token verification. Tokens are JWTs (HS256) naming a session
- * kept in the {@link SessionStore}; logout deletes the session and announces it on the event bus
- * so that every instance closes the sockets opened with it.
+ * Registration, login, logout and token verification (the server's {@link Authenticator}). Tokens
+ * are JWTs (HS256) naming a session kept in the {@link SessionStore}; logout deletes the session
+ * and announces it on the event bus so that every instance closes the sockets opened with it.
  */
-export class AuthService {
+export class AuthService implements Authenticator {
   private readonly key: KeyObject;
   /**
-   * Tokens already verified, with their claims: a client presents the same token on every request,
-   * and HS256 verification (base64url, HMAC, JSON) was 3-4% of the CPU of a small HTTP request.
-   * The same string always verifies the same way; `exp` is checked again on every use.
+   * Tokens already verified, with their claims: a client presents the same token on every
+   * request, and the same string always verifies the same way, so HS256 verification (base64url,
+   * HMAC, JSON) runs once per token. `exp` is checked again on every use.
    */
   private readonly verified = new LRUCache<string, TokenClaims>({ max: 10_000 });
 
+  /**
+   * @param jwtSecret - the HMAC secret tokens are signed with (JWT_SECRET, or the one generated
+   *   in the data directory).
+   * @param tokenTtlSeconds - token (and session) lifetime, seconds.
+   */
   constructor(
-    private readonly ds: DataSource,
+    private readonly db: Db,
     private readonly sessions: SessionStore,
     private readonly bus: EventBus,
     jwtSecret: string,
-    /** token lifetime, seconds */
     private readonly tokenTtlSeconds: number,
   ) {
     this.key = hmacKey(jwtSecret);
@@ -71,12 +69,7 @@ export class AuthService {
     const passwordHash = await hashPassword(input.password);
     let user: User;
     try {
-      const rows: User[] = await this.ds.query(
-        `INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3)
-         RETURNING id, username, display_name AS "displayName", created_at AS "createdAt"`,
-        [input.username, displayName, passwordHash],
-      );
-      user = Object.assign(new User(), rows[0]);
+      user = await insertUser(this.db.sql, { username: input.username, displayName, passwordHash });
     } catch (err) {
       if (isUniqueViolation(err, 'users_username_lower_key')) throw conflict('username is already taken');
       throw err;
@@ -89,12 +82,7 @@ export class AuthService {
    * @throws DomainError UNAUTHENTICATED with one message for an unknown user and a wrong password.
    */
   async login(input: { username: string; password: string }): Promise<AuthResult> {
-    const row = await this.ds
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('lower(u.username) = lower(:username)', { username: input.username })
-      .getOne();
+    const row = await selectUserWithPassword(this.db.sql, input.username);
     const ok = await verifyPassword(row?.passwordHash ?? null, input.password);
     if (!row || !ok) throw unauthenticated('Invalid username or password');
     return this.startSession(row);
@@ -103,7 +91,7 @@ export class AuthService {
   /** Revokes the session at once, on every instance; its sockets close with 4403. */
   async logout(session: AuthSession): Promise<void> {
     await this.sessions.revoke(session.id);
-    await this.bus.publish<SessionRevokedPayload>(topics.sessionRevoked(), { sessionId: session.id });
+    await this.bus.publish<SessionRevokedPayload>(sessionRevokedTopic(), { sessionId: session.id });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { User } from '../users/user.entity';
 
+/** What `register` and `login` return: a token, its expiry and the user. */
 @ObjectType({ simpleResolvers: true })
 export class AuthPayload {
   @Field({ description: 'JWT for the Authorization header and the WebSocket connection_init payload' })
@@ -13,6 +14,7 @@ export class AuthPayload {
   user: User;
 }
 
+/** The input of `register`. */
 @InputType()
 export class RegisterInput {
   @Field({ description: '3-32 chars of [A-Za-z0-9_.-], unique case-insensitively' })
@@ -25,6 +27,7 @@ export class RegisterInput {
   displayName?: string | null;
 }
 
+/** The input of `login`. */
 @InputType()
 export class LoginInput {
   @Field()

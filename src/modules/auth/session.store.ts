@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import type { DataSource } from 'typeorm';
+import type { Db } from '../../db/sql';
+import { deleteExpiredSessions, deleteSession, insertSession, selectSessionIsLive } from './auth.sql';
 
 /**
  * Live sessions: a token is valid only while its session is here. Logout deletes it, which
@@ -37,33 +38,29 @@ export function createRedisSessionStore(redis: Redis, prefix: string): SessionSt
  * Sessions in PostgreSQL (`sessions` table), for deployments without Redis such as the embedded
  * default, so that tokens survive a restart. Expired rows are deleted as new sessions are made.
  */
-export function createDatabaseSessionStore(ds: DataSource): SessionStore {
+export function createDatabaseSessionStore(db: Db): SessionStore {
   return {
     async create(sessionId, userId, ttlMs) {
-      await ds.query('DELETE FROM sessions WHERE expires_at < now()');
-      await ds.query(
-        `INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))`,
-        [sessionId, userId, ttlMs],
-      );
+      await deleteExpiredSessions(db.sql);
+      await insertSession(db.sql, { id: sessionId, userId, ttlMs });
     },
-    async isActive(sessionId) {
-      const rows = await ds.query('SELECT 1 FROM sessions WHERE id = $1 AND expires_at > now()', [sessionId]);
-      return rows.length === 1;
+    isActive(sessionId) {
+      return selectSessionIsLive(db.sql, sessionId);
     },
     async revoke(sessionId) {
-      await ds.query('DELETE FROM sessions WHERE id = $1', [sessionId]);
+      await deleteSession(db.sql, sessionId);
     },
   };
 }
 
 /**
  * A {@link SessionStore} in front of another that remembers, for `ttlMs`, the sessions it found
- * live, so that an HTTP request does not cost a Redis round trip (one socket write and read each
- * way, a fifth of the CPU of a small request). Revocation stays immediate: {@link revoke} and
- * {@link forget} (called for every `sessionRevoked` event, which every instance receives) evict
- * the session and remember it as revoked, so a lookup that was in flight cannot re-admit it. The
- * TTL bounds the one gap left: an instance that misses a revocation event (cut off from pub/sub)
- * trusts that session for at most `ttlMs` more. Token expiry is checked on the token itself.
+ * live, so that an HTTP request does not cost a round trip to the store. Revocation stays
+ * immediate: {@link revoke} and {@link forget} (called for every `sessionRevoked` event, which
+ * every instance receives) evict the session and remember it as revoked, so a lookup that was in
+ * flight cannot re-admit it. The TTL bounds the one gap left: an instance that misses a
+ * revocation event (cut off from pub/sub) trusts that session for at most `ttlMs` more. Token
+ * expiry is checked on the token itself.
  */
 export class SessionCache implements SessionStore {
   private readonly live: LRUCache<string, true>;

@@ -1,28 +1,20 @@
-import type { DataSource } from 'typeorm';
-import { groupedLoader, keyedLoader, type LoaderOptions } from '../../shared/loader';
-import { Conversation } from './conversation.entity';
-import { Participant } from './participant.entity';
+import { defineLoader, groupedLoader, keyedLoader } from '../../shared/loader';
+import { ConversationsService } from './conversations.service';
 
-/** Conversations by id, one query per batch. */
-export function createConversationLoader(ds: DataSource, options: LoaderOptions) {
-  return keyedLoader<string, Conversation>(
-    (ids) => ds.getRepository(Conversation).createQueryBuilder('c').where('c.id = ANY(:ids)', { ids }).getMany(),
+/** Conversations by id (`null` for an unknown id); one query per batch. */
+export const conversationLoader = defineLoader('conversation', ({ container }, options) =>
+  keyedLoader(
+    (ids: readonly string[]) => container.get(ConversationsService).byIds(ids),
     (c) => c.id,
     options,
-  );
-}
+  ),
+);
 
-/** Participant user ids of each conversation, sorted by id, one query per batch. */
-export function createParticipantIdsLoader(ds: DataSource, options: LoaderOptions) {
-  return groupedLoader<string, Participant>(
-    (ids) =>
-      ds
-        .getRepository(Participant)
-        .createQueryBuilder('p')
-        .where('p.conversationId = ANY(:ids)', { ids })
-        .orderBy('p.userId')
-        .getMany(),
+/** The Participant rows of each conversation by conversation id, sorted by user id (empty for an unknown id); one query per batch. */
+export const participantsLoader = defineLoader('participants', ({ container }, options) =>
+  groupedLoader(
+    (ids: readonly string[]) => container.get(ConversationsService).participantsOf(ids),
     (p) => p.conversationId,
     options,
-  );
-}
+  ),
+);

@@ -2,16 +2,25 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver
 import type { AuthedContext } from '../../shared/context';
 import { toConnection } from '../../shared/connection.types';
 import { User } from '../users/user.entity';
+import { userLoader } from '../users/users.loaders';
 import { Conversation } from './conversation.entity';
+import { participantsLoader } from './conversations.loaders';
 import { ConversationConnection } from './conversations.types';
 import type { ConversationsService } from './conversations.service';
 
+/**
+ * `Query.conversation`, `Query.conversations`, `Mutation.startConversation` and
+ * `Conversation.participants`; every field needs a signed-in viewer (UNAUTHENTICATED otherwise).
+ */
 @Authorized()
 @Resolver(() => Conversation)
 export class ConversationsResolver {
   constructor(private readonly service: ConversationsService) {}
 
-  @Query(() => Conversation, { nullable: true, description: '[core] null when it does not exist or the viewer is not a participant' })
+  @Query(() => Conversation, {
+    nullable: true,
+    description: '[core] null when it does not exist or the viewer is not a participant',
+  })
   conversation(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext): Promise<Conversation | null> {
     return this.service.findForViewer(ctx.user.id, id);
   }
@@ -26,7 +35,9 @@ export class ConversationsResolver {
     return toConnection(page, (c) => this.service.cursorOf(c));
   }
 
-  @Mutation(() => Conversation, { description: '[core] get-or-create by participant set; the caller is added if missing' })
+  @Mutation(() => Conversation, {
+    description: '[core] get-or-create by participant set; the caller is added if missing',
+  })
   startConversation(
     @Arg('participantIds', () => [ID]) participantIds: string[],
     @Arg('title', () => String, { nullable: true }) title: string | null,
@@ -37,8 +48,8 @@ export class ConversationsResolver {
 
   @FieldResolver(() => [User], { description: 'sorted by id; always includes the viewer' })
   async participants(@Root() conversation: Conversation, @Ctx() ctx: AuthedContext): Promise<User[]> {
-    const members = await ctx.loaders.participants.load(conversation.id);
-    const users = await ctx.loaders.user.loadMany(members.map((m) => m.userId));
+    const members = await ctx.loaders.get(participantsLoader).load(conversation.id);
+    const users = await ctx.loaders.get(userLoader).loadMany(members.map((m) => m.userId));
     return users.filter((u): u is User => u instanceof User);
   }
 }

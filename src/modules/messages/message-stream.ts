@@ -70,12 +70,12 @@ export class MessageStreams {
     }
     let single: string | null = null;
     if (args.conversationId != null) {
-      single = (await this.conversations.requireParticipant(viewerId, args.conversationId)).id;
+      single = (await this.deps.conversations.requireParticipant(viewerId, args.conversationId)).id;
       for (const id of after.keys()) {
         if (id !== single) throw badInput('after may only name the subscribed conversation', 'after');
       }
     } else if (after.size > 0) {
-      const mine = new Set((await this.conversations.positionsOf(viewerId)).map((c) => c.id));
+      const mine = new Set((await this.deps.conversations.positionsOf(viewerId)).map((c) => c.id));
       for (const id of after.keys()) if (!mine.has(id)) throw forbidden('you are not a participant of a conversation in after');
     }
     return new MessageStream(this.deps, viewerId, single, after, args.includeOwn === true);

@@ -1,9 +1,14 @@
 import DataLoader from 'dataloader';
-import type { LoaderOptions } from '../../shared/loader';
-import type { PresenceService } from './presence.service';
+import { defineLoader } from '../../shared/loader';
+import { PresenceService } from './presence.service';
 import type { Presence } from './presence.types';
 
-/** Presence by user id: one presence store round trip and one SQL query per batch. */
-export function createPresenceLoader(presence: PresenceService, options: LoaderOptions) {
-  return new DataLoader<string, Presence | null>((ids) => presence.readMany(ids), { cache: options.cache });
-}
+/**
+ * Presence by user id (`null` for an id with no user): one presence store round trip and one SQL
+ * query per batch.
+ */
+export const presenceLoader = defineLoader(
+  'presence',
+  ({ container }, options) =>
+    new DataLoader<string, Presence | null>((ids) => container.get(PresenceService).readMany(ids), { cache: options.cache }),
+);

@@ -1,12 +1,15 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { AuthedContext, Context } from '../../shared/context';
 import { notFound } from '../../shared/errors';
+import { participantsLoader } from '../conversations/conversations.loaders';
 import { User } from '../users/user.entity';
-import { loadUserOrFail } from '../users/users.loaders';
+import { loadUserOrFail, userLoader } from '../users/users.loaders';
 import type { PresenceStreams } from './presence-stream';
+import { presenceLoader } from './presence.loaders';
 import type { PresenceService } from './presence.service';
 import { Presence, PresenceStatus } from './presence.types';
 
+/** Presence queries, mutations, the `presenceChanged` subscription and `Presence`'s fields. */
 @Authorized()
 @Resolver(() => Presence)
 export class PresenceResolver {
@@ -50,14 +53,14 @@ export class PresenceResolver {
 
   @FieldResolver(() => User)
   user(@Root() presence: Presence, @Ctx() ctx: AuthedContext): Promise<User> {
-    return loadUserOrFail(ctx.loaders.user, presence.userId);
+    return loadUserOrFail(ctx.loaders.get(userLoader), presence.userId);
   }
 
   /** Shown only to participants of that conversation: to others its id would leak where the user is. */
   @FieldResolver(() => ID, { nullable: true, description: 'the conversation the user says it is viewing (setActiveConversation), if any' })
   async activeConversationId(@Root() presence: Presence, @Ctx() ctx: AuthedContext): Promise<string | null> {
     if (!presence.activeConversationId) return null;
-    const members = await ctx.loaders.participants.load(presence.activeConversationId);
+    const members = await ctx.loaders.get(participantsLoader).load(presence.activeConversationId);
     return members.some((m) => m.userId === ctx.user.id) ? presence.activeConversationId : null;
   }
 }
@@ -68,7 +71,7 @@ export class PresenceResolver {
 export class UserPresenceResolver {
   @FieldResolver(() => Presence, { description: '[state] live presence of this user' })
   async presence(@Root() user: User, @Ctx() ctx: AuthedContext): Promise<Presence> {
-    const presence = await ctx.loaders.presence.load(user.id);
+    const presence = await ctx.loaders.get(presenceLoader).load(user.id);
     if (!presence) throw notFound('user not found');
     return presence;
   }

@@ -1,12 +1,12 @@
-import type { DataSource } from 'typeorm';
+import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
-import type { PresenceChangedPayload } from '../../pubsub/payloads';
-import { topics } from '../../pubsub/topics';
 import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { ConversationsService } from '../conversations/conversations.service';
+import { selectContacts, selectContactsAmong, selectLastSeen, updateLastSeen } from './presence.sql';
 import type { ConnectionRef, LiveState, PresenceStore, PresenceTransition } from './presence.store';
+import { userPresenceTopic, type PresenceChangedPayload } from './presence.topics';
 import { Presence, PresenceStatus } from './presence.types';
 
 /** Most users one `presence(userIds)` or `presenceChanged(userIds)` may name. */
@@ -31,15 +31,6 @@ export interface PresenceViewer {
   connectionId?: string;
 }
 
-/** Rebuilds a {@link Presence} from its pub/sub payload. */
-export function presenceFromPayload(p: PresenceChangedPayload): Presence {
-  return Object.assign(new Presence(), {
-    ...p,
-    status: p.status as PresenceStatus,
-    lastSeenAt: p.lastSeenAt ? new Date(p.lastSeenAt) : null,
-  });
-}
-
 /**
  * Presence: a user is ONLINE while they hold a live WebSocket on any instance, AWAY when they
  * said so and are still connected, OFFLINE otherwise. Each connection is an entry in the
@@ -59,8 +50,9 @@ export class PresenceService {
   /** The heartbeat under way: a disconnect waits for it, so it cannot re-add a closed connection. */
   private beat: Promise<void> = Promise.resolve();
 
+  /** @param options - this instance's name and timings (from the config). */
   constructor(
-    private readonly ds: DataSource,
+    private readonly db: Db,
     private readonly bus: EventBus,
     private readonly store: PresenceStore,
     private readonly conversations: ConversationsService,
@@ -83,9 +75,8 @@ export class PresenceService {
 
   /**
    * Stops the timers and removes this instance's connections in one store call (announcing who
-   * went OFFLINE), rather than one call per socket as they close: a graceful stop of an instance
-   * holding 10,000 sockets would otherwise queue 10,000 writes. Sockets closing afterwards change
-   * nothing. Call it before the sockets are closed.
+   * went OFFLINE) rather than one write per closing socket. Call it before the sockets close: a
+   * {@link connect} or {@link disconnect} after it does nothing. Idempotent; never rejects.
    */
   stop(): Promise<void> {
     this.stopped ??= this.clearAll();
@@ -102,8 +93,8 @@ export class PresenceService {
   }
 
   /**
-   * The hook of an accepted WebSocket: registers the connection. Never throws: when the store is
-   * unreachable the failure is logged and the next heartbeat adds the entry.
+   * The hook of an accepted WebSocket: registers the connection. Never rejects: when the store is
+   * unreachable the failure is logged and the next heartbeat adds the entry. Nothing after {@link stop}.
    */
   connect(ref: ConnectionRef): Promise<void> {
     if (this.stopping) return Promise.resolve();
@@ -112,7 +103,11 @@ export class PresenceService {
     return ready;
   }
 
-  /** The hook of a closed WebSocket (after its connect hook settles). Never throws. */
+  /**
+   * The hook of a closed WebSocket: removes the connection once its {@link connect} (and a
+   * heartbeat under way) settled. Nothing for an unknown connection, or after {@link stop}.
+   * Never rejects.
+   */
   disconnect(connectionId: string): Promise<void> {
     const entry = this.local.get(connectionId);
     if (!entry) return Promise.resolve();
@@ -127,6 +122,7 @@ export class PresenceService {
   /**
    * `setPresenceStatus`: AWAY lasts while the user stays connected (a new first connection is
    * ONLINE again). Without a live connection the user stays OFFLINE.
+   * @throws DomainError BAD_USER_INPUT for OFFLINE.
    */
   async setStatus(userId: string, status: PresenceStatus): Promise<Presence> {
     if (status === PresenceStatus.OFFLINE) throw badInput('status must be ONLINE or AWAY', 'status');
@@ -181,26 +177,17 @@ export class PresenceService {
   async requireContacts(viewerId: string, userIds: readonly string[]): Promise<string[]> {
     if (userIds.length > MAX_PRESENCE_USERS) throw badInput(`at most ${MAX_PRESENCE_USERS} userIds`, 'userIds');
     const ids = [...new Set(userIds.map((id) => checkId(id, 'userIds')))];
-    const rows: Array<{ user_id: string }> = await this.ds.query(
-      `SELECT DISTINCT b.user_id FROM conversation_participants a
-       JOIN conversation_participants b ON b.conversation_id = a.conversation_id
-       WHERE a.user_id = $1 AND b.user_id = ANY($2::uuid[])`,
-      [viewerId, ids],
-    );
-    const shared = new Set(rows.map((r) => r.user_id));
+    const shared = new Set(await selectContactsAmong(this.db.sql, viewerId, ids));
     if (ids.some((id) => !shared.has(id))) throw forbidden('you share no conversation with some of userIds');
     return ids;
   }
 
-  /** Everyone who shares a conversation with the user (not the user), or one conversation's participants. */
+  /**
+   * Everyone who shares a conversation with the user, or with `conversationId` that
+   * conversation's participants; never the user. No membership check.
+   */
   async contactsOf(userId: string, conversationId?: string): Promise<string[]> {
-    const ids = conversationId
-      ? await this.conversations.participantIdsOf(conversationId)
-      : ((await this.ds.query(
-          `SELECT DISTINCT b.user_id FROM conversation_participants a
-           JOIN conversation_participants b ON b.conversation_id = a.conversation_id WHERE a.user_id = $1`,
-          [userId],
-        )) as Array<{ user_id: string }>).map((r) => r.user_id);
+    const ids = conversationId ? await this.conversations.participantIdsOf(conversationId) : await selectContacts(this.db.sql, userId);
     return ids.filter((id) => id !== userId);
   }
 
@@ -218,14 +205,10 @@ export class PresenceService {
     const changed = transitions.filter((t) => t.changed);
     if (!changed.length) return;
     const now = Date.now();
-    // A CTE, because TypeORM answers a bare UPDATE with [rows, count] rather than rows.
-    const rows: Array<{ id: string; lastSeenAt: Date | null }> = await this.ds.query(
-      `WITH moved AS (
-         UPDATE users u SET last_seen_at = GREATEST(u.last_seen_at, v.at)
-         FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at) WHERE u.id = v.id
-         RETURNING u.id, u.last_seen_at
-       ) SELECT id, last_seen_at AS "lastSeenAt" FROM moved`,
-      [changed.map((t) => t.userId), changed.map((t) => new Date(t.status === 'OFFLINE' && t.lastSeenMs > 0 ? t.lastSeenMs : now).toISOString())],
+    const rows = await updateLastSeen(
+      this.db.sql,
+      changed.map((t) => t.userId),
+      changed.map((t) => new Date(t.status === 'OFFLINE' && t.lastSeenMs > 0 ? t.lastSeenMs : now)),
     );
     const seen = new Map(rows.map((r) => [r.id, r.lastSeenAt]));
     await Promise.all(
@@ -240,7 +223,7 @@ export class PresenceService {
           version: t.version,
         };
         try {
-          await this.bus.publish(topics.userPresence(t.userId), payload);
+          await this.bus.publish(userPresenceTopic(t.userId), payload);
         } catch (err) {
           // The store holds the truth; readers see it, and live subscribers on the next change.
           this.log.error({ err, userId: t.userId }, 'publishing a presence change failed');
@@ -256,9 +239,7 @@ export class PresenceService {
   private async withLastSeen(states: Array<LiveState & { userId: string; version?: number }>, all = false): Promise<Array<Presence | null>> {
     const now = new Date();
     const ask = [...new Set(states.filter((s) => all || s.status === 'OFFLINE').map((s) => s.userId))];
-    const rows: Array<{ id: string; lastSeenAt: Date | null }> = ask.length
-      ? await this.ds.query('SELECT id, last_seen_at AS "lastSeenAt" FROM users WHERE id = ANY($1::uuid[])', [ask])
-      : [];
+    const rows = ask.length ? await selectLastSeen(this.db.sql, ask) : [];
     const known = new Map(rows.map((r) => [r.id, r.lastSeenAt]));
     return states.map((s) => {
       if (all && !known.has(s.userId)) return null;

@@ -1,3 +1,5 @@
+import { Presence, PresenceStatus } from './presence.types';
+
 /** A user's presence after a real change (status or active conversation). JSON-safe. */
 export interface PresenceChangedPayload {
   userId: string;
@@ -15,3 +17,12 @@ export interface PresenceChangedPayload {
 
 /** {@link PresenceChangedPayload}s of one user: real changes of their presence. */
 export const userPresenceTopic = (userId: string) => `user.${userId}.presence`;
+
+/** Rebuilds a {@link Presence} from its payload (the ISO `lastSeenAt` back to a `Date`). */
+export function presenceFromPayload(p: PresenceChangedPayload): Presence {
+  return Object.assign(new Presence(), {
+    ...p,
+    status: p.status as PresenceStatus,
+    lastSeenAt: p.lastSeenAt ? new Date(p.lastSeenAt) : null,
+  });
+}

@@ -1,37 +1,28 @@
-import type { DataSource } from 'typeorm';
+import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
-import type { ReadReceiptPayload } from '../../pubsub/payloads';
-import { topics } from '../../pubsub/topics';
 import { badInput } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { ConversationsService } from '../conversations/conversations.service';
-import { ReadReceipt } from './read-receipts.types';
-
-const RETURNING = `RETURNING conversation_id AS "conversationId", user_id AS "userId", last_read_seq AS "lastReadSeq", read_at AS "readAt"`;
-
-/** Only forward: a stored position is replaced by a higher one, else nothing is returned. */
-const FORWARD_ONLY = `
-  ON CONFLICT (conversation_id, user_id) DO UPDATE
-     SET last_read_seq = EXCLUDED.last_read_seq, read_at = EXCLUDED.read_at
-   WHERE read_receipts.last_read_seq < EXCLUDED.last_read_seq
-  ${RETURNING}`;
+import {
+  advanceReadPosition,
+  selectLastReadSeqs,
+  selectReceipt,
+  selectReceiptsOf,
+  selectUnreadCounts,
+  type ReadPairs,
+} from './read-receipts.sql';
+import { conversationReadsTopic, toReadReceiptPayload } from './read-receipts.topics';
+import type { ReadReceipt } from './read-receipts.types';
 
 /**
- * `markConversationRead`'s move: $3 clamped to the conversation's newest seq; no row when $2 is
- * not a participant of $1 or the position would not move. $4 is the read time.
+ * Read positions: `markConversationRead` and its events, and the batched reads behind the loaders
+ * (read-receipts.loaders.ts). A sender's own position moves in the send statement
+ * (messages.sql.ts). SQL in read-receipts.sql.ts.
  */
-const MARK_READ = `
-  INSERT INTO read_receipts (conversation_id, user_id, last_read_seq, read_at)
-  SELECT c.id, $2::uuid, LEAST($3::int, c.last_seq), $4::timestamptz FROM conversations c
-   WHERE c.id = $1::uuid
-     AND EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1::uuid AND user_id = $2::uuid)
-  ${FORWARD_ONLY}`;
-
-/** Read positions: `markConversationRead`, the sender's own position, and their events. */
 export class ReadReceiptsService {
   constructor(
-    private readonly ds: DataSource,
+    private readonly db: Db,
     private readonly bus: EventBus,
     private readonly conversations: ConversationsService,
     private readonly log: Logger,
@@ -39,7 +30,8 @@ export class ReadReceiptsService {
 
   /**
    * `markConversationRead`: moves the viewer's position forward to `seq`, clamped to the newest
-   * message, and publishes the move. A seq at or below the stored one changes nothing.
+   * message, and publishes the move on the conversation's reads topic. A seq at or below the
+   * stored one changes nothing and publishes nothing.
    * @returns the stored receipt.
    * @throws DomainError BAD_USER_INPUT for a malformed id or a negative seq; NOT_FOUND /
    *   FORBIDDEN when the conversation does not exist / the viewer is not a participant.
@@ -47,29 +39,41 @@ export class ReadReceiptsService {
   async markRead(viewerId: string, conversationId: string, seq: number): Promise<ReadReceipt> {
     const id = checkId(conversationId, 'conversationId');
     if (!Number.isInteger(seq) || seq < 0) throw badInput('seq must be 0 or more', 'seq');
-    const [moved] = await this.advance(MARK_READ, [id, viewerId, seq, new Date()]);
+    const moved = await advanceReadPosition(this.db.sql, {
+      conversationId: id,
+      userId: viewerId,
+      seq,
+      readAt: new Date(),
+    });
     if (moved) {
       if (moved.lastReadSeq > 0) await this.publish(moved);
       return moved;
     }
     await this.conversations.requireParticipant(viewerId, id);
-    const [stored]: ReadReceipt[] = await this.ds.query(
-      `SELECT conversation_id AS "conversationId", user_id AS "userId", last_read_seq AS "lastReadSeq", read_at AS "readAt"
-       FROM read_receipts WHERE conversation_id = $1 AND user_id = $2`,
-      [id, viewerId],
-    );
-    return Object.assign(new ReadReceipt(), stored);
+    // A participant whose position did not move has one stored at or past `seq`.
+    const stored = await selectReceipt(this.db.sql, id, viewerId);
+    if (!stored) throw new Error('the read position did not move, yet none is stored');
+    return stored;
   }
 
-  private async advance(sql: string, params: [string, string, number, Date]): Promise<ReadReceipt[]> {
-    const rows: ReadReceipt[] = await this.ds.query(sql, params);
-    return rows.map((r) => Object.assign(new ReadReceipt(), r));
+  /** The stored `last_read_seq` of each (conversation, user) pair that has one (the lastReadSeq loader). */
+  lastReadSeqsOf(pairs: ReadPairs): Promise<Array<{ conversationId: string; userId: string; seq: number }>> {
+    return selectLastReadSeqs(this.db.sql, pairs);
+  }
+
+  /** Unread counts of (conversation, user) pairs whose conversation exists (the unreadCount loader). */
+  unreadCountsOf(pairs: ReadPairs): Promise<Array<{ conversationId: string; userId: string; count: number }>> {
+    return selectUnreadCounts(this.db.sql, pairs);
+  }
+
+  /** Every participant's position in each of the conversations, sorted by user id within one (the readReceipts loader). */
+  receiptsOf(conversationIds: readonly string[]): Promise<ReadReceipt[]> {
+    return selectReceiptsOf(this.db.sql, conversationIds);
   }
 
   private async publish(r: ReadReceipt): Promise<void> {
-    const payload: ReadReceiptPayload = { conversationId: r.conversationId, userId: r.userId, lastReadSeq: r.lastReadSeq, readAt: r.readAt.toISOString() };
     try {
-      await this.bus.publish(topics.conversationReads(r.conversationId), payload);
+      await this.bus.publish(conversationReadsTopic(r.conversationId), toReadReceiptPayload(r));
     } catch (err) {
       // Committed: readers get it from PostgreSQL; live subscribers miss this one move only.
       this.log.error({ err, conversationId: r.conversationId }, 'publishing a read receipt failed');

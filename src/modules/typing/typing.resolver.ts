@@ -1,14 +1,19 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import type { AuthedContext, Context } from '../../shared/context';
 import { User } from '../users/user.entity';
-import { loadUserOrFail } from '../users/users.loaders';
+import { loadUserOrFail, userLoader } from '../users/users.loaders';
+import type { TypingStreams } from './typing-stream';
 import type { TypingService } from './typing.service';
 import { TypingEvent } from './typing.types';
 
+/** `setTyping`, the `typing` subscription and `TypingEvent.user`. */
 @Authorized()
 @Resolver(() => TypingEvent)
 export class TypingResolver {
-  constructor(private readonly service: TypingService) {}
+  constructor(
+    private readonly service: TypingService,
+    private readonly streams: TypingStreams,
+  ) {}
 
   @Mutation(() => Boolean, { description: '[state] ephemeral; isTyping=true expires by itself after a few seconds without a refresh' })
   setTyping(
@@ -30,11 +35,11 @@ export class TypingResolver {
 
   /** The `subscribe` of typing: FORBIDDEN for non-participants, before any event. */
   subscribeTyping(conversationId: string, ctx: AuthedContext): Promise<AsyncIterable<TypingEvent>> {
-    return this.service.open(ctx.user.id, conversationId);
+    return this.streams.open(ctx.user.id, conversationId);
   }
 
   @FieldResolver(() => User)
   user(@Root() event: TypingEvent, @Ctx() ctx: AuthedContext): Promise<User> {
-    return loadUserOrFail(ctx.loaders.user, event.userId);
+    return loadUserOrFail(ctx.loaders.get(userLoader), event.userId);
   }
 }

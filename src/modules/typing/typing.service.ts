@@ -1,12 +1,8 @@
 import type { EventBus } from '../../pubsub/event-bus';
-import type { TypingPayload } from '../../pubsub/payloads';
-import { topics } from '../../pubsub/topics';
 import type { Logger } from '../../shared/logger';
-import { pushIterator } from '../../shared/push-iterator';
 import type { ConversationsService } from '../conversations/conversations.service';
-import { holdSubscriptions, type LiveCounter } from '../../shared/stream-lifetime';
 import { TYPING_INTERVAL_MS, type TypingStore } from './typing.store';
-import { TypingEvent } from './typing.types';
+import { conversationTypingTopic, type TypingPayload } from './typing.topics';
 
 /** Overdue rechecks handled per sweep tick. */
 const SWEEP_LIMIT = 1000;
@@ -26,11 +22,13 @@ export class TypingService {
     private readonly store: TypingStore,
     private readonly conversations: ConversationsService,
     private readonly log: Logger,
-    private readonly live: LiveCounter,
   ) {}
 
-  /** Starts the sweep for states left behind by a dead instance, every `sweepMs`. */
-  start(sweepMs: number): void {
+  /**
+   * Starts the sweep for states left behind by a dead instance, every `sweepMs` (its failures
+   * are logged). Resolves at once.
+   */
+  async start(sweepMs: number): Promise<void> {
     this.sweeper = setInterval(() => {
       this.store
         .sweep(TYPING_INTERVAL_MS, SWEEP_LIMIT)
@@ -40,8 +38,10 @@ export class TypingService {
     this.sweeper.unref();
   }
 
-  stop(): void {
+  /** Stops the sweep and this instance's pending rechecks (held-back changes are not published). */
+  async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
@@ -57,21 +57,6 @@ export class TypingService {
     const { id } = await this.conversations.requireParticipant(userId, conversationId);
     await this.apply(id, userId, isTyping);
     return true;
-  }
-
-  /**
-   * `typing(conversationId)`: others' typing events in one conversation (never the viewer's own).
-   * @throws DomainError as {@link setTyping}.
-   */
-  async open(viewerId: string, conversationId: string): Promise<AsyncIterable<TypingEvent>> {
-    const { id } = await this.conversations.requireParticipant(viewerId, conversationId);
-    const { bus, live } = this;
-    return pushIterator<TypingEvent>(async (push, stop) => {
-      const subscription = bus.subscribe<TypingPayload>(topics.conversationTyping(id), (p) => {
-        if (p.userId !== viewerId) void push(Object.assign(new TypingEvent(), p));
-      });
-      await holdSubscriptions([subscription], live, stop);
-    });
   }
 
   private async apply(conversationId: string, userId: string, isTyping: boolean | null): Promise<void> {
@@ -91,6 +76,6 @@ export class TypingService {
 
   private async publish(conversationId: string, userId: string, isTyping: boolean): Promise<void> {
     const payload: TypingPayload = { conversationId, userId, isTyping };
-    await this.bus.publish(topics.conversationTyping(conversationId), payload);
+    await this.bus.publish(conversationTypingTopic(conversationId), payload);
   }
 }

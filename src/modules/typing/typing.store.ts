@@ -31,6 +31,7 @@ export interface TypingChange {
  *   last state always reaches subscribers; an expired state publishes `false` the same way.
  */
 export interface TypingStore {
+  /** Applies `isTyping` (`null`: re-evaluate only) to one user's state in one conversation. */
   update(conversationId: string, userId: string, isTyping: boolean | null): Promise<TypingDecision>;
   /**
    * Re-evaluates states whose recheck is overdue by more than `graceMs` (their instance died

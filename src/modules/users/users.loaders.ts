@@ -1,22 +1,20 @@
-import type { DataSource } from 'typeorm';
+import type DataLoader from 'dataloader';
 import { notFound } from '../../shared/errors';
-import { keyedLoader, type LoaderOptions } from '../../shared/loader';
-import { User } from './user.entity';
+import { defineLoader, keyedLoader } from '../../shared/loader';
+import type { User } from './user.entity';
+import { UsersService } from './users.service';
 
-/** Users by id, one query per batch. */
-export function createUserLoader(ds: DataSource, options: LoaderOptions) {
-  return keyedLoader<string, User>(
-    (ids) => ds.getRepository(User).createQueryBuilder('u').where('u.id = ANY(:ids)', { ids }).getMany(),
-    (u) => u.id,
-    options,
-  );
-}
+/** Users by id (`null` for an unknown id); one query per batch. */
+export const userLoader = defineLoader('user', ({ container }, options) =>
+  keyedLoader((ids: readonly string[]) => container.get(UsersService).byIds(ids), (u) => u.id, options),
+);
 
 /**
  * Loads a user that must exist (a foreign key or a membership says so).
+ * @param loader - `ctx.loaders.get(userLoader)`.
  * @throws DomainError NOT_FOUND when it does not.
  */
-export async function loadUserOrFail(loader: ReturnType<typeof createUserLoader>, id: string): Promise<User> {
+export async function loadUserOrFail(loader: DataLoader<string, User | null>, id: string): Promise<User> {
   const user = await loader.load(id);
   if (!user) throw notFound('user not found');
   return user;

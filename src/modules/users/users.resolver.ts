@@ -4,9 +4,11 @@ import { checkId } from '../../shared/ids';
 import { notFound } from '../../shared/errors';
 import { toConnection } from '../../shared/connection.types';
 import { User } from './user.entity';
+import { userLoader } from './users.loaders';
 import { UserConnection } from './users.types';
 import type { UsersService } from './users.service';
 
+/** `me`, `user(id)` and the `users` directory; every field needs an authenticated viewer. */
 @Authorized()
 @Resolver(() => User)
 export class UsersResolver {
@@ -14,14 +16,14 @@ export class UsersResolver {
 
   @Query(() => User, { description: '[core] the authenticated user' })
   async me(@Ctx() ctx: AuthedContext): Promise<User> {
-    const user = await ctx.loaders.user.load(ctx.user.id);
+    const user = await ctx.loaders.get(userLoader).load(ctx.user.id);
     if (!user) throw notFound('user no longer exists');
     return user;
   }
 
   @Query(() => User, { nullable: true, description: '[core]' })
   user(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext): Promise<User | null> {
-    return ctx.loaders.user.load(checkId(id, 'id'));
+    return ctx.loaders.get(userLoader).load(checkId(id, 'id'));
   }
 
   @Query(() => UserConnection, {

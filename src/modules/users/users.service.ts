@@ -1,13 +1,21 @@
-import type { DataSource } from 'typeorm';
-import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
+import type { Db } from '../../db/sql';
 import { badInput } from '../../shared/errors';
-import { User } from './user.entity';
+import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
+import type { User } from './user.entity';
+import { selectUserPage, selectUsersByIds } from './users.sql';
 
 const CURSOR = 'user';
+/** Longest `search` of {@link UsersService.list}, in characters. */
+const SEARCH_MAX = 64;
 
-/** Reading users: the directory (`users`) ordered by username. */
+/** Reading users: by id (the user loader) and the directory (`Query.users`) ordered by username. */
 export class UsersService {
-  constructor(private readonly ds: DataSource) {}
+  constructor(private readonly db: Db) {}
+
+  /** The users with these ids, in no particular order; unknown ids are missing (one query). */
+  byIds(ids: readonly string[]): Promise<User[]> {
+    return selectUsersByIds(this.db.sql, ids);
+  }
 
   /**
    * A page of users ordered by lower-cased username (then id), optionally those whose username
@@ -17,17 +25,17 @@ export class UsersService {
    */
   async list(args: { first: number; after?: string | null; search?: string | null }): Promise<Page<User>> {
     const first = checkFirst(args.first);
-    const qb = this.ds.getRepository(User).createQueryBuilder('u');
+    let search: string | undefined;
     if (args.search != null && args.search !== '') {
-      if (args.search.length > 64) throw badInput('search must be at most 64 characters', 'search');
-      const prefix = args.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
-      qb.andWhere('(lower(u.username) LIKE :prefix OR lower(u.displayName) LIKE :prefix)', { prefix });
+      if (args.search.length > SEARCH_MAX) throw badInput(`search must be at most ${SEARCH_MAX} characters`, 'search');
+      search = args.search;
     }
+    let after: { name: string; id: string } | undefined;
     if (args.after) {
       const [name, id] = decodeCursor<[string, string]>(args.after, CURSOR, ['string', 'string']);
-      qb.andWhere('(lower(u.username), u.id) > (:name, :id)', { name, id });
+      after = { name, id };
     }
-    const rows = await qb.orderBy('lower(u.username)').addOrderBy('u.id').limit(first + 1).getMany();
+    const rows = await selectUserPage(this.db.sql, { limit: first + 1, search, after });
     return toPage(rows, first);
   }
 

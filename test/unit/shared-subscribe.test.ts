@@ -1,6 +1,6 @@
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
-import { createSharedSubscribe } from '../../src/server/shared-execution';
-import { pushIterator } from '../../src/shared/push-iterator';
+import { createSharedSubscribe } from '../../src/execution/shared-subscribe';
+import { pushIterator } from '../support/push-iterator';
 
 /**
  * The subscribe of the WebSocket server over a schema of its own: a `Message` event type whose
@@ -41,7 +41,7 @@ const schema = new GraphQLSchema({
   }),
 });
 
-const subscribe = createSharedSubscribe(schema);
+const subscribe = createSharedSubscribe(schema, [{ typeName: 'Message', fields: ['id', 'body'] }]);
 const iterate = async (query: string) => (await subscribe({ schema, document: parse(query) })) as AsyncIterableIterator<ExecutionResult>;
 
 describe('createSharedSubscribe', () => {

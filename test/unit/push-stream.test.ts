@@ -1,4 +1,4 @@
-import { pushIterator } from '../../src/shared/push-iterator';
+import { pushIterator } from '../support/push-iterator';
 
 describe('pushIterator', () => {
   it('delivers pushed values in order, including those pushed before they were asked for', async () => {

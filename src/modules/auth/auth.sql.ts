@@ -1,0 +1,61 @@
+import type { Sql } from '../../db/sql';
+import { User } from '../users/user.entity';
+
+/** A user row with the entity's camelCase field names. */
+interface UserRow {
+  id: string;
+  username: string;
+  displayName: string;
+  createdAt: Date;
+  passwordHash?: string;
+}
+
+/**
+ * Creates a user.
+ * @returns the stored user (without `passwordHash`).
+ * @throws the driver's unique violation `users_username_lower_key` when the username is taken
+ *   (case-insensitively).
+ */
+export async function insertUser(sql: Sql, u: { username: string; displayName: string; passwordHash: string }): Promise<User> {
+  const rows = await sql<UserRow>(
+    `INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3)
+     RETURNING id, username, display_name AS "displayName", created_at AS "createdAt"`,
+    [u.username, u.displayName, u.passwordHash],
+  );
+  return Object.assign(new User(), rows[0]);
+}
+
+/** The user with this username (compared case-insensitively), `passwordHash` included, or `null`. */
+export async function selectUserWithPassword(sql: Sql, username: string): Promise<User | null> {
+  const rows = await sql<Required<UserRow>>(
+    `SELECT id, username, display_name AS "displayName", password_hash AS "passwordHash", created_at AS "createdAt"
+       FROM users WHERE lower(username) = lower($1)`,
+    [username],
+  );
+  return rows.length ? Object.assign(new User(), rows[0]) : null;
+}
+
+/** Deletes the sessions whose `expires_at` has passed (the `sessions` table of the database store). */
+export async function deleteExpiredSessions(sql: Sql): Promise<void> {
+  await sql('DELETE FROM sessions WHERE expires_at < now()');
+}
+
+/** Stores a session that ends `ttlMs` milliseconds from now (the database's clock). */
+export async function insertSession(sql: Sql, s: { id: string; userId: string; ttlMs: number }): Promise<void> {
+  await sql(`INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))`, [
+    s.id,
+    s.userId,
+    s.ttlMs,
+  ]);
+}
+
+/** `true` when the session exists and has not expired. */
+export async function selectSessionIsLive(sql: Sql, id: string): Promise<boolean> {
+  const rows = await sql('SELECT 1 FROM sessions WHERE id = $1 AND expires_at > now()', [id]);
+  return rows.length === 1;
+}
+
+/** Deletes a session (nothing happens when there is none). */
+export async function deleteSession(sql: Sql, id: string): Promise<void> {
+  await sql('DELETE FROM sessions WHERE id = $1', [id]);
+}
