@@ -27,12 +27,18 @@ import { send } from './scenarios/send';
 const scenarios: Record<ScenarioName, Scenario> = { send, e2e, fanout, connections, history };
 
 const t0 = Date.now();
-const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
 
 /** Stacks not yet disposed, so that an interrupted run still drops its databases. */
 const openStacks = new Set<BenchStack>();
 
-async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunch, git: { commit: string; dirty: boolean }): Promise<boolean> {
+async function runScenario(
+  name: ScenarioName,
+  flags: Flags,
+  launch: ParleyLaunch,
+  git: { commit: string; dirty: boolean },
+): Promise<boolean> {
   const scoped = flags.forScenario(name);
   const warnings: string[] = [];
   const workers: Array<WorkerProcess<Handlers>> = [];
@@ -53,7 +59,7 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
     },
     async worker<H extends Handlers>(file: string, workerName: string, options?: WorkerOptions) {
       const worker = await WorkerProcess.start<H>(file, workerName, options);
-      workers.push(worker as unknown as WorkerProcess<Handlers>);
+      workers.push(worker);
       return worker;
     },
   };
@@ -68,7 +74,9 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
   try {
     output = await Promise.race([
       scenarios[name](ctx),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${timeoutS} s (--timeout)`)), timeoutS * 1000).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`timed out after ${timeoutS} s (--timeout)`)), timeoutS * 1000).unref(),
+      ),
     ]);
   } catch (err) {
     ok = false;
@@ -82,7 +90,8 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
   }
   if (!output) return false;
   machine.stealPercent = stealBetween(cpuAtStart, cpuTimes());
-  if (machine.stealPercent !== null && machine.stealPercent >= 5) warnings.push(`the hypervisor took ${machine.stealPercent}% of the CPU time during the run (steal): a noisy run`);
+  if (machine.stealPercent !== null && machine.stealPercent >= 5)
+    warnings.push(`the hypervisor took ${machine.stealPercent}% of the CPU time during the run (steal): a noisy run`);
   const profiles: ProfileSummary[] = [];
   for (const instance of stacks.flatMap((s) => s.started)) {
     if (instance.profilePath && existsSync(instance.profilePath)) {
@@ -91,7 +100,8 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
     }
   }
   for (const instance of stacks.flatMap((s) => s.started)) {
-    if (instance.logLines > 0) warnings.push(`Parley ${instance.name} wrote ${instance.logLines} warning/error lines (LOG_LEVEL=warn)`);
+    if (instance.logLines > 0)
+      warnings.push(`Parley ${instance.name} wrote ${instance.logLines} warning/error lines (LOG_LEVEL=warn)`);
   }
   const [what, ...rest] = process.argv.slice(2);
   const args = rest.join(' ');
@@ -109,11 +119,17 @@ async function runScenario(name: ScenarioName, flags: Flags, launch: ParleyLaunc
     warnings,
     profiles,
   });
-  log(`${name}: done in ${Math.round((Date.now() - started) / 1000)} s (CPU steal ${machine.stealPercent ?? '–'}%), wrote ${file}`);
+  log(
+    `${name}: done in ${Math.round((Date.now() - started) / 1000)} s (CPU steal ${machine.stealPercent ?? '–'}%), wrote ${file}`,
+  );
   for (const f of output.figures) {
-    log(`${name}:   ${f.label}: ${f.value === null ? '–' : Number(f.value.toPrecision(4))} ${f.unit}` +
-      (f.baseline !== null ? ` | baseline ${Number(f.baseline.toPrecision(4))} | ratio ${f.ratio === null ? '–' : f.ratio.toFixed(2)}` : '') +
-      (f.target ? ` | target ${f.target.text}: ${f.target.met ? 'met' : 'NOT met'}` : ''));
+    log(
+      `${name}:   ${f.label}: ${f.value === null ? '–' : Number(f.value.toPrecision(4))} ${f.unit}` +
+        (f.baseline !== null
+          ? ` | baseline ${Number(f.baseline.toPrecision(4))} | ratio ${f.ratio === null ? '–' : f.ratio.toFixed(2)}`
+          : '') +
+        (f.target ? ` | target ${f.target.text}: ${f.target.met ? 'met' : 'NOT met'}` : ''),
+    );
   }
   return ok;
 }
@@ -126,7 +142,8 @@ async function main(): Promise<number> {
     log(`wrote ${writeReport()}`);
     return 0;
   }
-  const names: ScenarioName[] = what === 'all' ? [...SCENARIOS] : (SCENARIOS as readonly string[]).includes(what) ? [what as ScenarioName] : [];
+  const names: ScenarioName[] =
+    what === 'all' ? [...SCENARIOS] : (SCENARIOS as readonly string[]).includes(what) ? [what as ScenarioName] : [];
   if (!names.length) {
     log(`unknown scenario ${what}; use all, ${SCENARIOS.join(', ')} or report`);
     return 2;
@@ -142,7 +159,15 @@ async function main(): Promise<number> {
   }
   let failures = 0;
   for (const name of names) {
-    if (!(await runScenario(name, flags, { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? 'production' }, git))) failures++;
+    if (
+      !(await runScenario(
+        name,
+        flags,
+        { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? 'production' },
+        git,
+      ))
+    )
+      failures++;
   }
   log(`report: ${writeReport()}`);
   return failures ? 1 : 0;

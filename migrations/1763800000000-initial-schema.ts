@@ -39,7 +39,9 @@ export class InitialSchema1763800000000 implements MigrationInterface {
         joined_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
         PRIMARY KEY (conversation_id, user_id)
       )`);
-    await q.query(`CREATE INDEX conversation_participants_user_idx ON conversation_participants (user_id, conversation_id)`);
+    await q.query(
+      `CREATE INDEX conversation_participants_user_idx ON conversation_participants (user_id, conversation_id)`,
+    );
 
     await q.query(`
       CREATE TABLE messages (

@@ -13,5 +13,5 @@ const MIGRATION_FILE = /^\d{13}-[\w-]+\.(ts|js)$/;
 export const migrations: Function[] = readdirSync(__dirname)
   .filter((file) => MIGRATION_FILE.test(file) && !file.endsWith('.d.ts'))
   .sort()
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by name, found at run time
+  // eslint-disable-next-line @typescript-eslint/no-require-imports, @typescript-eslint/no-unsafe-function-type -- loaded by name at run time; TypeORM's type
   .map((file) => Object.values(require(join(__dirname, file)) as Record<string, Function>)[0]);

@@ -73,14 +73,20 @@ export class Flags {
     const v = this.get(name);
     if (v === undefined) return this.quick ? quick : normal;
     const list = v.split(',').map((s) => Number(s.trim().replace(/_/g, '')));
-    if (list.some((n) => !Number.isFinite(n))) throw new Error(`--${name} must be numbers separated by commas, got ${JSON.stringify(v)}`);
+    if (list.some((n) => !Number.isFinite(n)))
+      throw new Error(`--${name} must be numbers separated by commas, got ${JSON.stringify(v)}`);
     return list;
   }
 
   /** A comma-separated list of words. */
   words(name: string, normal: string[]): string[] {
     const v = this.get(name);
-    return v === undefined ? normal : v.split(',').map((s) => s.trim()).filter(Boolean);
+    return v === undefined
+      ? normal
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   }
 
   /** Every flag given, for the result file. */

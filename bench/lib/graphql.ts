@@ -21,14 +21,20 @@ export interface GraphQLBody<T> {
  * POSTs an operation with fetch, as an HTTP GraphQL client does.
  * @throws Error on a transport failure or any GraphQL error.
  */
-export async function gqlHttp<T, V>(url: string, document: TypedDocumentNode<T, V>, variables: V, token?: string): Promise<T> {
+export async function gqlHttp<T, V>(
+  url: string,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  token?: string,
+): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query: querySource(document), variables }),
   });
   const body = (await res.json()) as GraphQLBody<T>;
-  if (body.errors?.length || !body.data) throw new Error(`GraphQL errors (HTTP ${res.status}): ${JSON.stringify(body.errors)}`);
+  if (body.errors?.length || !body.data)
+    throw new Error(`GraphQL errors (HTTP ${res.status}): ${JSON.stringify(body.errors)}`);
   return body.data;
 }
 
@@ -60,7 +66,9 @@ export class HttpLoadClient {
     const res = await this.pool.request({
       path: this.path,
       method: 'POST',
-      headers: token ? { 'content-type': 'application/json', authorization: `Bearer ${token}` } : { 'content-type': 'application/json' },
+      headers: token
+        ? { 'content-type': 'application/json', authorization: `Bearer ${token}` }
+        : { 'content-type': 'application/json' },
       body,
     });
     const text = await res.body.text();
@@ -78,7 +86,11 @@ export class HttpLoadClient {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   await Promise.all(

@@ -96,7 +96,7 @@ export async function openLoop(
   let errors = 0;
   let firstError: string | null = null;
   let maxLagMs = 0;
-  for (let k = 0; k < total; ) {
+  for (let k = 0; k < total;) {
     const now = performance.now() - startMono;
     while (k < total && k * interval <= now) {
       maxLagMs = Math.max(maxLagMs, now - k * interval);

@@ -67,7 +67,10 @@ export async function machineInfo(): Promise<MachineInfo> {
 export function gitInfo(): { commit: string; dirty: boolean } {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
   try {
-    return { commit: git('rev-parse', '--short', 'HEAD'), dirty: git('status', '--porcelain', '--', 'src', 'migrations') !== '' };
+    return {
+      commit: git('rev-parse', '--short', 'HEAD'),
+      dirty: git('status', '--porcelain', '--', 'src', 'migrations') !== '',
+    };
   } catch {
     return { commit: 'unknown', dirty: false };
   }

@@ -75,7 +75,12 @@ export class ParleyProcess {
    * @param options.inspect - start with `--inspect` on a free port (to force GCs before reading memory).
    * @throws when the process exits or is not ready within 60 s; the error carries its last output.
    */
-  static async start(name: string, env: Record<string, string>, launch: ParleyLaunch, options: { inspect?: boolean } = {}): Promise<ParleyProcess> {
+  static async start(
+    name: string,
+    env: Record<string, string>,
+    launch: ParleyLaunch,
+    options: { inspect?: boolean } = {},
+  ): Promise<ParleyProcess> {
     const port = await freePort();
     const args: string[] = [];
     if (options.inspect) args.push(`--inspect=127.0.0.1:${await freePort()}`);
@@ -101,11 +106,13 @@ export class ParleyProcess {
     });
     trackChild(child);
     const instance = new ParleyProcess(name, port, child, profilePath);
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => instance.onLine(line));
     }
     const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code, signal) => reject(new Error(`Parley ${name} exited (${code ?? signal}) while starting:\n${instance.tail.join('\n')}`))),
+      child.once('exit', (code, signal) =>
+        reject(new Error(`Parley ${name} exited (${code ?? signal}) while starting:\n${instance.tail.join('\n')}`)),
+      ),
     );
     exited.catch(() => undefined);
     const deadline = Date.now() + 60_000;
@@ -138,7 +145,8 @@ export class ParleyProcess {
     this.tail.push(line);
     if (this.tail.length > 50) this.tail.shift();
     if (this.logLines <= ECHOED_LINES) process.stderr.write(`    [parley ${this.name}] ${line.slice(0, 400)}\n`);
-    else if (this.logLines === ECHOED_LINES + 1) process.stderr.write(`    [parley ${this.name}] (further output only counted)\n`);
+    else if (this.logLines === ECHOED_LINES + 1)
+      process.stderr.write(`    [parley ${this.name}] (further output only counted)\n`);
   }
 
   /** The instance's `/metrics`, parsed. */

@@ -16,7 +16,11 @@ export type SubscriberWorker = WorkerProcess<typeof SubscriberHandlers>;
  *
  * @throws when some receivers still have no probe after `attempts` rounds.
  */
-export async function waitSubscribed(senders: LoadWorker, receivers: readonly SubscriberWorker[], attempts = 30): Promise<void> {
+export async function waitSubscribed(
+  senders: LoadWorker,
+  receivers: readonly SubscriberWorker[],
+  attempts = 30,
+): Promise<void> {
   await Promise.all(receivers.map((r) => r.call('resetProbes', undefined)));
   let last: Array<{ probed: number; of: number }> = [];
   for (let i = 0; i < attempts; i++) {

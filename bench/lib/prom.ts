@@ -30,7 +30,9 @@ export interface ServerCounters {
 }
 
 /** Reads {@link ServerCounters} from the `/metrics` of each instance. */
-export async function serverCounters(instances: ReadonlyArray<{ metrics(): Promise<PromSamples> }>): Promise<ServerCounters> {
+export async function serverCounters(
+  instances: ReadonlyArray<{ metrics(): Promise<PromSamples> }>,
+): Promise<ServerCounters> {
   const all = await Promise.all(instances.map((i) => i.metrics()));
   return {
     cpuSeconds: all.reduce((s, m) => s + promValue(m, 'parley_process_cpu_seconds_total'), 0),
@@ -39,7 +41,11 @@ export async function serverCounters(instances: ReadonlyArray<{ metrics(): Promi
 }
 
 /** What happened between two readings, per unit of work (e.g. per send, per delivery). */
-export function perUnit(before: ServerCounters, after: ServerCounters, units: number): { cpuMs: number; queries: number } {
+export function perUnit(
+  before: ServerCounters,
+  after: ServerCounters,
+  units: number,
+): { cpuMs: number; queries: number } {
   const n = Math.max(1, units);
   return { cpuMs: ((after.cpuSeconds - before.cpuSeconds) * 1000) / n, queries: (after.queries - before.queries) / n };
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { readResults, RESULTS_DIR, SCENARIOS, type Figure, type ScenarioResult } from './results';
 import { compact, renderSvg } from './svg';
 
-const fmt = (v: number | null, unit = '') => (v === null || !Number.isFinite(v) ? '–' : `${compact(v)}${unit ? ` ${unit}` : ''}`);
+const fmt = (v: number | null, unit = '') =>
+  v === null || !Number.isFinite(v) ? '–' : `${compact(v)}${unit ? ` ${unit}` : ''}`;
 const fmtRatio = (r: number | null) => (r === null ? '–' : `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`);
 const met = (f: Figure) => (f.target ? (f.target.met ? '**met**' : '**not met**') : '');
 
@@ -17,7 +18,10 @@ function figureRows(figures: readonly Figure[], scenario?: string): string[] {
       fmtRatio(f.ratio),
       f.target?.text ?? '',
       met(f),
-    ].join(' | ').replace(/^/, '| ').concat(' |'),
+    ]
+      .join(' | ')
+      .replace(/^/, '| ')
+      .concat(' |'),
   );
 }
 
@@ -36,7 +40,10 @@ function machineLines(r: ScenarioResult): string[] {
 function profileSection(r: ScenarioResult): string[] {
   const out = [`#### CPU profile of the servers during \`${r.scenario}\` (${r.startedAt}, \`${r.command}\`)`, ''];
   for (const p of r.profiles) {
-    out.push(`**Instance ${p.instance}** (${p.file}): ${compact(p.busyMs)} ms busy of ${compact(p.wallMs)} ms profiled.`, '');
+    out.push(
+      `**Instance ${p.instance}** (${p.file}): ${compact(p.busyMs)} ms busy of ${compact(p.wallMs)} ms profiled.`,
+      '',
+    );
     out.push('| package | self ms | share |', '| --- | ---: | ---: |');
     for (const s of p.topPackages.slice(0, 10)) out.push(`| ${s.name} | ${s.ms} | ${s.pct}% |`);
     out.push('', '| function | where | self ms | share |', '| --- | --- | ---: | ---: |');
@@ -67,12 +74,20 @@ export function writeReport(): string {
   ];
   if (ordered.length) {
     lines.push('## Machine', '', '| | |', '| --- | --- |', ...machineLines(ordered[ordered.length - 1]), '');
-    lines.push('## Summary', '', '| scenario | figure | value | baseline | ratio | target | |', '| --- | --- | ---: | ---: | ---: | --- | --- |');
+    lines.push(
+      '## Summary',
+      '',
+      '| scenario | figure | value | baseline | ratio | target | |',
+      '| --- | --- | ---: | ---: | ---: | --- | --- |',
+    );
     for (const r of ordered) lines.push(...figureRows(r.figures, r.scenario));
     lines.push('');
   }
   for (const r of ordered) {
-    writeFileSync(join(RESULTS_DIR, `${r.scenario}.svg`), renderSvg(`${r.title} (${r.startedAt.slice(0, 16).replace('T', ' ')})`, r.charts));
+    writeFileSync(
+      join(RESULTS_DIR, `${r.scenario}.svg`),
+      renderSvg(`${r.title} (${r.startedAt.slice(0, 16).replace('T', ' ')})`, r.charts),
+    );
     lines.push(
       `## ${r.title}`,
       '',
@@ -93,7 +108,13 @@ export function writeReport(): string {
   }
   const profiles = SCENARIOS.map((s) => profiled.get(s)).filter((r): r is ScenarioResult => r !== undefined);
   if (profiles.length) {
-    lines.push('## CPU profiles', '', 'Self time by package and by function (`node --cpu-prof` on the Parley processes, `--profile`).', 'Profiled runs are slower than normal ones; their figures are not in the tables above.', '');
+    lines.push(
+      '## CPU profiles',
+      '',
+      'Self time by package and by function (`node --cpu-prof` on the Parley processes, `--profile`).',
+      'Profiled runs are slower than normal ones; their figures are not in the tables above.',
+      '',
+    );
     for (const r of profiles) lines.push(...profileSection(r));
   }
   const path = join(RESULTS_DIR, 'REPORT.md');

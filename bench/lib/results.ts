@@ -62,7 +62,8 @@ export interface ScenarioResult extends ScenarioOutput {
 
 /** `value / baseline`, or null when either is missing. */
 export function ratio(value: number | null, baseline: number | null): number | null {
-  if (value === null || baseline === null || !Number.isFinite(value) || !Number.isFinite(baseline) || baseline === 0) return null;
+  if (value === null || baseline === null || !Number.isFinite(value) || !Number.isFinite(baseline) || baseline === 0)
+    return null;
   return value / baseline;
 }
 
@@ -83,7 +84,9 @@ export function writeResult(result: ScenarioResult): string {
 /** The names of the result files, oldest first. */
 function resultFiles(): string[] {
   try {
-    return readdirSync(RESULTS_DIR).filter((f) => f.endsWith('.json')).sort();
+    return readdirSync(RESULTS_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch {
     return [];
   }

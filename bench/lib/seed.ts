@@ -45,14 +45,12 @@ function signJwt(userId: string, sessionId: string, secret: string, ttlSeconds: 
 export async function seedUsers(stack: BenchStack, prefix: string, count: number): Promise<BenchUser[]> {
   passwordHash ??= hashPassword('password123');
   const rows: Array<{ id: string; username: string }> = (
-    await stack
-      .pool()
-      .query(
-        `INSERT INTO users (username, display_name, password_hash)
+    await stack.pool().query(
+      `INSERT INTO users (username, display_name, password_hash)
          SELECT $1 || g, 'Bench ' || $1 || g, $2 FROM generate_series(1, $3::int) g
          RETURNING id, username`,
-        [prefix, await passwordHash, count],
-      )
+      [prefix, await passwordHash, count],
+    )
   ).rows;
   const sessions = createRedisSessionStore(stack.redis(), stack.redisPrefix);
   const users: BenchUser[] = [];
@@ -87,7 +85,12 @@ export async function startConversations(
   concurrency = 8,
 ): Promise<string[]> {
   return mapLimit(starts, concurrency, async ({ starter, others }) => {
-    const data = await gqlHttp(url, StartConversationDocument, { participantIds: others.map((u) => u.id) }, starter.token);
+    const data = await gqlHttp(
+      url,
+      StartConversationDocument,
+      { participantIds: others.map((u) => u.id) },
+      starter.token,
+    );
     return data.startConversation.id;
   });
 }
@@ -98,7 +101,10 @@ export async function startConversations(
  * the sorted ids joined by commas), so the API finds these conversations by their participants.
  * @returns the conversation ids, in the order of `pairs`.
  */
-export async function seedPairConversations(stack: BenchStack, pairs: ReadonlyArray<readonly [BenchUser, BenchUser]>): Promise<string[]> {
+export async function seedPairConversations(
+  stack: BenchStack,
+  pairs: ReadonlyArray<readonly [BenchUser, BenchUser]>,
+): Promise<string[]> {
   const keys = pairs.map(([a, b]) => createHash('sha256').update([a.id, b.id].sort().join(',')).digest('hex'));
   const pool = stack.pool();
   const ids: string[] = [];

@@ -64,7 +64,11 @@ export class BenchStack {
    * Starts one more Parley instance (`name` is A, B, ...).
    * @param options.inspect - with `--inspect`, for forcing GCs (connections scenario).
    */
-  async start(name: string, overrides: Record<string, string> = {}, options: { inspect?: boolean } = {}): Promise<ParleyProcess> {
+  async start(
+    name: string,
+    overrides: Record<string, string> = {},
+    options: { inspect?: boolean } = {},
+  ): Promise<ParleyProcess> {
     const instance = await ParleyProcess.start(name, this.env(overrides), this.launch, options);
     this.instances.push(instance);
     this.started.push(instance);

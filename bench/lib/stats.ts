@@ -48,7 +48,11 @@ export function summarize(samples: ArrayLike<number>): LatencySummary {
 }
 
 /** Least-squares line through points: `y = slope * x + intercept`, with its r². */
-export function linearFit(points: ReadonlyArray<readonly [number, number]>): { slope: number; intercept: number; r2: number } {
+export function linearFit(points: ReadonlyArray<readonly [number, number]>): {
+  slope: number;
+  intercept: number;
+  r2: number;
+} {
   const n = points.length;
   if (n < 2) return { slope: Number.NaN, intercept: Number.NaN, r2: Number.NaN };
   const mx = points.reduce((s, [x]) => s + x, 0) / n;

@@ -60,11 +60,15 @@ function axes(out: string[], w: number, h: number, top: number, step: number, un
   for (let v = 0; v <= top + step / 2; v += step) {
     const y = PLOT.top + h - (v / top) * h;
     out.push(`<line x1="${PLOT.left}" x2="${PLOT.left + w}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${PLOT.left - 6}" y="${y + 4}" text-anchor="end" font-size="11" fill="#555">${compact(v)}</text>`);
+    out.push(
+      `<text x="${PLOT.left - 6}" y="${y + 4}" text-anchor="end" font-size="11" fill="#555">${compact(v)}</text>`,
+    );
   }
   out.push(`<line x1="${PLOT.left}" x2="${PLOT.left}" y1="${PLOT.top}" y2="${PLOT.top + h}" stroke="#888"/>`);
   out.push(`<line x1="${PLOT.left}" x2="${PLOT.left + w}" y1="${PLOT.top + h}" y2="${PLOT.top + h}" stroke="#888"/>`);
-  out.push(`<text x="14" y="${PLOT.top + h / 2}" font-size="11" fill="#555" transform="rotate(-90 14 ${PLOT.top + h / 2})" text-anchor="middle">${esc(unit)}</text>`);
+  out.push(
+    `<text x="14" y="${PLOT.top + h / 2}" font-size="11" fill="#555" transform="rotate(-90 14 ${PLOT.top + h / 2})" text-anchor="middle">${esc(unit)}</text>`,
+  );
 }
 
 function legend(out: string[], names: string[], y: number): void {
@@ -100,12 +104,22 @@ function barPanel(chart: BarChart): string {
       const bh = (v / top) * h;
       const x = gx + s * barW;
       const y = PLOT.top + h - bh;
-      out.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${bh.toFixed(1)}" fill="${colorOf(series.name, s)}"><title>${esc(`${series.name} · ${category}: ${compact(v)} ${chart.unit}`)}</title></rect>`);
-      out.push(`<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y - 3).toFixed(1)}" text-anchor="middle" font-size="9" fill="#333">${compact(v)}</text>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${bh.toFixed(1)}" fill="${colorOf(series.name, s)}"><title>${esc(`${series.name} · ${category}: ${compact(v)} ${chart.unit}`)}</title></rect>`,
+      );
+      out.push(
+        `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y - 3).toFixed(1)}" text-anchor="middle" font-size="9" fill="#333">${compact(v)}</text>`,
+      );
     }
-    out.push(`<text x="${(PLOT.left + c * groupW + groupW / 2).toFixed(1)}" y="${PLOT.top + h + 16}" text-anchor="middle" font-size="11" fill="#333">${esc(category)}</text>`);
+    out.push(
+      `<text x="${(PLOT.left + c * groupW + groupW / 2).toFixed(1)}" y="${PLOT.top + h + 16}" text-anchor="middle" font-size="11" fill="#333">${esc(category)}</text>`,
+    );
   }
-  legend(out, chart.series.map((s) => s.name), PLOT.top + h + 40);
+  legend(
+    out,
+    chart.series.map((s) => s.name),
+    PLOT.top + h + 40,
+  );
   return out.join('\n');
 }
 
@@ -121,20 +135,32 @@ function linePanel(chart: LineChart): string {
   const sx = (x: number) => PLOT.left + (x / xMax) * (w - 10);
   const sy = (y: number) => PLOT.top + h - (y / top) * h;
   for (const x of xs) {
-    out.push(`<text x="${sx(x).toFixed(1)}" y="${PLOT.top + h + 16}" text-anchor="middle" font-size="11" fill="#333">${compact(x)}</text>`);
+    out.push(
+      `<text x="${sx(x).toFixed(1)}" y="${PLOT.top + h + 16}" text-anchor="middle" font-size="11" fill="#333">${compact(x)}</text>`,
+    );
   }
-  out.push(`<text x="${PLOT.left + w / 2}" y="${PLOT.top + h + 31}" text-anchor="middle" font-size="11" fill="#555">${esc(chart.xLabel)}</text>`);
+  out.push(
+    `<text x="${PLOT.left + w / 2}" y="${PLOT.top + h + 31}" text-anchor="middle" font-size="11" fill="#555">${esc(chart.xLabel)}</text>`,
+  );
   for (const [s, series] of chart.series.entries()) {
     const color = colorOf(series.name, s);
     const pts = series.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).sort((a, b) => a[0] - b[0]);
     if (pts.length > 1) {
-      out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     for (const [x, y] of pts) {
-      out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${series.name} @ ${compact(x)}: ${compact(y)} ${chart.unit}`)}</title></circle>`);
+      out.push(
+        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"><title>${esc(`${series.name} @ ${compact(x)}: ${compact(y)} ${chart.unit}`)}</title></circle>`,
+      );
     }
   }
-  legend(out, chart.series.map((s) => s.name), PLOT.top + h + 52);
+  legend(
+    out,
+    chart.series.map((s) => s.name),
+    PLOT.top + h + 52,
+  );
   return out.join('\n');
 }
 

@@ -29,7 +29,12 @@ export function serveTasks(handlers: Handlers): void {
       })
       .then(
         (result) => send({ id: message.id, ok: true, result } satisfies TaskResponse),
-        (err: unknown) => send({ id: message.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies TaskResponse),
+        (err: unknown) =>
+          send({
+            id: message.id,
+            ok: false,
+            error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+          } satisfies TaskResponse),
       );
   });
   // The orchestrator ended (or crashed): nothing is left to serve.

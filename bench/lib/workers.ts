@@ -18,7 +18,10 @@ export interface WorkerOptions {
  */
 export class WorkerProcess<H extends Handlers> {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; task: string }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; task: string }
+  >();
 
   private constructor(
     readonly name: string,
@@ -32,7 +35,8 @@ export class WorkerProcess<H extends Handlers> {
       else call.reject(new Error(`${name}.${call.task} failed in the worker:\n${message.error}`));
     });
     child.once('exit', (code, signal) => {
-      for (const call of this.pending.values()) call.reject(new Error(`${name} exited (${code ?? signal}) during ${call.task}`));
+      for (const call of this.pending.values())
+        call.reject(new Error(`${name} exited (${code ?? signal}) during ${call.task}`));
       this.pending.clear();
     });
   }
@@ -42,7 +46,11 @@ export class WorkerProcess<H extends Handlers> {
    * @param options.maxOldSpaceMb - heap limit of the child (many sockets need more than the default).
    * @param options.execArgv - more node flags (e.g. `--expose-gc`).
    */
-  static async start<H extends Handlers>(file: string, name: string, options: WorkerOptions = {}): Promise<WorkerProcess<H>> {
+  static async start<H extends Handlers>(
+    file: string,
+    name: string,
+    options: WorkerOptions = {},
+  ): Promise<WorkerProcess<H>> {
     const execArgv = ['-r', 'ts-node/register/transpile-only', ...(options.execArgv ?? [])];
     if (options.maxOldSpaceMb) execArgv.push(`--max-old-space-size=${options.maxOldSpaceMb}`);
     const child = fork(join(__dirname, '..', 'workers', file), [], {

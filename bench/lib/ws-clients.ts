@@ -15,7 +15,8 @@ export function connectGraphqlWs(url: string, token: string): Promise<Client> {
       lazy: false,
       retryAttempts: 0,
       shouldRetry: () => false,
-      onNonLazyError: (err) => reject(err instanceof Error ? err : new Error(`connection failed: ${JSON.stringify(err)}`)),
+      onNonLazyError: (err) =>
+        reject(err instanceof Error ? err : new Error(`connection failed: ${JSON.stringify(err)}`)),
       on: {
         connected: () => resolve(client),
         closed: (event) => reject(new Error(`closed before ack: ${(event as { code?: number }).code}`)),

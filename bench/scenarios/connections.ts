@@ -41,24 +41,32 @@ async function ramp(
   await sleep(settleMs);
   const m0 = await memory();
   const points: Point[] = [{ connections: 0, rssBytes: m0.rss, heapUsedBytes: m0.heapUsed, setupRate: Number.NaN }];
-  for (let opened = 0; opened < users.length; ) {
+  for (let opened = 0; opened < users.length;) {
     const n = Math.min(step, users.length - opened);
     const specs = users.slice(opened, opened + n).map((u) => ({ token: u.token, conversationId: null }));
     const started = performance.now();
     const results = await Promise.all(
       receivers.map((r, half) =>
-        r.call('open', { mode, url, receivers: specs.filter((_, i) => i % 2 === half), concurrency: Math.ceil(openConcurrency / receivers.length) }),
+        r.call('open', {
+          mode,
+          url,
+          receivers: specs.filter((_, i) => i % 2 === half),
+          concurrency: Math.ceil(openConcurrency / receivers.length),
+        }),
       ),
     );
     const failed = results.reduce((s, r) => s + r.failed, 0);
-    if (failed) throw new Error(`${failed} connections failed at ${opened}: ${results.map((r) => r.firstError).join('; ')}`);
+    if (failed)
+      throw new Error(`${failed} connections failed at ${opened}: ${results.map((r) => r.firstError).join('; ')}`);
     opened += n;
     await ready(opened);
     const elapsed = performance.now() - started;
     await sleep(settleMs);
     const m = await memory();
     points.push({ connections: opened, rssBytes: m.rss, heapUsedBytes: m.heapUsed, setupRate: (n * 1000) / elapsed });
-    log(`  ${opened} connections: RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, ${Math.round((n * 1000) / elapsed)} conn/s`);
+    log(
+      `  ${opened} connections: RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, ${Math.round((n * 1000) / elapsed)} conn/s`,
+    );
   }
   return points;
 }
@@ -115,14 +123,22 @@ export const connections: Scenario = async (ctx) => {
     async () => {
       await collectGarbage(a.inspectorUrl!);
       const m = await a.metrics();
-      return { rss: promValue(m, 'parley_process_resident_memory_bytes'), heapUsed: promValue(m, 'parley_nodejs_heap_size_used_bytes') };
+      return {
+        rss: promValue(m, 'parley_process_resident_memory_bytes'),
+        heapUsed: promValue(m, 'parley_nodejs_heap_size_used_bytes'),
+      };
     },
     ctx.log,
   );
   // Are the subscriptions alive? A few messages must reach the partner's socket.
   const checks = Math.min(5, pairs.length);
   for (let i = 0; i < checks; i++) {
-    await gqlHttp(a.url, SendMessageDocument, { input: { conversationId: conversationIds[i], body: `m:${Date.now()}` } }, pairs[i][0].token);
+    await gqlHttp(
+      a.url,
+      SendMessageDocument,
+      { input: { conversationId: conversationIds[i], body: `m:${Date.now()}` } },
+      pairs[i][0].token,
+    );
   }
   await sleep(1000);
   const stats = await Promise.all(receivers.map((r) => r.call('stats', undefined)));
@@ -170,8 +186,14 @@ export const connections: Scenario = async (ctx) => {
     unit,
     xLabel: 'connections',
     series: [
-      { name: 'bare ws baseline', points: baseline.filter((p) => !skipZero || p.connections > 0).map((p) => [p.connections, pick(p)]) },
-      { name: 'Parley', points: parley.filter((p) => !skipZero || p.connections > 0).map((p) => [p.connections, pick(p)]) },
+      {
+        name: 'bare ws baseline',
+        points: baseline.filter((p) => !skipZero || p.connections > 0).map((p) => [p.connections, pick(p)]),
+      },
+      {
+        name: 'Parley',
+        points: parley.filter((p) => !skipZero || p.connections > 0).map((p) => [p.connections, pick(p)]),
+      },
     ],
   });
   return {
@@ -194,8 +216,20 @@ export const connections: Scenario = async (ctx) => {
         baselineLabel: 'bare ws',
         target: { text: 'ratio ≤ 2', met: heapRatio <= 2 },
       }),
-      figure({ label: `connections held`, unit: 'connections', value: parley[parley.length - 1].connections, baseline: baseline[baseline.length - 1].connections, baselineLabel: 'bare ws' }),
-      figure({ label: 'connection set-up rate (connect, ack, subscribe)', unit: 'conn/s', value: setup(parley), baseline: setup(baseline), baselineLabel: 'bare ws' }),
+      figure({
+        label: `connections held`,
+        unit: 'connections',
+        value: parley[parley.length - 1].connections,
+        baseline: baseline[baseline.length - 1].connections,
+        baselineLabel: 'bare ws',
+      }),
+      figure({
+        label: 'connection set-up rate (connect, ack, subscribe)',
+        unit: 'conn/s',
+        value: setup(parley),
+        baseline: setup(baseline),
+        baselineLabel: 'bare ws',
+      }),
     ],
     charts: [
       lines('server RSS', 'MiB', (p) => p.rssBytes / 2 ** 20),

@@ -40,8 +40,18 @@ async function runSteps(
     const send = await load.call('openLoop', { rate, durationMs });
     const got = await receivers.call('waitTotal', { expected: send.ok, timeoutMs: drainMs });
     const perMessage = before ? perUnit(before, await serverCounters(servers), send.ok) : undefined;
-    log(`  ${rate} msg/s: ${send.ok}/${send.scheduled} sent, ${got.received} received, p50 ${got.latency.p50.toFixed(1)} ms, p99 ${got.latency.p99.toFixed(1)} ms`);
-    steps.push({ rate, send, received: got.received, outOfOrder: got.outOfOrder, latency: got.latency, errors: got.errors, perMessage });
+    log(
+      `  ${rate} msg/s: ${send.ok}/${send.scheduled} sent, ${got.received} received, p50 ${got.latency.p50.toFixed(1)} ms, p99 ${got.latency.p99.toFixed(1)} ms`,
+    );
+    steps.push({
+      rate,
+      send,
+      received: got.received,
+      outOfOrder: got.outOfOrder,
+      latency: got.latency,
+      errors: got.errors,
+      perMessage,
+    });
   }
   return steps;
 }
@@ -84,10 +94,20 @@ export const e2e: Scenario = async (ctx) => {
   const ingress = await ctx.worker<typeof RelayHandlers>('bare-relay.worker.ts', 'relay-ingress');
   const egress = await ctx.worker<typeof RelayHandlers>('bare-relay.worker.ts', 'relay-egress');
   const channelPrefix = `${stack.redisPrefix}relay.`;
-  const { port: inPort } = await ingress.call('ingress', { databaseUrl: stack.databaseUrl, poolSize, redisUrl: stack.redisUrl, channelPrefix });
+  const { port: inPort } = await ingress.call('ingress', {
+    databaseUrl: stack.databaseUrl,
+    poolSize,
+    redisUrl: stack.redisUrl,
+    channelPrefix,
+  });
   const { port: outPort } = await egress.call('egress', { redisUrl: stack.redisUrl, channelPrefix });
   await load.call('connect', { transport: 'raw', httpUrl: '', wsUrl: `ws://127.0.0.1:${inPort}`, senders });
-  await receivers.call('open', { mode: 'raw', url: `ws://127.0.0.1:${outPort}`, receivers: receiverSpecs, concurrency: 50 });
+  await receivers.call('open', {
+    mode: 'raw',
+    url: `ws://127.0.0.1:${outPort}`,
+    receivers: receiverSpecs,
+    concurrency: 50,
+  });
   await waitSubscribed(load, [receivers]);
   const baseline = await runSteps(load, receivers, [], rates, durationMs, drainMs, ctx.log);
   await load.call('close', undefined);
@@ -97,9 +117,11 @@ export const e2e: Scenario = async (ctx) => {
 
   for (const s of parley) {
     if (s.send.errors) ctx.warn(`${s.send.errors} failed sends at ${s.rate} msg/s: ${s.send.firstError}`);
-    if (s.received !== s.send.ok) ctx.warn(`${s.send.ok - s.received} of ${s.send.ok} messages not received at ${s.rate} msg/s`);
+    if (s.received !== s.send.ok)
+      ctx.warn(`${s.send.ok - s.received} of ${s.send.ok} messages not received at ${s.rate} msg/s`);
     if (s.outOfOrder) ctx.warn(`${s.outOfOrder} messages out of order or repeated at ${s.rate} msg/s`);
-    if (s.send.maxLagMs > 50) ctx.warn(`the load generator fired up to ${Math.round(s.send.maxLagMs)} ms late at ${s.rate} msg/s`);
+    if (s.send.maxLagMs > 50)
+      ctx.warn(`the load generator fired up to ${Math.round(s.send.maxLagMs)} ms late at ${s.rate} msg/s`);
   }
   const top = parley[parley.length - 1];
   const topBase = baseline[baseline.length - 1];
@@ -109,8 +131,20 @@ export const e2e: Scenario = async (ctx) => {
     title: '2. End-to-end latency',
     options: { rates, durationMs, conversations, transport, poolSize, pipeline },
     figures: [
-      figure({ label: label('e2e p50'), unit: 'ms', value: top.latency.p50, baseline: topBase.latency.p50, baselineLabel: 'bare relay' }),
-      figure({ label: label('e2e p95'), unit: 'ms', value: top.latency.p95, baseline: topBase.latency.p95, baselineLabel: 'bare relay' }),
+      figure({
+        label: label('e2e p50'),
+        unit: 'ms',
+        value: top.latency.p50,
+        baseline: topBase.latency.p50,
+        baselineLabel: 'bare relay',
+      }),
+      figure({
+        label: label('e2e p95'),
+        unit: 'ms',
+        value: top.latency.p95,
+        baseline: topBase.latency.p95,
+        baselineLabel: 'bare relay',
+      }),
       figure({
         label: label('e2e p99'),
         unit: 'ms',

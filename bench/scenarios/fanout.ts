@@ -53,7 +53,10 @@ async function measureParley(
   burst: number,
   concurrency: number,
 ): Promise<FanoutRun> {
-  const run: FanoutRun = { trials: [], burst: { messages: burst, delivered: 0, expected: burst * n, ms: 0, perSecond: 0, outOfOrder: 0 } };
+  const run: FanoutRun = {
+    trials: [],
+    burst: { messages: burst, delivered: 0, expected: burst * n, ms: 0, perSecond: 0, outOfOrder: 0 },
+  };
   for (let i = 0; i < trials; i++) {
     const sent = await load.call('burst', { count: 1, concurrency: 1 });
     if (!sent.sends.length) throw new Error(`send failed: ${sent.firstError}`);
@@ -66,17 +69,39 @@ async function measureParley(
   const sent = await load.call('burst', { count: burst, concurrency });
   if (sent.errors) throw new Error(`${sent.errors} sends of the burst failed: ${sent.firstError}`);
   const start = Math.min(...sent.sends.map((s) => s.sentAt));
-  const got = await waitAll(receivers, conversationId, sent.sends.map((s) => s.seq), 90_000);
+  const got = await waitAll(
+    receivers,
+    conversationId,
+    sent.sends.map((s) => s.seq),
+    90_000,
+  );
   const ms = got.last - start;
-  run.burst = { messages: burst, delivered: got.delivered, expected: burst * n, ms, perSecond: (got.delivered * 1000) / ms, outOfOrder: got.outOfOrder };
+  run.burst = {
+    messages: burst,
+    delivered: got.delivered,
+    expected: burst * n,
+    ms,
+    perSecond: (got.delivered * 1000) / ms,
+    outOfOrder: got.outOfOrder,
+  };
   run.perDelivery = perUnit(before, await serverCounters(servers), got.delivered);
   return run;
 }
 
 /** The bare servers: the same trials and burst, each event serialized once and written to every socket. */
-async function measureBare(servers: BareWorker[], receivers: SubscriberWorker[], sample: Record<string, unknown>, n: number, trials: number, burst: number): Promise<FanoutRun> {
+async function measureBare(
+  servers: BareWorker[],
+  receivers: SubscriberWorker[],
+  sample: Record<string, unknown>,
+  n: number,
+  trials: number,
+  burst: number,
+): Promise<FanoutRun> {
   const conversationId = String(sample.conversationId);
-  const run: FanoutRun = { trials: [], burst: { messages: burst, delivered: 0, expected: burst * n, ms: 0, perSecond: 0, outOfOrder: 0 } };
+  const run: FanoutRun = {
+    trials: [],
+    burst: { messages: burst, delivered: 0, expected: burst * n, ms: 0, perSecond: 0, outOfOrder: 0 },
+  };
   let seq = 1;
   for (let i = 0; i < trials; i++, seq++) {
     const atWall = wallNow() + 30;
@@ -90,12 +115,26 @@ async function measureBare(servers: BareWorker[], receivers: SubscriberWorker[],
   const seqs = Array.from({ length: burst }, (_, k) => seq + k);
   const got = await waitAll(receivers, conversationId, seqs, 90_000);
   const ms = got.last - atWall;
-  run.burst = { messages: burst, delivered: got.delivered, expected: burst * n, ms, perSecond: (got.delivered * 1000) / ms, outOfOrder: got.outOfOrder };
+  run.burst = {
+    messages: burst,
+    delivered: got.delivered,
+    expected: burst * n,
+    ms,
+    perSecond: (got.delivered * 1000) / ms,
+    outOfOrder: got.outOfOrder,
+  };
   return run;
 }
 
 /** Splits the subscribers over the two receiver processes (one per instance / bare server). */
-async function openHalves(ctx: ScenarioContext, receivers: SubscriberWorker[], mode: 'graphql-ws' | 'raw', urls: string[], subscribers: BenchUser[], conversationId: string) {
+async function openHalves(
+  ctx: ScenarioContext,
+  receivers: SubscriberWorker[],
+  mode: 'graphql-ws' | 'raw',
+  urls: string[],
+  subscribers: BenchUser[],
+  conversationId: string,
+) {
   const results = await Promise.all(
     receivers.map((r, half) =>
       r.call('open', {
@@ -107,7 +146,9 @@ async function openHalves(ctx: ScenarioContext, receivers: SubscriberWorker[], m
     ),
   );
   for (const r of results) if (r.failed) throw new Error(`${r.failed} subscribers failed to connect: ${r.firstError}`);
-  ctx.log(`  ${subscribers.length} subscribers connected (${mode}) in ${Math.round(Math.max(...results.map((r) => r.elapsedMs)))} ms`);
+  ctx.log(
+    `  ${subscribers.length} subscribers connected (${mode}) in ${Math.round(Math.max(...results.map((r) => r.elapsedMs)))} ms`,
+  );
 }
 
 const median = (values: number[]) => summarize(values).p50;
@@ -136,8 +177,13 @@ export const fanout: Scenario = async (ctx) => {
     await ctx.worker('subscribers.worker.ts', 'fanout-receivers-1'),
     await ctx.worker('subscribers.worker.ts', 'fanout-receivers-2'),
   ];
-  const bare: BareWorker[] = [await ctx.worker('bare-ws.worker.ts', 'bare-ws-1'), await ctx.worker('bare-ws.worker.ts', 'bare-ws-2')];
-  const bareUrls = (await Promise.all(bare.map((s) => s.call('listen', undefined)))).map(({ port }) => `ws://127.0.0.1:${port}`);
+  const bare: BareWorker[] = [
+    await ctx.worker('bare-ws.worker.ts', 'bare-ws-1'),
+    await ctx.worker('bare-ws.worker.ts', 'bare-ws-2'),
+  ];
+  const bareUrls = (await Promise.all(bare.map((s) => s.call('listen', undefined)))).map(
+    ({ port }) => `ws://127.0.0.1:${port}`,
+  );
 
   const results: Array<{ n: number; parley: FanoutRun; bare: FanoutRun }> = [];
   for (const n of sizes) {
@@ -145,22 +191,35 @@ export const fanout: Scenario = async (ctx) => {
     ctx.log(`group of ${n}: ${trials} single messages, then a burst of ${burst}`);
     const [sender, ...subscribers] = await seedUsers(stack, `fan${n}_`, n + 1);
     const [conversationId] = await startConversations(a.url, [{ starter: sender, others: subscribers }]);
-    await load.call('connect', { transport: 'http', httpUrl: a.url, wsUrl: a.wsUrl, senders: [{ token: sender.token, senderId: sender.id, conversationId }] });
+    await load.call('connect', {
+      transport: 'http',
+      httpUrl: a.url,
+      wsUrl: a.wsUrl,
+      senders: [{ token: sender.token, senderId: sender.id, conversationId }],
+    });
     await openHalves(ctx, receivers, 'graphql-ws', [a.wsUrl, b.wsUrl], subscribers, conversationId);
     await waitSubscribed(load, receivers);
     const parley = await measureParley([a, b], load, receivers, conversationId, n, trials, burst, concurrency);
     const sample = (await receivers[0].call('sample', undefined)) ?? { conversationId };
     await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
     await Promise.all(receivers.map((r) => r.call('reset', undefined)));
-    ctx.log(`  Parley: ${Math.round(parley.burst.perSecond)} deliveries/s, last subscriber after ${median(parley.trials.map((t) => t.last)).toFixed(1)} ms`);
+    ctx.log(
+      `  Parley: ${Math.round(parley.burst.perSecond)} deliveries/s, last subscriber after ${median(parley.trials.map((t) => t.last)).toFixed(1)} ms`,
+    );
 
     await openHalves(ctx, receivers, 'raw', bareUrls, subscribers, conversationId);
     const bareRun = await measureBare(bare, receivers, sample, n, trials, burst);
     await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
     await Promise.all(receivers.map((r) => r.call('reset', undefined)));
-    ctx.log(`  bare ws: ${Math.round(bareRun.burst.perSecond)} deliveries/s, last subscriber after ${median(bareRun.trials.map((t) => t.last)).toFixed(1)} ms`);
-    for (const [who, run] of [['Parley', parley], ['bare ws', bareRun]] as const) {
-      if (run.burst.delivered !== run.burst.expected) ctx.warn(`${who}, group of ${n}: ${run.burst.delivered} of ${run.burst.expected} burst deliveries arrived`);
+    ctx.log(
+      `  bare ws: ${Math.round(bareRun.burst.perSecond)} deliveries/s, last subscriber after ${median(bareRun.trials.map((t) => t.last)).toFixed(1)} ms`,
+    );
+    for (const [who, run] of [
+      ['Parley', parley],
+      ['bare ws', bareRun],
+    ] as const) {
+      if (run.burst.delivered !== run.burst.expected)
+        ctx.warn(`${who}, group of ${n}: ${run.burst.delivered} of ${run.burst.expected} burst deliveries arrived`);
       const short = run.trials.filter((t) => t.delivered !== n).length;
       if (short) ctx.warn(`${who}, group of ${n}: ${short} single-message trials did not reach all ${n} subscribers`);
       if (run.burst.outOfOrder) ctx.warn(`${who}, group of ${n}: ${run.burst.outOfOrder} deliveries out of order`);

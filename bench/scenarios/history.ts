@@ -42,7 +42,10 @@ export const history: Scenario = async (ctx) => {
        FROM generate_series(1, $4::int) g`,
     [conversationId, alice.id, bob.id, count],
   );
-  await pool.query(`UPDATE conversations SET last_seq = $2, last_activity_at = date_trunc('milliseconds', now()) WHERE id = $1`, [conversationId, count]);
+  await pool.query(
+    `UPDATE conversations SET last_seq = $2, last_activity_at = date_trunc('milliseconds', now()) WHERE id = $1`,
+    [conversationId, count],
+  );
   await pool.query('VACUUM ANALYZE messages');
   await pool.query('VACUUM ANALYZE conversations');
   const insertSeconds = (Date.now() - started) / 1000;
@@ -50,12 +53,18 @@ export const history: Scenario = async (ctx) => {
 
   const pages = [
     { name: 'first page', variables: { conversationId, first: pageSize }, beforeSeq: count + 1, firstSeq: count },
-    { name: 'deep page', variables: { conversationId, first: pageSize, after: encodeCursor('message', [deepSeq]) }, beforeSeq: deepSeq, firstSeq: deepSeq - 1 },
+    {
+      name: 'deep page',
+      variables: { conversationId, first: pageSize, after: encodeCursor('message', [deepSeq]) },
+      beforeSeq: deepSeq,
+      firstSeq: deepSeq - 1,
+    },
   ];
   for (const page of pages) {
     const data = await gqlHttp(a.url, MessagesDocument, page.variables, alice.token);
     const seqs = data.messages.edges.map((e) => e.node.seq);
-    if (seqs.length !== pageSize || seqs[0] !== page.firstSeq) throw new Error(`${page.name}: unexpected page ${seqs.slice(0, 3).join(',')}... (${seqs.length} rows)`);
+    if (seqs.length !== pageSize || seqs[0] !== page.firstSeq)
+      throw new Error(`${page.name}: unexpected page ${seqs.slice(0, 3).join(',')}... (${seqs.length} rows)`);
   }
 
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'history-load');
@@ -65,15 +74,44 @@ export const history: Scenario = async (ctx) => {
   ctx.log(`warming up (${prewarmMs / 1000} s per page and server, not measured)`);
   for (const page of pages) {
     const bareBody = JSON.stringify({ conversationId, beforeSeq: page.beforeSeq, limit: pageSize + 1 });
-    await load.call('queryLoop', { url: a.url, token: alice.token, variables: page.variables, concurrency: 8, warmupMs: prewarmMs, durationMs: 1 });
-    await load.call('queryLoop', { url: bareUrl, token: alice.token, variables: page.variables, body: bareBody, concurrency: 8, warmupMs: prewarmMs, durationMs: 1 });
+    await load.call('queryLoop', {
+      url: a.url,
+      token: alice.token,
+      variables: page.variables,
+      concurrency: 8,
+      warmupMs: prewarmMs,
+      durationMs: 1,
+    });
+    await load.call('queryLoop', {
+      url: bareUrl,
+      token: alice.token,
+      variables: page.variables,
+      body: bareBody,
+      concurrency: 8,
+      warmupMs: prewarmMs,
+      durationMs: 1,
+    });
   }
-  const cells: Array<{ page: string; concurrency: number; parley: LoadResult; baseline: LoadResult; direct: LoadResult }> = [];
+  const cells: Array<{
+    page: string;
+    concurrency: number;
+    parley: LoadResult;
+    baseline: LoadResult;
+    direct: LoadResult;
+  }> = [];
   for (const concurrency of levels) {
     for (const page of pages) {
       ctx.log(`${page.name}, concurrency ${concurrency}`);
       const bareBody = JSON.stringify({ conversationId, beforeSeq: page.beforeSeq, limit: pageSize + 1 });
-      const baseline = await load.call('queryLoop', { url: bareUrl, token: alice.token, variables: page.variables, body: bareBody, concurrency, warmupMs, durationMs });
+      const baseline = await load.call('queryLoop', {
+        url: bareUrl,
+        token: alice.token,
+        variables: page.variables,
+        body: bareBody,
+        concurrency,
+        warmupMs,
+        durationMs,
+      });
       const direct = await pg.call('pageLoop', {
         databaseUrl: stack.databaseUrl,
         poolSize: 10,
@@ -84,9 +122,20 @@ export const history: Scenario = async (ctx) => {
         beforeSeq: page.beforeSeq,
         limit: pageSize + 1,
       });
-      const parley = await load.call('queryLoop', { url: a.url, token: alice.token, variables: page.variables, concurrency, warmupMs, durationMs });
-      if (parley.errors) ctx.warn(`${parley.errors} failed queries (${page.name}, concurrency ${concurrency}): ${parley.firstError}`);
-      if (baseline.errors) ctx.warn(`${baseline.errors} failed bare pages (${page.name}, concurrency ${concurrency}): ${baseline.firstError}`);
+      const parley = await load.call('queryLoop', {
+        url: a.url,
+        token: alice.token,
+        variables: page.variables,
+        concurrency,
+        warmupMs,
+        durationMs,
+      });
+      if (parley.errors)
+        ctx.warn(`${parley.errors} failed queries (${page.name}, concurrency ${concurrency}): ${parley.firstError}`);
+      if (baseline.errors)
+        ctx.warn(
+          `${baseline.errors} failed bare pages (${page.name}, concurrency ${concurrency}): ${baseline.firstError}`,
+        );
       cells.push({ page: page.name, concurrency, parley, baseline, direct });
     }
   }
@@ -105,8 +154,26 @@ export const history: Scenario = async (ctx) => {
         ...(atOne ? { target: { text: '< 5 ms', met: c.parley.latency.p99 < 5 } } : {}),
       }),
     );
-    if (atOne) figures.push(figure({ label: `${c.page} p50, concurrency 1`, unit: 'ms', value: c.parley.latency.p50, baseline: c.baseline.latency.p50, baselineLabel: BARE }));
-    else figures.push(figure({ label: `${c.page} throughput, concurrency ${c.concurrency}`, unit: 'pages/s', value: c.parley.throughput, baseline: c.baseline.throughput, baselineLabel: BARE }));
+    if (atOne)
+      figures.push(
+        figure({
+          label: `${c.page} p50, concurrency 1`,
+          unit: 'ms',
+          value: c.parley.latency.p50,
+          baseline: c.baseline.latency.p50,
+          baselineLabel: BARE,
+        }),
+      );
+    else
+      figures.push(
+        figure({
+          label: `${c.page} throughput, concurrency ${c.concurrency}`,
+          unit: 'pages/s',
+          value: c.parley.throughput,
+          baseline: c.baseline.throughput,
+          baselineLabel: BARE,
+        }),
+      );
   }
   const categories = cells.map((c) => `${c.page.replace(' page', '')} ×${c.concurrency}`);
   return {

@@ -70,7 +70,8 @@ export const send: Scenario = async (ctx) => {
       const before = await serverCounters([a]);
       const result = await load.call('closedLoop', { concurrency, warmupMs, durationMs });
       parley[transport] = { ...result, perSend: perUnit(before, await serverCounters([a]), result.total) };
-      if (result.errors) ctx.warn(`${result.errors} failed sends over ${transport} at concurrency ${concurrency}: ${result.firstError}`);
+      if (result.errors)
+        ctx.warn(`${result.errors} failed sends over ${transport} at concurrency ${concurrency}: ${result.firstError}`);
     }
     for (const b of [pool, pipelined]) if (b?.errors) ctx.warn(`${b.errors} failed baseline sends: ${b.firstError}`);
     cells.push({ concurrency, baseline, baselines: { pool, pipelined }, parley });
@@ -91,19 +92,36 @@ export const send: Scenario = async (ctx) => {
           baselineLabel: baseline.label,
           target: { text: 'ratio ≥ 0.50', met: ratio >= 0.5 },
         }),
-        figure({ label: `send p50, ${transport.toUpperCase()}, concurrency ${concurrency}`, unit: 'ms', value: r.latency.p50, baseline: baseline.latency.p50, baselineLabel: baseline.label }),
-        figure({ label: `send p99, ${transport.toUpperCase()}, concurrency ${concurrency}`, unit: 'ms', value: r.latency.p99, baseline: baseline.latency.p99, baselineLabel: baseline.label }),
+        figure({
+          label: `send p50, ${transport.toUpperCase()}, concurrency ${concurrency}`,
+          unit: 'ms',
+          value: r.latency.p50,
+          baseline: baseline.latency.p50,
+          baselineLabel: baseline.label,
+        }),
+        figure({
+          label: `send p99, ${transport.toUpperCase()}, concurrency ${concurrency}`,
+          unit: 'ms',
+          value: r.latency.p99,
+          baseline: baseline.latency.p99,
+          baselineLabel: baseline.label,
+        }),
       );
     }
   }
   const categories = cells.map((c) => `concurrency ${c.concurrency}`);
   const series = (pick: (r: LoadResult) => number) => [
     { name: 'node-postgres pool', values: cells.map((c) => pick(c.baselines.pool)) },
-    ...(pipeline > 0 ? [{ name: 'node-postgres pipelined', values: cells.map((c) => pick(c.baselines.pipelined!)) }] : []),
+    ...(pipeline > 0
+      ? [{ name: 'node-postgres pipelined', values: cells.map((c) => pick(c.baselines.pipelined!)) }]
+      : []),
     ...transports.map((t) => ({ name: `Parley ${t.toUpperCase()}`, values: cells.map((c) => pick(c.parley[t])) })),
   ];
   const perSend = transports
-    .map((t) => `${t.toUpperCase()} ${cells.map((c) => `${c.parley[t].perSend.queries.toFixed(1)} statements, ${c.parley[t].perSend.cpuMs.toFixed(2)} ms CPU`).join(' / ')}`)
+    .map(
+      (t) =>
+        `${t.toUpperCase()} ${cells.map((c) => `${c.parley[t].perSend.queries.toFixed(1)} statements, ${c.parley[t].perSend.cpuMs.toFixed(2)} ms CPU`).join(' / ')}`,
+    )
     .join('; ');
   return {
     title: '1. Send throughput',

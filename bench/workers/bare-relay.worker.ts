@@ -31,17 +31,36 @@ async function listen(onSocket: (socket: WebSocket) => void): Promise<number> {
 
 export const handlers = {
   /** Starts the ingress side; `channelPrefix` + conversation id is the Redis channel. */
-  async ingress(p: { databaseUrl: string; poolSize: number; redisUrl: string; channelPrefix: string }): Promise<{ port: number }> {
+  async ingress(p: {
+    databaseUrl: string;
+    poolSize: number;
+    redisUrl: string;
+    channelPrefix: string;
+  }): Promise<{ port: number }> {
     pool = new Pool({ connectionString: p.databaseUrl, max: p.poolSize });
     const publisher = new Redis(p.redisUrl);
     redisConnections.push(publisher);
     const port = await listen((socket) => {
       socket.on('message', async (data) => {
-        const request = JSON.parse(String(data)) as { id: number; conversationId: string; senderId: string; body: string };
+        const request = JSON.parse(String(data)) as {
+          id: number;
+          conversationId: string;
+          senderId: string;
+          body: string;
+        };
         try {
-          const { rows } = await pool!.query(BASELINE_INSERT_MESSAGE, [request.conversationId, request.senderId, request.body, null]);
+          const { rows } = await pool!.query(BASELINE_INSERT_MESSAGE, [
+            request.conversationId,
+            request.senderId,
+            request.body,
+            null,
+          ]);
           const row = rows[0] as Record<string, unknown> & { seq: number; createdAt: Date };
-          const frame = JSON.stringify({ id: '1', type: 'next', payload: { data: { messageAdded: { ...row, createdAt: row.createdAt.toISOString() } } } });
+          const frame = JSON.stringify({
+            id: '1',
+            type: 'next',
+            payload: { data: { messageAdded: { ...row, createdAt: row.createdAt.toISOString() } } },
+          });
           await publisher.publish(p.channelPrefix + request.conversationId, frame);
           socket.send(JSON.stringify({ id: request.id, seq: row.seq }));
         } catch (err) {

@@ -29,7 +29,12 @@ export const handlers = {
    * `firstSeq + k` in a graphql-ws `next` frame, serialized once. Its body carries `atWall`.
    * @returns when sending started and ended (wall ms) and to how many sockets.
    */
-  async broadcast(p: { atWall: number; count: number; firstSeq: number; sample: Record<string, unknown> }): Promise<{ start: number; end: number; sockets: number }> {
+  async broadcast(p: {
+    atWall: number;
+    count: number;
+    firstSeq: number;
+    sample: Record<string, unknown>;
+  }): Promise<{ start: number; end: number; sockets: number }> {
     const wait = p.atWall - wallNow();
     if (wait > 2) await sleep(wait - 2);
     while (wallNow() < p.atWall) {

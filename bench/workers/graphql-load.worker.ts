@@ -1,7 +1,12 @@
 import type { ExecutionResult } from 'graphql';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { MessagesDocument, SendMessageDocument, type MessagesQueryVariables, type SendMessageMutation } from '../../src/client/generated';
+import {
+  MessagesDocument,
+  SendMessageDocument,
+  type MessagesQueryVariables,
+  type SendMessageMutation,
+} from '../../src/client/generated';
 import { HttpLoadClient, querySource, type GraphQLBody } from '../lib/graphql';
 import { connectGraphqlWs, connectRaw } from '../lib/ws-clients';
 import { closedLoop, openLoop } from '../lib/load';
@@ -91,11 +96,16 @@ function execute<T>(client: Client, query: string, variables: Record<string, unk
 
 /** Sends one message; resolves with its seq. */
 async function send(sender: Sender, body: string): Promise<number> {
-  if (transport === 'raw') return sender.raw!.send({ conversationId: sender.conversationId, senderId: sender.senderId, body });
+  if (transport === 'raw')
+    return sender.raw!.send({ conversationId: sender.conversationId, senderId: sender.senderId, body });
   const variables = { input: { conversationId: sender.conversationId, body } };
   let result: GraphQLBody<SendMessageMutation>;
   if (transport === 'ws') {
-    result = (await execute<SendMessageMutation>(sender.client!, sendQuery, variables)) as GraphQLBody<SendMessageMutation>;
+    result = (await execute<SendMessageMutation>(
+      sender.client!,
+      sendQuery,
+      variables,
+    )) as GraphQLBody<SendMessageMutation>;
   } else {
     result = await http!.post<SendMessageMutation>(JSON.stringify({ query: sendQuery, variables }), sender.token);
   }
@@ -115,7 +125,12 @@ async function closeSenders(): Promise<void> {
 
 export const handlers = {
   /** Prepares the senders: sockets are opened (and acknowledged) for `ws` and `raw`. */
-  async connect(p: { transport: SendTransport; httpUrl: string; wsUrl: string; senders: SenderSpec[] }): Promise<{ senders: number }> {
+  async connect(p: {
+    transport: SendTransport;
+    httpUrl: string;
+    wsUrl: string;
+    senders: SenderSpec[];
+  }): Promise<{ senders: number }> {
     await closeSenders();
     transport = p.transport;
     http = p.transport === 'http' ? new HttpLoadClient(p.httpUrl) : null;
@@ -153,7 +168,10 @@ export const handlers = {
    * `count` messages from the first sender, at most `concurrency` in flight, as fast as they are
    * accepted. @returns when each was sent (wall ms) and its seq.
    */
-  async burst(p: { count: number; concurrency: number }): Promise<{ sends: Array<{ seq: number; sentAt: number }>; errors: number; firstError: string | null }> {
+  async burst(p: {
+    count: number;
+    concurrency: number;
+  }): Promise<{ sends: Array<{ seq: number; sentAt: number }>; errors: number; firstError: string | null }> {
     const sends: Array<{ seq: number; sentAt: number }> = [];
     let errors = 0;
     let firstError: string | null = null;
@@ -179,7 +197,15 @@ export const handlers = {
    * Closed-loop `messages` queries over HTTP with fixed variables; or, with `body`, that body
    * POSTed as it is (to the bare page server of the history baseline).
    */
-  async queryLoop(p: { url: string; token: string; variables: MessagesQueryVariables; body?: string; concurrency: number; warmupMs: number; durationMs: number }) {
+  async queryLoop(p: {
+    url: string;
+    token: string;
+    variables: MessagesQueryVariables;
+    body?: string;
+    concurrency: number;
+    warmupMs: number;
+    durationMs: number;
+  }) {
     const body = p.body ?? JSON.stringify({ query: querySource(MessagesDocument), variables: p.variables });
     const client = new HttpLoadClient(p.url);
     try {

@@ -46,17 +46,27 @@ export const handlers = {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const q = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { conversationId: string; beforeSeq: number; limit: number };
-        pool.query({ name: 'baseline_page', text: BASELINE_HISTORY_PAGE, values: [q.conversationId, q.beforeSeq, q.limit] }).then(
-          ({ rows }) => {
-            res.setHeader('content-type', 'application/json');
-            res.end(JSON.stringify({ data: rows }));
-          },
-          (err: Error) => {
-            res.statusCode = 500;
-            res.end(JSON.stringify({ errors: [{ message: err.message }] }));
-          },
-        );
+        const q = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          conversationId: string;
+          beforeSeq: number;
+          limit: number;
+        };
+        pool
+          .query({
+            name: 'baseline_page',
+            text: BASELINE_HISTORY_PAGE,
+            values: [q.conversationId, q.beforeSeq, q.limit],
+          })
+          .then(
+            ({ rows }) => {
+              res.setHeader('content-type', 'application/json');
+              res.end(JSON.stringify({ data: rows }));
+            },
+            (err: Error) => {
+              res.statusCode = 500;
+              res.end(JSON.stringify({ errors: [{ message: err.message }] }));
+            },
+          );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -87,10 +97,16 @@ export const handlers = {
     durationMs: number;
     targets: Array<{ conversationId: string; senderId: string }>;
   }) {
-    const send = (query: (q: { name: string; text: string; values: unknown[] }) => Promise<{ rowCount: number | null }>) =>
+    const send = (
+      query: (q: { name: string; text: string; values: unknown[] }) => Promise<{ rowCount: number | null }>,
+    ) =>
       closedLoop(p, async (lane) => {
         const t = p.targets[lane % p.targets.length];
-        const { rowCount } = await query({ name: 'baseline_send', text: BASELINE_INSERT_MESSAGE, values: [t.conversationId, t.senderId, `m:${wallNow()}`, null] });
+        const { rowCount } = await query({
+          name: 'baseline_send',
+          text: BASELINE_INSERT_MESSAGE,
+          values: [t.conversationId, t.senderId, `m:${wallNow()}`, null],
+        });
         if (rowCount !== 1) throw new Error('insert matched no conversation');
       });
     if (!p.pipeline) return withPool(p.databaseUrl, p.poolSize, (pool) => send((q) => pool.query(q)));
@@ -116,7 +132,11 @@ export const handlers = {
   }) {
     return withPool(p.databaseUrl, p.poolSize, (pool) =>
       closedLoop(p, async () => {
-        const { rowCount } = await pool.query({ name: 'baseline_page', text: BASELINE_HISTORY_PAGE, values: [p.conversationId, p.beforeSeq, p.limit] });
+        const { rowCount } = await pool.query({
+          name: 'baseline_page',
+          text: BASELINE_HISTORY_PAGE,
+          values: [p.conversationId, p.beforeSeq, p.limit],
+        });
         if (!rowCount) throw new Error('empty page');
       }),
     );

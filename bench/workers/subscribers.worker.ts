@@ -82,7 +82,12 @@ function onError(err: unknown): void {
 
 async function openGraphqlWs(url: string, spec: ReceiverSpec): Promise<Receiver> {
   const client: Client = await connectGraphqlWs(url, spec.token);
-  const receiver: Receiver = { conversationId: spec.conversationId, probed: false, lastSeq: new Map(), close: () => void client.dispose() };
+  const receiver: Receiver = {
+    conversationId: spec.conversationId,
+    probed: false,
+    lastSeq: new Map(),
+    close: () => void client.dispose(),
+  };
   client.subscribe<{ messageAdded: Delivered & Record<string, unknown> }>(
     { query: subscriptionQuery, variables: spec.conversationId ? { conversationId: spec.conversationId } : {} },
     {
@@ -99,18 +104,29 @@ async function openGraphqlWs(url: string, spec: ReceiverSpec): Promise<Receiver>
 
 async function openRaw(url: string, spec: ReceiverSpec, index: number): Promise<Receiver> {
   const socket: WebSocket = await connectRaw(url, spec.token);
-  const receiver: Receiver = { conversationId: spec.conversationId, probed: false, lastSeq: new Map(), close: () => socket.close() };
+  const receiver: Receiver = {
+    conversationId: spec.conversationId,
+    probed: false,
+    lastSeq: new Map(),
+    close: () => socket.close(),
+  };
   socket.on('message', (data) => {
-    const frame = JSON.parse(String(data)) as { type: string; payload?: { data?: { messageAdded?: Delivered & Record<string, unknown> } } };
+    const frame = JSON.parse(String(data)) as {
+      type: string;
+      payload?: { data?: { messageAdded?: Delivered & Record<string, unknown> } };
+    };
     if (frame.type === 'next' && frame.payload?.data?.messageAdded) onEvent(receiver, frame.payload.data.messageAdded);
   });
   socket.on('error', onError);
-  socket.send(JSON.stringify({ id: String(index), type: 'subscribe', payload: { conversationId: spec.conversationId } }));
+  socket.send(
+    JSON.stringify({ id: String(index), type: 'subscribe', payload: { conversationId: spec.conversationId } }),
+  );
   return receiver;
 }
 
 /** The receivers of one conversation (or all, for `null`). */
-const on = (conversationId: string | null) => receivers.filter((r) => conversationId === null || r.conversationId === conversationId).length;
+const on = (conversationId: string | null) =>
+  receivers.filter((r) => conversationId === null || r.conversationId === conversationId).length;
 
 export const handlers = {
   /**
@@ -130,7 +146,13 @@ export const handlers = {
       }),
     );
     for (const r of opened) if (r) receivers.push(r);
-    return { opened: opened.length - failed, failed, firstError, elapsedMs: performance.now() - started, total: receivers.length };
+    return {
+      opened: opened.length - failed,
+      failed,
+      firstError,
+      elapsedMs: performance.now() - started,
+      total: receivers.length,
+    };
   },
 
   /**
@@ -140,7 +162,8 @@ export const handlers = {
   async allProbed(p: { timeoutMs: number }): Promise<{ probed: number; of: number }> {
     const deadline = performance.now() + p.timeoutMs;
     let probed = 0;
-    while ((probed = receivers.filter((r) => r.probed).length) < receivers.length && performance.now() < deadline) await sleep(10);
+    while ((probed = receivers.filter((r) => r.probed).length) < receivers.length && performance.now() < deadline)
+      await sleep(10);
     return { probed, of: receivers.length };
   },
 
@@ -161,7 +184,10 @@ export const handlers = {
    * Waits until `expected` messages (probes excluded) arrived since the last reset, or the timeout.
    * @returns what arrived, with the latency of each delivery.
    */
-  async waitTotal(p: { expected: number; timeoutMs: number }): Promise<{ received: number; outOfOrder: number; latency: LatencySummary; errors: string[] }> {
+  async waitTotal(p: {
+    expected: number;
+    timeoutMs: number;
+  }): Promise<{ received: number; outOfOrder: number; latency: LatencySummary; errors: string[] }> {
     const deadline = performance.now() + p.timeoutMs;
     while (received < p.expected && performance.now() < deadline) await sleep(10);
     return { received, outOfOrder, latency: summarize(latencies), errors };
@@ -171,13 +197,19 @@ export const handlers = {
    * Waits until each of `seqs` of a conversation reached every local receiver of it, or the
    * timeout. @returns the tally of each seq (count 0 when none arrived).
    */
-  async waitSeqs(p: { conversationId: string; seqs: number[]; timeoutMs: number }): Promise<{ tallies: SeqTally[]; receivers: number; outOfOrder: number; errors: string[] }> {
+  async waitSeqs(p: {
+    conversationId: string;
+    seqs: number[];
+    timeoutMs: number;
+  }): Promise<{ tallies: SeqTally[]; receivers: number; outOfOrder: number; errors: string[] }> {
     const expected = on(p.conversationId);
     const deadline = performance.now() + p.timeoutMs;
     const complete = () => p.seqs.every((seq) => (tallies.get(`${p.conversationId}:${seq}`)?.count ?? 0) >= expected);
     while (!complete() && performance.now() < deadline) await sleep(5);
     return {
-      tallies: p.seqs.map((seq) => tallies.get(`${p.conversationId}:${seq}`) ?? { seq, count: 0, first: Number.NaN, last: Number.NaN }),
+      tallies: p.seqs.map(
+        (seq) => tallies.get(`${p.conversationId}:${seq}`) ?? { seq, count: 0, first: Number.NaN, last: Number.NaN },
+      ),
       receivers: expected,
       outOfOrder,
       errors,

@@ -19,7 +19,8 @@ export type ContextFactory = (
  * - `options.requestId`: the caller's id (X-Request-Id), else a new UUID.
  */
 export function createContextFactory(loaderDeps: LoaderDeps): ContextFactory {
-  return (auth, options) => new RequestContext(loaderDeps, auth, options.cache, options.requestId, options.connectionId);
+  return (auth, options) =>
+    new RequestContext(loaderDeps, auth, options.cache, options.requestId, options.connectionId);
 }
 
 /** {@link Context} with its loaders and request id made on first read. */

@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   if (process.argv.includes('--check')) {
     const committed = await readFile(file, 'utf8').catch(() => '');
     if (committed !== sdl) {
-      console.error('schema/schema.graphql differs from the schema the code emits: run `npm run schema:emit` and commit it.');
+      console.error(
+        'schema/schema.graphql differs from the schema the code emits: run `npm run schema:emit` and commit it.',
+      );
       process.exit(1);
     }
     console.log('schema/schema.graphql matches the code.');

@@ -25,13 +25,23 @@ export async function openMessaging(config: Config, log: Logger): Promise<Messag
     return { bus, redis: null, failing: async () => [], close: () => bus.close() };
   }
   const commands = createRedis(config.redisUrl, 'parley:cmd', { autoPipelining: true });
-  const connections = [commands, createRedis(config.redisUrl, 'parley:pub', { autoPipelining: true }), createRedis(config.redisUrl, 'parley:sub')];
+  const connections = [
+    commands,
+    createRedis(config.redisUrl, 'parley:pub', { autoPipelining: true }),
+    createRedis(config.redisUrl, 'parley:sub'),
+  ];
   const quit = () => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   try {
-    await Promise.all(connections.map((c) => (c.status === 'ready' ? null : new Promise((resolve, reject) => {
-      c.once('ready', resolve);
-      c.once('error', reject);
-    }))));
+    await Promise.all(
+      connections.map((c) =>
+        c.status === 'ready'
+          ? null
+          : new Promise((resolve, reject) => {
+              c.once('ready', resolve);
+              c.once('error', reject);
+            }),
+      ),
+    );
   } catch (err) {
     await quit();
     throw err;

@@ -104,10 +104,19 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // One compiled-operation cache for both transports.
     const executor = createCompiledExecutor(schema);
     const createContext = createContextFactory({ container });
-    const { handler, apollo } = await createHttpHandler({ schema, executor, httpServer, authenticator, createContext, metrics, formatError, readiness });
+    const { handler, apollo } = await createHttpHandler({
+      schema,
+      executor,
+      httpServer,
+      authenticator,
+      createContext,
+      metrics,
+      formatError,
+      readiness,
+    });
     httpServer.on('request', handler);
-    const opened = instances.filter((i) => i.socketOpened);
-    const closed = instances.filter((i) => i.socketClosed);
+    const opened = instances.filter((i) => i.socketOpened !== undefined);
+    const closed = instances.filter((i) => i.socketClosed !== undefined);
     const ws = createWebSocketServer({
       schema,
       executor,
@@ -144,7 +153,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     const port = (httpServer.address() as AddressInfo).port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-    log.info({ port, database: database.embedded ? 'embedded PGlite' : 'PostgreSQL', pubsub: messaging.redis ? 'Redis' : 'in-process' }, 'Parley is listening');
+    log.info(
+      {
+        port,
+        database: database.embedded ? 'embedded PGlite' : 'PostgreSQL',
+        pubsub: messaging.redis ? 'Redis' : 'in-process',
+      },
+      'Parley is listening',
+    );
 
     let stopping: Promise<void> | null = null;
     return {

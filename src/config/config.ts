@@ -17,13 +17,21 @@ const schema = z.object({
   /** Redis URL for pub/sub, sessions and presence. Unset: in-process pub/sub (one instance only). */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   /** Prefix of every Redis key and channel, so that several deployments can share one Redis. */
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]*$/).default('parley:'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]*$/)
+    .default('parley:'),
   /** Folder of the embedded database and the generated JWT secret (embedded default only). */
   DATA_DIR: z.string().min(1).default('.parley'),
   /** HS256 secret, at least 32 characters. Unset on the embedded default: generated and kept in DATA_DIR. */
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Lifetime of an access token, in seconds. */
-  TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(30 * 24 * 3600).default(24 * 3600),
+  TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(30 * 24 * 3600)
+    .default(24 * 3600),
   /** How long an instance trusts a session it found live without asking the store again, in ms (0: always ask). */
   SESSION_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Most participants in one conversation. */
@@ -33,9 +41,18 @@ const schema = z.object({
   /** Pipelined PostgreSQL connections per instance for single-statement sends and history pages (0: use the pool). */
   DB_PIPELINE_CONNECTIONS: z.coerce.number().int().min(0).max(64).default(4),
   /** Most bytes a WebSocket may have waiting to be written before it is dropped as a slow consumer. */
-  WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).max(1_073_741_824).default(8 * 1024 * 1024),
+  WS_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .max(1_073_741_824)
+    .default(8 * 1024 * 1024),
   /** WebSocket keep-alive period, in ms: sockets are pinged this often and terminated when nothing (not even the pong) arrived since the previous ping. 0: off. */
-  WS_KEEP_ALIVE_MS: z.coerce.number().int().refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000').default(12_000),
+  WS_KEEP_ALIVE_MS: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000')
+    .default(12_000),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Time allowed to drain connections on SIGTERM/SIGINT, in ms. */
@@ -47,7 +64,10 @@ const schema = z.object({
   /** How often an instance looks for expired presence entries (of any instance), in ms. */
   PRESENCE_SWEEP_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** Stable name of this instance, for clearing its own presence entries after a crash. */
-  INSTANCE_ID: z.string().regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'must be 1-100 of letters, digits and : _ . -').optional(),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'must be 1-100 of letters, digits and : _ . -')
+    .optional(),
 });
 
 /** The validated, frozen configuration of one Parley instance. */

@@ -89,11 +89,12 @@ export async function openDatabase(
   if (config.databaseUrl) {
     dataSource = new DataSource({ ...common, url: config.databaseUrl, poolSize: config.dbPoolSize });
     // Not on PGlite: its one session is shared by every socket (see createStatementRunner).
-    if (config.dbPipelineConnections > 0) pipeline = new PipelinedConnections({ connectionString: config.databaseUrl }, config.dbPipelineConnections, log);
+    if (config.dbPipelineConnections > 0)
+      pipeline = new PipelinedConnections({ connectionString: config.databaseUrl }, config.dbPipelineConnections, log);
   } else {
     const poolSize = Math.min(config.dbPoolSize, 8);
     const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pgdata'), poolSize);
-    closeEmbedded = embedded.close;
+    closeEmbedded = () => embedded.close();
     dataSource = new DataSource({
       ...common,
       host: embedded.host,

@@ -11,8 +11,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const db = await openDatabase(config, log);
-  const applied = await db.dataSource.query('SELECT name FROM migrations ORDER BY id');
-  log.info({ migrations: applied.map((m: { name: string }) => m.name) }, 'database is up to date');
+  const applied: Array<{ name: string }> = await db.dataSource.query('SELECT name FROM migrations ORDER BY id');
+  log.info({ migrations: applied.map((m) => m.name) }, 'database is up to date');
   await db.close();
 }
 

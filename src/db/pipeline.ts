@@ -111,7 +111,7 @@ export class PipelinedConnections {
   }
 
   private async connect(i: number): Promise<void> {
-    const client = new Client({ ...this.config, pipeline: true } as ClientConfig);
+    const client = new Client({ ...this.config, pipeline: true });
     const lost = (err?: Error) => {
       if (this.clients[i] !== client) return;
       this.clients[i] = null;

@@ -13,7 +13,11 @@ export interface Statement {
  * pooled connection) and resolves to its rows.
  * @throws the driver's error (node-postgres `DatabaseError`, with `code` and `constraint`).
  */
-export type StatementRunner = <T extends QueryResultRow>(manager: EntityManager, statement: Statement, values: unknown[]) => Promise<T[]>;
+export type StatementRunner = <T extends QueryResultRow>(
+  manager: EntityManager,
+  statement: Statement,
+  values: unknown[],
+) => Promise<T[]>;
 
 /**
  * The runner of Parley's hot statements (a send, a history page). With `named`, each runs as a
@@ -31,20 +35,31 @@ export type StatementRunner = <T extends QueryResultRow>(manager: EntityManager,
  * connections instead of the pool (see {@link PipelinedConnections}); a statement inside one
  * always goes to the transaction's own connection.
  */
-export function createStatementRunner(ds: DataSource, options: { named: boolean; pipeline?: PipelinedConnections | null }): StatementRunner {
+export function createStatementRunner(
+  ds: DataSource,
+  options: { named: boolean; pipeline?: PipelinedConnections | null },
+): StatementRunner {
   const slowMs = ds.options.maxQueryExecutionTime ?? 0;
   const pool = poolOf(ds);
   const pipeline = options.pipeline ?? null;
-  return async <T extends QueryResultRow>(manager: EntityManager, statement: Statement, values: unknown[]): Promise<T[]> => {
+  return async <T extends QueryResultRow>(
+    manager: EntityManager,
+    statement: Statement,
+    values: unknown[],
+  ): Promise<T[]> => {
     const runner = manager.queryRunner;
     // A transaction's statements must go to its connection; anything else to the pipelined
     // connections, or else to any pooled one.
     const target: Pool | PoolClient | PipelinedConnections =
-      runner && !runner.isReleased && runner.isTransactionActive ? ((await runner.connect()) as PoolClient) : (pipeline ?? pool);
+      runner && !runner.isReleased && runner.isTransactionActive
+        ? ((await runner.connect()) as PoolClient)
+        : (pipeline ?? pool);
     ds.logger.logQuery(statement.text, values, runner);
     const started = Date.now();
     try {
-      const query = options.named ? { name: statement.name, text: statement.text, values } : { text: statement.text, values };
+      const query = options.named
+        ? { name: statement.name, text: statement.text, values }
+        : { text: statement.text, values };
       const result = await (target instanceof PipelinedConnections ? target.query<T>(query) : target.query<T>(query));
       const ms = Date.now() - started;
       if (slowMs && ms > slowMs) ds.logger.logQuerySlow(ms, statement.text, values, runner);

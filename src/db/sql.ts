@@ -8,7 +8,10 @@ import type { Statement, StatementRunner } from './prepared';
  * history pages, replays); plain text goes to the pool.
  * @throws the driver's error (node-postgres `DatabaseError`, with `code` and `constraint`).
  */
-export type Sql = <T extends QueryResultRow = QueryResultRow>(statement: Statement | string, values?: unknown[]) => Promise<T[]>;
+export type Sql = <T extends QueryResultRow = QueryResultRow>(
+  statement: Statement | string,
+  values?: unknown[],
+) => Promise<T[]>;
 
 /** The database as modules see it: SQL outside a transaction, or inside one. */
 export interface Db {
@@ -23,7 +26,7 @@ export function createDb(ds: DataSource, statements: StatementRunner): Db {
   const on =
     (manager: EntityManager): Sql =>
     <T extends QueryResultRow>(statement: Statement | string, values: unknown[] = []) =>
-      typeof statement === 'string' ? (manager.query(statement, values) as Promise<T[]>) : statements<T>(manager, statement, values);
+      typeof statement === 'string' ? manager.query<T[]>(statement, values) : statements<T>(manager, statement, values);
   return {
     sql: on(ds.manager),
     transaction: (work) => ds.transaction((tx) => work(on(tx))),

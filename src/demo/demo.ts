@@ -44,7 +44,11 @@ interface Person {
 /** An error answered by the server, with its `extensions.code`. */
 class ApiError extends Error {
   constructor(readonly errors: readonly GraphQLFormattedError[]) {
-    super(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
+    super(
+      errors
+        .map((e) => `${typeof e.extensions?.code === 'string' ? e.extensions.code : 'ERROR'}: ${e.message}`)
+        .join('; '),
+    );
     this.name = 'ApiError';
   }
 }
@@ -70,14 +74,20 @@ export function webSocketUrl(httpUrl: string): string {
  * POSTs a typed operation with plain `fetch` and returns its `data`.
  * @throws ApiError when the response carries GraphQL errors.
  */
-export async function request<T, V>(url: string, document: TypedDocumentNode<T, V>, variables: V, token?: string): Promise<T> {
+export async function request<T, V>(
+  url: string,
+  document: TypedDocumentNode<T, V>,
+  variables: V,
+  token?: string,
+): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query: print(document), variables }),
   });
   const body = (await res.json()) as { data?: T | null; errors?: GraphQLFormattedError[] };
-  if (body.errors?.length || !body.data) throw new ApiError(body.errors ?? [{ message: `HTTP ${res.status} without data` }]);
+  if (body.errors?.length || !body.data)
+    throw new ApiError(body.errors ?? [{ message: `HTTP ${res.status} without data` }]);
   return body.data;
 }
 
@@ -96,7 +106,8 @@ export function connect(wsUrl: string, token: string): Promise<Client> {
       onNonLazyError: reject,
       on: {
         connected: () => resolve(client),
-        closed: (event) => reject(new Error(`socket closed before it was acknowledged (${(event as { code?: number }).code})`)),
+        closed: (event) =>
+          reject(new Error(`socket closed before it was acknowledged (${(event as { code?: number }).code})`)),
       },
     });
   });
@@ -124,9 +135,16 @@ async function main(): Promise<void> {
   const nameOf = new Map(people.map((p) => [p.id, p.name]));
 
   // 2. A direct and a group conversation: identified by their participant sets.
-  const direct = (await request(url, StartConversationDocument, { participantIds: [bob.id] }, alice.token)).startConversation;
-  const group = (await request(url, StartConversationDocument, { participantIds: [bob.id, carol.id], title: 'Weekend plans' }, alice.token))
+  const direct = (await request(url, StartConversationDocument, { participantIds: [bob.id] }, alice.token))
     .startConversation;
+  const group = (
+    await request(
+      url,
+      StartConversationDocument,
+      { participantIds: [bob.id, carol.id], title: 'Weekend plans' },
+      alice.token,
+    )
+  ).startConversation;
   const label = new Map([
     [direct.id, 'direct alice+bob'],
     [group.id, `group "${group.title}"`],
@@ -146,7 +164,10 @@ async function main(): Promise<void> {
     const positions = [direct, group].filter((c) => c.participants.some((p) => p.id === person.id));
     unsubscribes.push(
       person.ws.subscribe<MessageAddedSubscription>(
-        { query: print(MessageAddedDocument), variables: { after: positions.map((c) => ({ conversationId: c.id, seq: 0 })) } },
+        {
+          query: print(MessageAddedDocument),
+          variables: { after: positions.map((c) => ({ conversationId: c.id, seq: 0 })) },
+        },
         {
           next: ({ data, errors }) => {
             if (errors?.length) failures.push(new ApiError(errors));
@@ -198,7 +219,9 @@ async function main(): Promise<void> {
     { input: { conversationId: direct.id, body: script[5][2], clientMessageId: `demo-${suffix}-${expected - 1}` } },
     alice.token,
   );
-  console.log(`alice retried her last send with the same clientMessageId: got #${retry.sendMessage.seq} back, nothing new delivered`);
+  console.log(
+    `alice retried her last send with the same clientMessageId: got #${retry.sendMessage.seq} back, nothing new delivered`,
+  );
 
   const deadline = Date.now() + DELIVERY_TIMEOUT_MS;
   while (received.length < expected && failures.length === 0 && Date.now() < deadline) {
@@ -214,9 +237,16 @@ async function main(): Promise<void> {
   console.log(`\nhistory of ${label.get(group.id)} (messages, NEWEST_FIRST, first: 2):`);
   let after: string | null = null;
   for (let page = 1; ; page++) {
-    const { messages }: MessagesQuery = await request(url, MessagesDocument, { conversationId: group.id, first: 2, after, order: 'NEWEST_FIRST' }, carol.token);
+    const { messages }: MessagesQuery = await request(
+      url,
+      MessagesDocument,
+      { conversationId: group.id, first: 2, after, order: 'NEWEST_FIRST' },
+      carol.token,
+    );
     for (const { node } of messages.edges) {
-      console.log(`  page ${page}  #${node.seq} ${node.sender.displayName.padEnd(5)} ${node.createdAt}  ${quote(node.body)}`);
+      console.log(
+        `  page ${page}  #${node.seq} ${node.sender.displayName.padEnd(5)} ${node.createdAt}  ${quote(node.body)}`,
+      );
     }
     if (!messages.pageInfo.hasNextPage) break;
     after = messages.pageInfo.endCursor ?? null;

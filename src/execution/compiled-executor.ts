@@ -42,7 +42,7 @@ export function createCompiledExecutor(schema: GraphQLSchema): CompiledExecutor 
 
   const compile = (document: DocumentNode, operationName: string | null): Compiled => {
     let byName = compiled.get(document);
-    if (!byName) compiled.set(document, (byName = new Map()));
+    if (!byName) compiled.set(document, (byName = new Map<string | null, Compiled>()));
     let entry = byName.get(operationName);
     if (entry === undefined) {
       const result = compileQuery(schema, document, operationName ?? undefined);
@@ -51,7 +51,12 @@ export function createCompiledExecutor(schema: GraphQLSchema): CompiledExecutor 
     return entry;
   };
 
-  const executeCompiled = async ({ document, operationName = null, contextValue, variableValues }: OperationArgs): Promise<ExecutionResult | null> => {
+  const executeCompiled = async ({
+    document,
+    operationName = null,
+    contextValue,
+    variableValues,
+  }: OperationArgs): Promise<ExecutionResult | null> => {
     const operation = compile(document, operationName);
     if (!operation) return null;
     const result = (await operation.query(undefined, contextValue, variableValues ?? {})) as ExecutionResult;
@@ -63,7 +68,13 @@ export function createCompiledExecutor(schema: GraphQLSchema): CompiledExecutor 
     async execute(args) {
       return (
         (await executeCompiled(args)) ??
-        (execute({ schema, document: args.document, contextValue: args.contextValue, variableValues: args.variableValues ?? {}, operationName: args.operationName }) as ExecutionResult)
+        execute({
+          schema,
+          document: args.document,
+          contextValue: args.contextValue,
+          variableValues: args.variableValues ?? {},
+          operationName: args.operationName,
+        })
       );
     },
   };

@@ -32,7 +32,9 @@ const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as P
  * leaving the subscription open until one more event arrived). A class, not a closure per method:
  * an idle subscription holds one for hours.
  */
-export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult>, ValueMapper<unknown, ExecutionResult> {
+export class SubscriptionEvents
+  implements AsyncIterableIterator<ExecutionResult>, ValueMapper<unknown, ExecutionResult>
+{
   constructor(
     /** The source stream (the field's `subscribe`); `return()` stops it. */
     private readonly source: AsyncIterator<unknown>,
@@ -65,7 +67,9 @@ export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult
     return this;
   }
 
-  private step(item: IteratorResult<unknown>): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> {
+  private step(
+    item: IteratorResult<unknown>,
+  ): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> {
     if (item.done) return FINISHED;
     const result = this.result(item.value);
     return isPromise(result) ? result.then((value) => ({ value, done: false })) : { value: result, done: false };
@@ -73,9 +77,10 @@ export class SubscriptionEvents implements AsyncIterableIterator<ExecutionResult
 
   /** The result of `event`: another subscriber's when it has the same key, else executed here. */
   private result(event: unknown): ExecutionResult | Promise<ExecutionResult> {
-    if (this.key === null || typeof event !== 'object' || event === null) return execute({ ...this.args, rootValue: event });
+    if (this.key === null || typeof event !== 'object' || event === null)
+      return execute({ ...this.args, rootValue: event });
     let byKey = this.shared.get(event);
-    if (!byKey) this.shared.set(event, (byKey = new Map()));
+    if (!byKey) this.shared.set(event, (byKey = new Map<string, ExecutionResult | Promise<ExecutionResult>>()));
     let result = byKey.get(this.key);
     if (result === undefined) {
       const contextValue = viewerBlindContext(this.args.contextValue as Context);
@@ -144,11 +149,19 @@ function planFor(schema: GraphQLSchema, args: ExecutionArgs, fields: Independent
   const root = schema.getSubscriptionType();
   const field = operation?.selectionSet.selections[0];
   const fragments = Object.fromEntries(
-    args.document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+    args.document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
   );
   const variables = new Set<string>();
   let shareable = false;
-  if (operation && root && operation.selectionSet.selections.length === 1 && field?.kind === Kind.FIELD && field.selectionSet) {
+  if (
+    operation &&
+    root &&
+    operation.selectionSet.selections.length === 1 &&
+    field?.kind === Kind.FIELD &&
+    field.selectionSet
+  ) {
     const type = getNamedType(root.getFields()[field.name.value]?.type);
     shareable = isObjectType(type) && independent(type, field.selectionSet, fragments, fields, variables);
   }
@@ -165,14 +178,22 @@ function independent(
 ): boolean {
   return selectionSet.selections.every((selection) => {
     for (const directive of selection.directives ?? []) {
-      for (const arg of directive.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) variables.add(arg.value.name.value);
+      for (const arg of directive.arguments ?? [])
+        if (arg.value.kind === Kind.VARIABLE) variables.add(arg.value.name.value);
     }
     if (selection.kind === Kind.FRAGMENT_SPREAD) {
       const fragment = fragments[selection.name.value];
-      return !!fragment && fragment.typeCondition.name.value === type.name && independent(type, fragment.selectionSet, fragments, fields, variables);
+      return (
+        !!fragment &&
+        fragment.typeCondition.name.value === type.name &&
+        independent(type, fragment.selectionSet, fragments, fields, variables)
+      );
     }
     if (selection.kind === Kind.INLINE_FRAGMENT) {
-      return (!selection.typeCondition || selection.typeCondition.name.value === type.name) && independent(type, selection.selectionSet, fragments, fields, variables);
+      return (
+        (!selection.typeCondition || selection.typeCondition.name.value === type.name) &&
+        independent(type, selection.selectionSet, fragments, fields, variables)
+      );
     }
     if (!fields.get(type.name)?.has(selection.name.value) || selection.arguments?.length) return false;
     if (!selection.selectionSet) return true;

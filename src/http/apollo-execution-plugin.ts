@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener, type GraphQLResponse } from '@apollo/server';
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, OperationTypeNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { CompiledExecutor } from '../execution/compiled-executor';
 import type { Context } from '../shared/context';
 import type { ErrorFormatter } from '../shared/format-error';
@@ -25,15 +25,25 @@ import type { Metrics } from '../shared/metrics';
  * Not Apollo's gateway interface: its per-operation request context keeps every answered request
  * alive past young-generation collections (bench/README.md, "HTTP execution").
  */
-export function compiledExecutionPlugin(executor: CompiledExecutor, formatError: ErrorFormatter, metrics: Metrics): ApolloServerPlugin<Context> {
+export function compiledExecutionPlugin(
+  executor: CompiledExecutor,
+  formatError: ErrorFormatter,
+  metrics: Metrics,
+): ApolloServerPlugin<Context> {
   // One listener for every request: its hooks take the request as an argument.
   const listener: GraphQLRequestListener<Context> = {
     async didResolveOperation({ operation }) {
       metrics.operations.inc({ transport: 'http', type: operation?.operation ?? 'unknown' });
     },
     async responseForOperation({ document, operation, operationName, request, contextValue }) {
-      if (operation.operation === 'subscription') return toResponse({ errors: [SUBSCRIPTION_OVER_HTTP] }, formatError);
-      const result = await executor.executeCompiled({ document, operationName, contextValue, variableValues: request.variables });
+      if (operation.operation === OperationTypeNode.SUBSCRIPTION)
+        return toResponse({ errors: [SUBSCRIPTION_OVER_HTTP] }, formatError);
+      const result = await executor.executeCompiled({
+        document,
+        operationName,
+        contextValue,
+        variableValues: request.variables,
+      });
       return result && toResponse(result, formatError);
     },
   };
@@ -58,7 +68,10 @@ function toResponse(result: ExecutionResult, formatError: ErrorFormatter): Graph
     errors = result.errors.map((error) => {
       status = httpStatusOf(error) ?? status;
       const formatted = error.toJSON();
-      return formatError(error, { ...formatted, extensions: { ...formatted.extensions, code: error.extensions?.code ?? 'INTERNAL_SERVER_ERROR' } });
+      return formatError(error, {
+        ...formatted,
+        extensions: { ...formatted.extensions, code: error.extensions?.code ?? 'INTERNAL_SERVER_ERROR' },
+      });
     });
   }
   return {
@@ -68,6 +81,9 @@ function toResponse(result: ExecutionResult, formatError: ErrorFormatter): Graph
 }
 
 /** Subscriptions are not served over HTTP (400 BAD_REQUEST). */
-const SUBSCRIPTION_OVER_HTTP = new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at this path, not over HTTP', {
-  extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-});
+const SUBSCRIPTION_OVER_HTTP = new GraphQLError(
+  'Subscriptions are served over WebSocket (graphql-ws) at this path, not over HTTP',
+  {
+    extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+  },
+);

@@ -39,7 +39,9 @@ export interface HttpDeps {
  * `/graphql` does not pass through express: express 5 changes the prototype of every request and
  * response, which deoptimizes property access on them (expressjs/express#5998, nodejs/node#37457).
  */
-export async function createHttpHandler(deps: HttpDeps): Promise<{ handler: RequestListener; apollo: ApolloServer<Context> }> {
+export async function createHttpHandler(
+  deps: HttpDeps,
+): Promise<{ handler: RequestListener; apollo: ApolloServer<Context> }> {
   const apollo = new ApolloServer<Context>({
     schema: deps.schema,
     introspection: true,
@@ -67,7 +69,10 @@ export async function createHttpHandler(deps: HttpDeps): Promise<{ handler: Requ
     const header = req.headers.authorization;
     const authed = header ? await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true }) : null;
     const requestId = req.headers['x-request-id'];
-    return deps.createContext(authed, { cache: true, requestId: typeof requestId === 'string' && requestId ? requestId : undefined });
+    return deps.createContext(authed, {
+      cache: true,
+      requestId: typeof requestId === 'string' && requestId ? requestId : undefined,
+    });
   };
   const readJson = bodyParser.json({ limit: '1mb' });
   const serveGraphql = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, search: string) => {
@@ -159,6 +164,8 @@ const BODY_ERRORS: Record<string, string> = {
 function answerBodyError(res: ServerResponse, err: unknown, formatError: ErrorFormatter): void {
   const e = err as { status?: unknown; expose?: unknown; type?: unknown; message?: unknown } | undefined;
   const clientError = typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
-  const error = clientError ? new GraphQLError(BODY_ERRORS[String(e.type)] ?? String(e.message), { extensions: { code: 'BAD_REQUEST' } }) : err;
+  const error = clientError
+    ? new GraphQLError(BODY_ERRORS[String(e.type)] ?? String(e.message), { extensions: { code: 'BAD_REQUEST' } })
+    : err;
   answerJson(res, clientError ? (e.status as number) : 500, { errors: [formatError(error)] });
 }

@@ -20,7 +20,6 @@ export interface SessionSocketControl {
   closeSession(sessionId: string, reason: string): number;
 }
 
-
 /** What every module's {@link ParleyModule.build} gets: the instance's infrastructure, built once. */
 export interface ModuleContext {
   config: Config;
@@ -38,21 +37,20 @@ export interface ModuleContext {
   container: Container;
 }
 
-
 /** What a module's {@link ParleyModule.build} returns. */
 export interface ModuleInstance {
   /** Services and resolver instances, registered in the container by their class. */
   provides: object[];
   /** Called in registry order once every module is built, before the server listens. */
-  start?(): Promise<void>;
+  start?: () => Promise<void>;
   /** Called in reverse registry order when the server stops, before sockets close and pools drain. */
-  stop?(): Promise<void>;
+  stop?: () => Promise<void>;
   /** Readiness checks by name (`/readyz`): resolve `true` when healthy. */
   health?: Record<string, () => Promise<boolean>>;
   /** Called once a WebSocket's token is accepted, before its `connection_ack`. */
-  socketOpened?(viewer: SocketViewer): Promise<void>;
+  socketOpened?: (viewer: SocketViewer) => Promise<void>;
   /** Called once when an accepted WebSocket closes. */
-  socketClosed?(viewer: SocketViewer): void;
+  socketClosed?: (viewer: SocketViewer) => void;
   /** Verifies bearer tokens for both transports (the auth module). */
   authenticator?: Authenticator;
 }

@@ -71,13 +71,19 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
   // By topic, not channel: the subscribers keep the topic strings anyway.
   const local = new Map<string, LocalTopic>();
   const deliver = (topic: string, payload: unknown) => {
-    const listeners = local.get(topic)?.listeners as Array<(p: unknown) => void> | ((p: unknown) => void) | null | undefined;
+    const listeners = local.get(topic)?.listeners as
+      Array<(p: unknown) => void> | ((p: unknown) => void) | null | undefined;
     if (typeof listeners === 'function') listeners(payload);
     else if (listeners) for (const listener of listeners) listener(payload);
   };
   const add = (entry: LocalTopic, listener: Listener) => {
     const { listeners } = entry;
-    entry.listeners = listeners === null ? listener : typeof listeners === 'function' ? [listeners, listener] : (listeners.push(listener), listeners);
+    entry.listeners =
+      listeners === null
+        ? listener
+        : typeof listeners === 'function'
+          ? [listeners, listener]
+          : (listeners.push(listener), listeners);
   };
   /** Takes one subscription of `listener` out; false when it had none. */
   const remove = (entry: LocalTopic, listener: Listener): boolean => {
@@ -107,7 +113,10 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
       let entry = local.get(topic);
       if (!entry) {
         // A bound function per topic, on the topic string the map holds anyway.
-        const created: LocalTopic = { listeners: null, heard: transport.listen(prefix + topic, deliver.bind(null, topic)) };
+        const created: LocalTopic = {
+          listeners: null,
+          heard: transport.listen(prefix + topic, deliver.bind(null, topic)),
+        };
         created.heard.catch(() => {
           if (local.get(topic) === created) local.delete(topic);
         });
@@ -140,7 +149,9 @@ function engineTransport(engine: PubSubEngine): Transport {
   return {
     publish: (channel, payload) => engine.publish(channel, payload),
     listen: (channel, deliver) => engine.subscribe(channel, deliver, {}),
-    unlisten: async (_channel, id) => engine.unsubscribe(id as number),
+    unlisten: async (_channel, id) => {
+      engine.unsubscribe(id as number);
+    },
   };
 }
 
@@ -183,8 +194,8 @@ function guardUnsubscribe(subscriber: Redis, log?: Logger): Redis {
             return 0;
           });
       }
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
 }

@@ -11,7 +11,8 @@ export class Container {
 
   /** @throws Error when an instance of the same class was added already (a wiring bug). */
   add<T extends object>(instance: T): this {
-    if (this.instances.has(instance.constructor)) throw new Error(`${instance.constructor.name} is in the container twice`);
+    if (this.instances.has(instance.constructor))
+      throw new Error(`${instance.constructor.name} is in the container twice`);
     this.instances.set(instance.constructor, instance);
     return this;
   }

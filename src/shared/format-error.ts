@@ -33,19 +33,32 @@ const PRIVATE_EXTENSIONS = new Set(['http', 'stacktrace', 'exception']);
  *   errors), or `null` to mask those too.
  */
 export function createErrorFormatter(log: Logger) {
-  return (error: unknown, formatted?: GraphQLFormattedError, defaultCode: string | null = null): GraphQLFormattedError => {
+  return (
+    error: unknown,
+    formatted?: GraphQLFormattedError,
+    defaultCode: string | null = null,
+  ): GraphQLFormattedError => {
     const base = formatted ?? (error instanceof GraphQLError ? error.toJSON() : { message: String(error) });
     const cause = error instanceof GraphQLError && error.originalError ? error.originalError : error;
     // defaultCode also covers a code-less GraphQLError caused by another (a variable whose value a
     // scalar's parseValue refused), never a wrapped Error of another kind.
-    const code = (cause as GraphQLError)?.extensions?.code ?? (cause === error || cause instanceof GraphQLError ? defaultCode : null);
+    const code =
+      (cause as GraphQLError)?.extensions?.code ??
+      (cause === error || cause instanceof GraphQLError ? defaultCode : null);
     // The client code is the cause's (a DomainError thrown by a resolver) or, failing that, the one
     // Apollo gave its own wrapper: a variable that does not coerce to its type ("Variable "$x" got
     // invalid value ...") is wrapped as BAD_USER_INPUT around graphql-js's code-less error.
-    const source = cause instanceof GraphQLError && isClientCode(code) ? cause : error instanceof GraphQLError && isClientCode(error.extensions?.code) ? error : null;
+    const source =
+      cause instanceof GraphQLError && isClientCode(code)
+        ? cause
+        : error instanceof GraphQLError && isClientCode(error.extensions?.code)
+          ? error
+          : null;
     if (source) {
       const extensions = Object.fromEntries(
-        Object.entries({ ...source.extensions, code: source === cause ? code : source.extensions.code }).filter(([k]) => !PRIVATE_EXTENSIONS.has(k)),
+        Object.entries({ ...source.extensions, code: source === cause ? code : source.extensions.code }).filter(
+          ([k]) => !PRIVATE_EXTENSIONS.has(k),
+        ),
       );
       return { message: base.message, locations: base.locations, path: base.path, extensions };
     }

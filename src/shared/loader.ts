@@ -63,7 +63,10 @@ export interface LoaderKey<T> {
  * Declares a DataLoader factory; `ctx.loaders.get(key)` builds it on first use in a request.
  * @param name - for debugging; keys are told apart by identity.
  */
-export const defineLoader = <T>(name: string, create: (deps: LoaderDeps, options: LoaderOptions) => T): LoaderKey<T> => ({ name, create });
+export const defineLoader = <T>(
+  name: string,
+  create: (deps: LoaderDeps, options: LoaderOptions) => T,
+): LoaderKey<T> => ({ name, create });
 
 /**
  * The DataLoaders of one request (HTTP, caching) or one operation (WebSocket, batching only),

@@ -13,7 +13,16 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'parley' },
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'authToken', '*.authToken', 'authorization', '*.authorization'],
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'authToken',
+        '*.authToken',
+        'authorization',
+        '*.authorization',
+      ],
       censor: '[redacted]',
     },
   });

@@ -7,8 +7,16 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'parley_' });
   return {
     registry,
-    dbQueries: new Counter({ name: 'parley_db_queries_total', help: 'SQL statements sent to PostgreSQL', registers: [registry] }),
-    wsConnections: new Gauge({ name: 'parley_ws_connections', help: 'Open authenticated WebSocket connections', registers: [registry] }),
+    dbQueries: new Counter({
+      name: 'parley_db_queries_total',
+      help: 'SQL statements sent to PostgreSQL',
+      registers: [registry],
+    }),
+    wsConnections: new Gauge({
+      name: 'parley_ws_connections',
+      help: 'Open authenticated WebSocket connections',
+      registers: [registry],
+    }),
     liveMessageStreams: new Gauge({
       name: 'parley_message_streams',
       help: 'messageAdded subscriptions set up (topics subscribed, starting positions read)',
@@ -43,7 +51,11 @@ export function createMetrics() {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** `parley_state_streams`'s `kind` label of each stream kind but messageAdded. */
-const STATE_KIND: Record<Exclude<StreamKind, 'messageAdded'>, string> = { presenceChanged: 'presence', typing: 'typing', readReceipt: 'readReceipt' };
+const STATE_KIND: Record<Exclude<StreamKind, 'messageAdded'>, string> = {
+  presenceChanged: 'presence',
+  typing: 'typing',
+  readReceipt: 'readReceipt',
+};
 
 /** Counts live streams in the gauges (`parley_message_streams`, `parley_state_streams{kind}`). */
 export function metricsStreamObserver(metrics: Metrics): StreamObserver {

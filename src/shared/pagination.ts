@@ -48,7 +48,9 @@ export function decodeCursor<T extends Array<string | number>>(
     !Array.isArray(parsed) ||
     parsed[0] !== kind ||
     parsed.length !== shape.length + 1 ||
-    !(shape as string[]).every((t, i) => typeof parsed[i + 1] === t && (t !== 'number' || Number.isSafeInteger(parsed[i + 1])))
+    !(shape as string[]).every(
+      (t, i) => typeof parsed[i + 1] === t && (t !== 'number' || Number.isSafeInteger(parsed[i + 1])),
+    )
   ) {
     throw badInput('after is not a valid cursor', 'after');
   }

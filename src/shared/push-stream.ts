@@ -104,7 +104,10 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
   }
 
   /** `mapper`'s result for `value`; a failure (thrown, or a rejection later) ends the stream. */
-  private resultOf<R>(mapper: ValueMapper<T, R> | null, value: T): IteratorResult<R> | Promise<IteratorResult<R>> | Failure {
+  private resultOf<R>(
+    mapper: ValueMapper<T, R> | null,
+    value: T,
+  ): IteratorResult<R> | Promise<IteratorResult<R>> | Failure {
     let result: IteratorResult<R> | Promise<IteratorResult<R>>;
     try {
       result = mapped(mapper, value);

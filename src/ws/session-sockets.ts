@@ -38,7 +38,7 @@ export class SessionSockets {
     const at = expiresAt.getTime();
     let group = this.byExpiry.get(at);
     if (!group) {
-      this.byExpiry.set(at, (group = new Map()));
+      this.byExpiry.set(at, (group = new Map<WebSocket, () => void>()));
       this.expiries.splice(sortedIndex(this.expiries, at), 0, at);
     }
     group.set(socket, onExpire);

@@ -64,7 +64,13 @@ type ConnectionParams = Record<string, unknown> | undefined;
 export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Promise<void> } {
   // The open sockets are kept here rather than by ws (clientTracking), whose tracking costs a
   // closure, its context and a second close listener per socket.
-  const wss = new WebSocketServer({ server: deps.httpServer, path: '/graphql', handleProtocols, clientTracking: false, WebSocket: GraphqlWsSocket });
+  const wss = new WebSocketServer({
+    server: deps.httpServer,
+    path: '/graphql',
+    handleProtocols,
+    clientTracking: false,
+    WebSocket: GraphqlWsSocket,
+  });
   const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
   const documents = createDocumentCache(deps.schema);
   const expired = () => deps.metrics.wsRejected.inc({ reason: 'expired' });
@@ -133,7 +139,10 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     },
     onNext(_ctx, _id, _payload, _args, result) {
       if (!result.errors?.length) return result;
-      return { ...result, errors: result.errors.map((e) => deps.formatError(e, undefined, e.path ? null : 'BAD_USER_INPUT')) };
+      return {
+        ...result,
+        errors: result.errors.map((e) => deps.formatError(e, undefined, e.path ? null : 'BAD_USER_INPUT')),
+      };
     },
     onError(_ctx, _id, _payload, errors) {
       return errors.map((e) => deps.formatError(e, undefined, 'GRAPHQL_VALIDATION_FAILED'));
@@ -157,7 +166,8 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       return text;
     }
     const payload = message?.payload;
-    if (payload && typeof payload === 'object' && typeof payload.query === 'string') payload.query = documents.intern(payload.query);
+    if (payload && typeof payload === 'object' && typeof payload.query === 'string')
+      payload.query = documents.intern(payload.query);
     return message;
   }
 
@@ -181,7 +191,10 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     sockets.remove(socket);
     if (socket.slowConsumer) {
       deps.metrics.wsRejected.inc({ reason: 'slow_consumer' });
-      deps.log.warn({ userId: socket.viewer?.user.id, maxBufferedBytes: socket.maxBuffered }, 'WebSocket terminated: the client does not read what it is sent');
+      deps.log.warn(
+        { userId: socket.viewer?.user.id, maxBufferedBytes: socket.maxBuffered },
+        'WebSocket terminated: the client does not read what it is sent',
+      );
     }
     const close = socket.closed;
     socket.closed = null;

@@ -47,7 +47,11 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
 
   override send(data: BufferLike, cb?: (err?: Error) => void): void;
   override send(data: BufferLike, options: SendOptions, cb?: (err?: Error) => void): void;
-  override send(data: BufferLike, optionsOrCb?: SendOptions | ((err?: Error) => void), cb?: (err?: Error) => void): void {
+  override send(
+    data: BufferLike,
+    optionsOrCb?: SendOptions | ((err?: Error) => void),
+    cb?: (err?: Error) => void,
+  ): void {
     const transport = this.transport;
     if (transport && this.readyState === WebSocket.OPEN && !transport.writableCorked) corkUntilNextTick(transport);
     if (typeof optionsOrCb === 'function') super.send(data, optionsOrCb);

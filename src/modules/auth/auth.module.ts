@@ -20,9 +20,12 @@ export const authModule = defineModule({
   async build(ctx) {
     const { config, db, redis, bus } = ctx;
     const secret = config.jwtSecret ?? (await loadOrCreateSecret(config.dataDir));
-    const sessions = new SessionCache(redis ? createRedisSessionStore(redis, config.redisPrefix) : createDatabaseSessionStore(db), {
-      ttlMs: config.sessionCacheMs,
-    });
+    const sessions = new SessionCache(
+      redis ? createRedisSessionStore(redis, config.redisPrefix) : createDatabaseSessionStore(db),
+      {
+        ttlMs: config.sessionCacheMs,
+      },
+    );
     const auth = new AuthService(db, sessions, bus, secret, config.tokenTtlSeconds);
     let unsubscribe: Unsubscribe | null = null;
     return {

@@ -21,7 +21,9 @@ export class AuthResolver {
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: '[core] revokes this token at once on every instance; its open WebSockets are closed' })
+  @Mutation(() => Boolean, {
+    description: '[core] revokes this token at once on every instance; its open WebSockets are closed',
+  })
   async logout(@Ctx() ctx: AuthedContext): Promise<boolean> {
     await this.auth.logout(ctx.session);
     return true;

@@ -16,7 +16,10 @@ interface UserRow {
  * @throws the driver's unique violation `users_username_lower_key` when the username is taken
  *   (case-insensitively).
  */
-export async function insertUser(sql: Sql, u: { username: string; displayName: string; passwordHash: string }): Promise<User> {
+export async function insertUser(
+  sql: Sql,
+  u: { username: string; displayName: string; passwordHash: string },
+): Promise<User> {
   const rows = await sql<UserRow>(
     `INSERT INTO users (username, display_name, password_hash) VALUES ($1, $2, $3)
      RETURNING id, username, display_name AS "displayName", created_at AS "createdAt"`,
@@ -42,11 +45,10 @@ export async function deleteExpiredSessions(sql: Sql): Promise<void> {
 
 /** Stores a session that ends `ttlMs` milliseconds from now (the database's clock). */
 export async function insertSession(sql: Sql, s: { id: string; userId: string; ttlMs: number }): Promise<void> {
-  await sql(`INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))`, [
-    s.id,
-    s.userId,
-    s.ttlMs,
-  ]);
+  await sql(
+    `INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::double precision / 1000))`,
+    [s.id, s.userId, s.ttlMs],
+  );
 }
 
 /** `true` when the session exists and has not expired. */

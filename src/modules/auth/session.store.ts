@@ -87,7 +87,8 @@ export class SessionCache implements SessionStore {
     if (this.revoked.has(sessionId)) return false;
     if (this.options.ttlMs > 0 && this.live.has(sessionId)) return true;
     const active = await this.store.isActive(sessionId);
-    if (active && options.remember && this.options.ttlMs > 0 && !this.revoked.has(sessionId)) this.live.set(sessionId, true);
+    if (active && options.remember && this.options.ttlMs > 0 && !this.revoked.has(sessionId))
+      this.live.set(sessionId, true);
     return active;
   }
 

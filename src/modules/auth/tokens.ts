@@ -50,7 +50,12 @@ export function verifyToken(token: string, secret: KeyObject | string): TokenCla
   } catch (err) {
     throw unauthenticated(err instanceof jwt.TokenExpiredError ? 'Token expired' : 'Invalid token');
   }
-  if (typeof payload !== 'object' || typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') {
+  if (
+    typeof payload !== 'object' ||
+    typeof payload.sub !== 'string' ||
+    typeof payload.sid !== 'string' ||
+    typeof payload.exp !== 'number'
+  ) {
     throw unauthenticated('Invalid token');
   }
   return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };

@@ -76,7 +76,8 @@ export class MessageStreams {
       }
     } else if (after.size > 0) {
       const mine = new Set((await this.deps.conversations.positionsOf(viewerId)).map((c) => c.id));
-      for (const id of after.keys()) if (!mine.has(id)) throw forbidden('you are not a participant of a conversation in after');
+      for (const id of after.keys())
+        if (!mine.has(id)) throw forbidden('you are not a participant of a conversation in after');
     }
     return new MessageStream(this.deps, viewerId, single, after, args.includeOwn === true);
   }
@@ -136,17 +137,18 @@ class MessageStream extends LiveStream<Message> {
     if (cursor === undefined || p.seq <= cursor) {
       if (this.queued === 0) return;
     } else if (this.queued === 0 && p.seq === cursor + 1) {
-      this.deliver(fromPayload(p));
+      // Not awaited: a live event is handed over at once; only the queue waits for the consumer.
+      void this.deliver(fromPayload(p));
       return;
     }
-    this.enqueue(() => this.onQueuedMessage(p));
+    void this.enqueue(() => this.onQueuedMessage(p));
   }
 
   /** The viewer joined a conversation: follow it from seq 0. */
   private onJoined(conversationId: string): void {
     if (this.follows(conversationId)) return;
     const subscribed = this.listen(conversationId);
-    this.enqueue(async () => {
+    void this.enqueue(async () => {
       await subscribed;
       if (this.follows(conversationId)) return;
       this.setCursor(conversationId, 0);
@@ -174,7 +176,9 @@ class MessageStream extends LiveStream<Message> {
 
   private async setUp(joined: Promise<unknown> | null): Promise<void> {
     await joined;
-    const ids = this.single ? [this.single] : (await this.deps.conversations.positionsOf(this.viewerId)).map((c) => c.id);
+    const ids = this.single
+      ? [this.single]
+      : (await this.deps.conversations.positionsOf(this.viewerId)).map((c) => c.id);
     await Promise.all(ids.map((id) => this.listen(id)));
     const lastSeqs = await this.deps.conversations.lastSeqsOf(ids);
     for (const id of ids) {
@@ -189,7 +193,12 @@ class MessageStream extends LiveStream<Message> {
 
   private listen(conversationId: string): Promise<unknown> {
     const { listened } = this;
-    this.listened = listened === null ? conversationId : typeof listened === 'string' ? [listened, conversationId] : (listened.push(conversationId), listened);
+    this.listened =
+      listened === null
+        ? conversationId
+        : typeof listened === 'string'
+          ? [listened, conversationId]
+          : (listened.push(conversationId), listened);
     return this.follow(conversationMessagesTopic(conversationId));
   }
 

@@ -18,7 +18,9 @@ export class Message {
   @Column('uuid', { name: 'sender_id' })
   senderId: string;
 
-  @Field({ description: '1-4000 characters, stored and returned exactly as sent (plain text, never interpreted as HTML)' })
+  @Field({
+    description: '1-4000 characters, stored and returned exactly as sent (plain text, never interpreted as HTML)',
+  })
   @Column('text')
   body: string;
 
@@ -45,4 +47,12 @@ export class Message {
  * The fields of Message that every viewer sees alike. Not `conversation`: a Conversation carries
  * the viewer's read position and unread count.
  */
-export const messageViewerIndependent = viewerIndependent(Message, ['id', 'conversationId', 'seq', 'body', 'clientMessageId', 'createdAt', 'sender']);
+export const messageViewerIndependent = viewerIndependent(Message, [
+  'id',
+  'conversationId',
+  'seq',
+  'body',
+  'clientMessageId',
+  'createdAt',
+  'sender',
+]);

@@ -40,6 +40,7 @@ export const messagesModule = defineModule({
 function readJoinedSender(schema: GraphQLSchema): void {
   const field = assertObjectType(schema.getType('Message')).getFields().sender;
   const load = field.resolve!;
-  const resolve: GraphQLFieldResolver<Message, Context> = (message, args, context, info) => message.sender ?? load(message, args, context, info);
+  const resolve: GraphQLFieldResolver<Message, Context> = (message, args, context, info) =>
+    message.sender ?? load(message, args, context, info);
   field.resolve = resolve as GraphQLFieldResolver<unknown, unknown>;
 }

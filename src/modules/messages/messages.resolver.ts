@@ -1,4 +1,19 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Authorized,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import type { AuthedContext, Context } from '../../shared/context';
 import { conversationLoader } from '../conversations/conversations.loaders';
 import { userLoader } from '../users/users.loaders';
@@ -52,7 +67,9 @@ export class MessagesResolver {
     private readonly streams: MessageStreams,
   ) {}
 
-  @Query(() => MessageConnection, { description: '[core] FORBIDDEN unless the viewer is a participant; first is 1..100' })
+  @Query(() => MessageConnection, {
+    description: '[core] FORBIDDEN unless the viewer is a participant; first is 1..100',
+  })
   async messages(
     @Arg('conversationId', () => ID) conversationId: string,
     @Args(() => MessagePageArgs) args: MessagePageArgs,
@@ -63,7 +80,10 @@ export class MessagesResolver {
   }
 
   @Mutation(() => Message, { description: '[core]' })
-  async sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: AuthedContext): Promise<Message> {
+  async sendMessage(
+    @Arg('input', () => SendMessageInput) input: SendMessageInput,
+    @Ctx() ctx: AuthedContext,
+  ): Promise<Message> {
     const { message, sender } = await this.service.send(ctx.user.id, input);
     if (sender) ctx.loaders.get(userLoader).prime(sender.id, sender);
     return message;
@@ -73,7 +93,9 @@ export class MessagesResolver {
     description:
       "[core] New messages in the viewer's conversations (one conversation if conversationId is given).\nThe sender's own messages are not echoed unless includeOwn is true.\nWith `after`, each listed conversation first replays every message with seq greater than the\ngiven position, oldest first, then continues live: across that boundary nothing is skipped and\nnothing is delivered twice. Within a conversation, events arrive in seq order.\nFORBIDDEN when conversationId names a conversation the viewer is not in.",
     subscribe: ({ args, context, info }) =>
-      (context as Context).container.get(MessagesResolver).subscribeMessageAdded(args as MessageAddedArgs, context as AuthedContext, info),
+      (context as Context).container
+        .get(MessagesResolver)
+        .subscribeMessageAdded(args as MessageAddedArgs, context as AuthedContext, info),
   })
   messageAdded(@Root() message: Message, @Args(() => MessageAddedArgs) _args: MessageAddedArgs): Message {
     return message;
@@ -108,7 +130,9 @@ export class MessageFieldsResolver {
 
   @FieldResolver(() => Conversation)
   async conversation(@Root() message: Message, @Ctx() ctx: AuthedContext): Promise<Conversation> {
-    const conversation = await perEvent(message, 'conversation', () => ctx.loaders.get(conversationLoader).load(message.conversationId));
+    const conversation = await perEvent(message, 'conversation', () =>
+      ctx.loaders.get(conversationLoader).load(message.conversationId),
+    );
     if (!conversation) throw notFound('conversation not found');
     return conversation;
   }
@@ -126,7 +150,10 @@ export class ConversationMessagesResolver {
   }
 
   @FieldResolver(() => MessageConnection, { description: 'newest first; the same pagination as Query.messages' })
-  async messages(@Root() conversation: Conversation, @Args(() => MessagePageArgs) args: MessagePageArgs): Promise<MessageConnection> {
+  async messages(
+    @Root() conversation: Conversation,
+    @Args(() => MessagePageArgs) args: MessagePageArgs,
+  ): Promise<MessageConnection> {
     // The conversation was reached through the viewer's membership, so no second check here.
     const page = await this.service.page(conversation.id, pageArgs(args));
     return toConnection(page, (m) => this.service.cursorOf(m));

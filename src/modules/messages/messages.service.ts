@@ -78,7 +78,12 @@ export class MessagesService {
     try {
       if (byId) {
         const conversationId = checkId(input.conversationId!, 'conversationId');
-        const inserted = await insertMessage(this.db.sql, { conversationId, senderId, body: input.body, clientMessageId });
+        const inserted = await insertMessage(this.db.sql, {
+          conversationId,
+          senderId,
+          body: input.body,
+          clientMessageId,
+        });
         if (!inserted) {
           await this.conversations.requireParticipant(senderId, conversationId);
           throw new Error('insert matched no conversation, yet the sender is a participant');
@@ -88,7 +93,12 @@ export class MessagesService {
         const set = await this.conversations.participantSet(senderId, input.participantIds!);
         [sent, created] = await this.db.transaction(async (tx: Sql) => {
           const result = await this.conversations.getOrCreateIn(tx, set, null);
-          const inserted = await insertMessage(tx, { conversationId: result.conversation.id, senderId, body: input.body, clientMessageId });
+          const inserted = await insertMessage(tx, {
+            conversationId: result.conversation.id,
+            senderId,
+            body: input.body,
+            clientMessageId,
+          });
           return [inserted!, result] as const;
         });
       }

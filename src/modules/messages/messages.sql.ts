@@ -104,7 +104,10 @@ function selectMessages(where: string, order: 'ASC' | 'DESC', limit: string): st
 }
 
 /** $1 conversation, $2 after seq, $3 limit. */
-const RANGE: Statement = { name: 'parley_range', text: selectMessages('m.conversation_id = $1 AND m.seq > $2', 'ASC', '$3') };
+const RANGE: Statement = {
+  name: 'parley_range',
+  text: selectMessages('m.conversation_id = $1 AND m.seq > $2', 'ASC', '$3'),
+};
 /** {@link RANGE} up to a seq (inclusive), $4. */
 const RANGE_UNTIL: Statement = {
   name: 'parley_range_until',
@@ -115,7 +118,13 @@ const RANGE_UNTIL: Statement = {
  * Messages of a conversation with `afterSeq < seq <= untilSeq`, oldest first, at most `limit`,
  * senders attached: what a live subscription replays or fills a gap with.
  */
-export async function selectRange(sql: Sql, conversationId: string, afterSeq: number, limit: number, untilSeq?: number): Promise<Message[]> {
+export async function selectRange(
+  sql: Sql,
+  conversationId: string,
+  afterSeq: number,
+  limit: number,
+  untilSeq?: number,
+): Promise<Message[]> {
   const rows =
     untilSeq === undefined
       ? await sql<MessageRow>(RANGE, [conversationId, afterSeq, limit])
@@ -135,7 +144,8 @@ function pageStatement(newestFirst: boolean, after: boolean, member: boolean): S
   if (!statement) {
     let where = 'm.conversation_id = $1';
     if (after) where += newestFirst ? ' AND m.seq < $3' : ' AND m.seq > $3';
-    if (member) where += ` AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = $1 AND p.user_id = $${after ? 4 : 3})`;
+    if (member)
+      where += ` AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = $1 AND p.user_id = $${after ? 4 : 3})`;
     pageStatements.set(name, (statement = { name, text: selectMessages(where, newestFirst ? 'DESC' : 'ASC', '$2') }));
   }
   return statement;
@@ -158,7 +168,11 @@ export async function selectPage(
 }
 
 /** The message a sender stored with a clientMessageId, sender attached, or `null`. */
-export async function selectByClientMessageId(sql: Sql, senderId: string, clientMessageId: string): Promise<Message | null> {
+export async function selectByClientMessageId(
+  sql: Sql,
+  senderId: string,
+  clientMessageId: string,
+): Promise<Message | null> {
   const rows = await sql<MessageRow & { conversationId: string }>(
     `SELECT ${MESSAGE_WITH_SENDER}, m.conversation_id AS "conversationId" FROM messages m JOIN users u ON u.id = m.sender_id
       WHERE m.sender_id = $1 AND m.client_message_id = $2`,

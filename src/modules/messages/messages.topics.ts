@@ -35,7 +35,13 @@ export function toMessagePayload(m: Message): MessageAddedPayload {
     clientMessageId: m.clientMessageId,
     createdAt: m.createdAt.toISOString(),
     ...(m.sender
-      ? { sender: { username: m.sender.username, displayName: m.sender.displayName, createdAt: m.sender.createdAt.toISOString() } }
+      ? {
+          sender: {
+            username: m.sender.username,
+            displayName: m.sender.displayName,
+            createdAt: m.sender.createdAt.toISOString(),
+          },
+        }
       : {}),
   };
 }
@@ -50,6 +56,7 @@ export function messageFromPayload(p: MessageAddedPayload): Message {
   message.seq = p.seq;
   message.clientMessageId = p.clientMessageId;
   message.createdAt = new Date(p.createdAt);
-  if (p.sender) message.sender = senderUser(p.senderId, p.sender.username, p.sender.displayName, new Date(p.sender.createdAt));
+  if (p.sender)
+    message.sender = senderUser(p.senderId, p.sender.username, p.sender.displayName, new Date(p.sender.createdAt));
   return message;
 }

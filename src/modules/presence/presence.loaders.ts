@@ -10,5 +10,7 @@ import type { Presence } from './presence.types';
 export const presenceLoader = defineLoader(
   'presence',
   ({ container }, options) =>
-    new DataLoader<string, Presence | null>((ids) => container.get(PresenceService).readMany(ids), { cache: options.cache }),
+    new DataLoader<string, Presence | null>((ids) => container.get(PresenceService).readMany(ids), {
+      cache: options.cache,
+    }),
 );

@@ -29,7 +29,8 @@ export function createMemoryPresenceStore(ttlMs: number): PresenceStore {
   const users = new Map<string, UserRecord>();
   const record = (userId: string): UserRecord => {
     let r = users.get(userId);
-    if (!r) users.set(userId, (r = { conns: new Map(), away: false, announced: 'OFFLINE|', version: 0, activeCounter: 0 }));
+    if (!r)
+      users.set(userId, (r = { conns: new Map(), away: false, announced: 'OFFLINE|', version: 0, activeCounter: 0 }));
     return r;
   };
   const live = (e: Entry, now: number) => e.expiresAt > now;
@@ -119,7 +120,9 @@ export function createMemoryPresenceStore(ttlMs: number): PresenceStore {
     },
     async sweep(limit) {
       const now = Date.now();
-      const due = [...users.entries()].filter(([, r]) => [...r.conns.values()].some((e) => !live(e, now))).slice(0, limit);
+      const due = [...users.entries()]
+        .filter(([, r]) => [...r.conns.values()].some((e) => !live(e, now)))
+        .slice(0, limit);
       return due.map(([id]) => settle(id, 0)).filter((t) => t.changed);
     },
     async clearInstance(instanceId) {

@@ -33,7 +33,8 @@ export const presenceModule = defineModule({
       provides: [presence, new PresenceResolver(presence, presenceStreams), new UserPresenceResolver()],
       start: () => presence.start(),
       stop: () => presence.stop(),
-      socketOpened: (viewer) => presence.connect({ connectionId: viewer.connectionId, userId: viewer.user.id, sessionId: viewer.session.id }),
+      socketOpened: (viewer) =>
+        presence.connect({ connectionId: viewer.connectionId, userId: viewer.user.id, sessionId: viewer.session.id }),
       socketClosed: (viewer) => void presence.disconnect(viewer.connectionId),
     };
   },

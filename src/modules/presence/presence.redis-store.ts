@@ -172,7 +172,15 @@ type Reply = [string, number, PresenceStatusValue, number, string, number, numbe
 
 function toTransition(reply: unknown): PresenceTransition {
   const [userId, changed, status, connectionCount, active, version, lastSeenMs] = reply as Reply;
-  return { userId, changed: changed === 1, status, connectionCount, activeConversationId: active || null, version, lastSeenMs };
+  return {
+    userId,
+    changed: changed === 1,
+    status,
+    connectionCount,
+    activeConversationId: active || null,
+    version,
+    lastSeenMs,
+  };
 }
 
 /**
@@ -186,7 +194,10 @@ export function createRedisPresenceStore(redis: Redis, prefix: string, ttlMs: nu
   const run = Object.fromEntries(
     Object.entries(SCRIPTS).map(([name, body]) => {
       const script = defineLuaScript(redis, `parleyPresence_${name}`, PRELUDE + body);
-      return [name, (...args: Array<string | number>) => script([`${prefix}presence:`, ttlMs, KEEP_OFFLINE_MS, ...args])];
+      return [
+        name,
+        (...args: Array<string | number>) => script([`${prefix}presence:`, ttlMs, KEEP_OFFLINE_MS, ...args]),
+      ];
     }),
   ) as Record<keyof typeof SCRIPTS, (...args: Array<string | number>) => Promise<unknown>>;
   const many = async (reply: Promise<unknown>) => ((await reply) as unknown[]).map(toTransition);
@@ -210,13 +221,22 @@ export function createRedisPresenceStore(redis: Redis, prefix: string, ttlMs: nu
       return toTransition(await run.setStatus(userId, status));
     },
     async setActive(userId, target, conversationId) {
-      const reply = (await run.setActive(userId, target.connectionId ?? '', target.sessionId ?? '', conversationId ?? '')) as Reply;
+      const reply = (await run.setActive(
+        userId,
+        target.connectionId ?? '',
+        target.sessionId ?? '',
+        conversationId ?? '',
+      )) as Reply;
       return { ...toTransition(reply), applied: reply[7] ?? 0 };
     },
     async read(userIds) {
       if (userIds.length === 0) return [];
       const rows = (await run.read(...userIds)) as Array<[PresenceStatusValue, number, string]>;
-      return rows.map(([status, connectionCount, active]): LiveState => ({ status, connectionCount, activeConversationId: active || null }));
+      return rows.map(([status, connectionCount, active]): LiveState => ({
+        status,
+        connectionCount,
+        activeConversationId: active || null,
+      }));
     },
     sweep: (limit) => many(run.sweep(limit)),
     clearInstance: (instanceId) => many(run.clearInstance(instanceId)),

@@ -33,16 +33,25 @@ export class PresenceResolver {
   }
 
   @Mutation(() => Presence, { description: '[state] the client reports idle (AWAY) or active (ONLINE)' })
-  setPresenceStatus(@Arg('status', () => PresenceStatus) status: PresenceStatus, @Ctx() ctx: AuthedContext): Promise<Presence> {
+  setPresenceStatus(
+    @Arg('status', () => PresenceStatus) status: PresenceStatus,
+    @Ctx() ctx: AuthedContext,
+  ): Promise<Presence> {
     return this.service.setStatus(ctx.user.id, status);
   }
 
   @Subscription(() => Presence, {
-    description: '[state] changes of the given users, or by default of everyone who shares a conversation with the viewer',
+    description:
+      '[state] changes of the given users, or by default of everyone who shares a conversation with the viewer',
     subscribe: ({ args, context }) =>
-      (context as Context).container.get(PresenceResolver).subscribePresenceChanged(args.userIds as string[] | null, context as AuthedContext),
+      (context as Context).container
+        .get(PresenceResolver)
+        .subscribePresenceChanged((args as { userIds?: string[] | null }).userIds ?? null, context as AuthedContext),
   })
-  presenceChanged(@Root() presence: Presence, @Arg('userIds', () => [ID], { nullable: true }) _userIds: string[] | null): Presence {
+  presenceChanged(
+    @Root() presence: Presence,
+    @Arg('userIds', () => [ID], { nullable: true }) _userIds: string[] | null,
+  ): Presence {
     return presence;
   }
 
@@ -57,7 +66,10 @@ export class PresenceResolver {
   }
 
   /** Shown only to participants of that conversation: to others its id would leak where the user is. */
-  @FieldResolver(() => ID, { nullable: true, description: 'the conversation the user says it is viewing (setActiveConversation), if any' })
+  @FieldResolver(() => ID, {
+    nullable: true,
+    description: 'the conversation the user says it is viewing (setActiveConversation), if any',
+  })
   async activeConversationId(@Root() presence: Presence, @Ctx() ctx: AuthedContext): Promise<string | null> {
     if (!presence.activeConversationId) return null;
     const members = await ctx.loaders.get(participantsLoader).load(presence.activeConversationId);

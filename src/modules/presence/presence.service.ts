@@ -140,7 +140,8 @@ export class PresenceService {
    *   conversation does not exist / the viewer is not a participant.
    */
   async setActiveConversation(viewer: PresenceViewer, conversationId: string | null): Promise<Presence> {
-    const id = conversationId === null ? null : (await this.conversations.requireParticipant(viewer.userId, conversationId)).id;
+    const id =
+      conversationId === null ? null : (await this.conversations.requireParticipant(viewer.userId, conversationId)).id;
     const target = viewer.connectionId ? { connectionId: viewer.connectionId } : { sessionId: viewer.sessionId };
     const t = await this.store.setActive(viewer.userId, target, id);
     await this.announce([t]);
@@ -167,7 +168,10 @@ export class PresenceService {
    */
   async readMany(userIds: readonly string[]): Promise<Array<Presence | null>> {
     const states = await this.store.read(userIds);
-    return this.withLastSeen(states.map((s, i) => ({ ...s, userId: userIds[i] })), true);
+    return this.withLastSeen(
+      states.map((s, i) => ({ ...s, userId: userIds[i] })),
+      true,
+    );
   }
 
   /**
@@ -187,7 +191,9 @@ export class PresenceService {
    * conversation's participants; never the user. No membership check.
    */
   async contactsOf(userId: string, conversationId?: string): Promise<string[]> {
-    const ids = conversationId ? await this.conversations.participantIdsOf(conversationId) : await selectContacts(this.db.sql, userId);
+    const ids = conversationId
+      ? await this.conversations.participantIdsOf(conversationId)
+      : await selectContacts(this.db.sql, userId);
     return ids.filter((id) => id !== userId);
   }
 
@@ -236,7 +242,10 @@ export class PresenceService {
    * Builds {@link Presence}s: `lastSeenAt` is now while connected, else `users.last_seen_at`.
    * @param all - read `users` for every id (to tell unknown ids, given as `null`), not only the offline.
    */
-  private async withLastSeen(states: Array<LiveState & { userId: string; version?: number }>, all = false): Promise<Array<Presence | null>> {
+  private async withLastSeen(
+    states: Array<LiveState & { userId: string; version?: number }>,
+    all = false,
+  ): Promise<Array<Presence | null>> {
     const now = new Date();
     const ask = [...new Set(states.filter((s) => all || s.status === 'OFFLINE').map((s) => s.userId))];
     const rows = ask.length ? await selectLastSeen(this.db.sql, ask) : [];

@@ -64,7 +64,11 @@ export interface PresenceStore {
    * Sets the active conversation (or clears it with `null`) on the user's live connections
    * chosen by `target`. @returns the transition and how many connections it was set on.
    */
-  setActive(userId: string, target: ActiveTarget, conversationId: string | null): Promise<PresenceTransition & { applied: number }>;
+  setActive(
+    userId: string,
+    target: ActiveTarget,
+    conversationId: string | null,
+  ): Promise<PresenceTransition & { applied: number }>;
   /** The live state of each user, in order, in one round trip. */
   read(userIds: readonly string[]): Promise<LiveState[]>;
   /**

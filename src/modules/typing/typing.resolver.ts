@@ -15,7 +15,9 @@ export class TypingResolver {
     private readonly streams: TypingStreams,
   ) {}
 
-  @Mutation(() => Boolean, { description: '[state] ephemeral; isTyping=true expires by itself after a few seconds without a refresh' })
+  @Mutation(() => Boolean, {
+    description: '[state] ephemeral; isTyping=true expires by itself after a few seconds without a refresh',
+  })
   setTyping(
     @Arg('conversationId', () => ID) conversationId: string,
     @Arg('isTyping', () => Boolean) isTyping: boolean,
@@ -27,7 +29,9 @@ export class TypingResolver {
   @Subscription(() => TypingEvent, {
     description: '[state]',
     subscribe: ({ args, context }) =>
-      (context as Context).container.get(TypingResolver).subscribeTyping(args.conversationId as string, context as AuthedContext),
+      (context as Context).container
+        .get(TypingResolver)
+        .subscribeTyping((args as { conversationId: string }).conversationId, context as AuthedContext),
   })
   typing(@Root() event: TypingEvent, @Arg('conversationId', () => ID) _conversationId: string): TypingEvent {
     return event;

@@ -68,7 +68,9 @@ export class TypingService {
     if (decision.recheckInMs === null) return;
     const timer = setTimeout(() => {
       this.timers.delete(key);
-      this.apply(conversationId, userId, null).catch((err: unknown) => this.log.error({ err }, 'typing recheck failed'));
+      this.apply(conversationId, userId, null).catch((err: unknown) =>
+        this.log.error({ err }, 'typing recheck failed'),
+      );
     }, decision.recheckInMs);
     timer.unref();
     this.timers.set(key, timer);

@@ -6,7 +6,11 @@ import { UsersService } from './users.service';
 
 /** Users by id (`null` for an unknown id); one query per batch. */
 export const userLoader = defineLoader('user', ({ container }, options) =>
-  keyedLoader((ids: readonly string[]) => container.get(UsersService).byIds(ids), (u) => u.id, options),
+  keyedLoader(
+    (ids: readonly string[]) => container.get(UsersService).byIds(ids),
+    (u) => u.id,
+    options,
+  ),
 );
 
 /**
