@@ -11,9 +11,9 @@ export interface ScenarioContext {
   flags: Flags;
   launch: ParleyLaunch;
   /** progress on stderr */
-  log(line: string): void;
+  log: (line: string) => void;
   /** a remark that goes into the result's warnings (and stderr) */
-  warn(line: string): void;
+  warn: (line: string) => void;
   /** a fresh database and Redis prefix, dropped after the scenario */
   stack(): Promise<BenchStack>;
   /** a load-generator or baseline process (`bench/workers/<file>`), stopped after the scenario */

@@ -1,11 +1,11 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
+import { print, type DocumentNode } from 'graphql';
 import { Pool } from 'undici';
 
 const printed = new WeakMap<object, string>();
 
 /** The query text of a generated document, printed once. */
-export function querySource(document: TypedDocumentNode<unknown, never> | TypedDocumentNode<any, any>): string {
+export function querySource(document: DocumentNode): string {
   let text = printed.get(document);
   if (text === undefined) printed.set(document, (text = print(document)));
   return text;

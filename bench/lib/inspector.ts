@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { messageText } from './ws-text';
 
 /**
  * Forces a full garbage collection in a process started with `--inspect`, through the Chrome
@@ -17,7 +18,7 @@ export async function collectGarbage(inspectorUrl: string): Promise<void> {
     for (const id of [1, 2]) {
       await new Promise<void>((resolve, reject) => {
         const onMessage = (data: WebSocket.RawData) => {
-          const reply = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
+          const reply = JSON.parse(messageText(data)) as { id?: number; error?: { message: string } };
           if (reply.id !== id) return;
           socket.off('message', onMessage);
           if (reply.error) reject(new Error(reply.error.message));

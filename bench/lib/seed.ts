@@ -44,14 +44,12 @@ function signJwt(userId: string, sessionId: string, secret: string, ttlSeconds: 
  */
 export async function seedUsers(stack: BenchStack, prefix: string, count: number): Promise<BenchUser[]> {
   passwordHash ??= hashPassword('password123');
-  const rows: Array<{ id: string; username: string }> = (
-    await stack.pool().query(
-      `INSERT INTO users (username, display_name, password_hash)
+  const { rows } = await stack.pool().query<{ id: string; username: string }>(
+    `INSERT INTO users (username, display_name, password_hash)
          SELECT $1 || g, 'Bench ' || $1 || g, $2 FROM generate_series(1, $3::int) g
          RETURNING id, username`,
-      [prefix, await passwordHash, count],
-    )
-  ).rows;
+    [prefix, await passwordHash, count],
+  );
   const sessions = createRedisSessionStore(stack.redis(), stack.redisPrefix);
   const users: BenchUser[] = [];
   for (let i = 0; i < rows.length; i += 1000) {
@@ -111,12 +109,10 @@ export async function seedPairConversations(
   for (let i = 0; i < pairs.length; i += 2000) {
     const chunkKeys = keys.slice(i, i + 2000);
     const chunkPairs = pairs.slice(i, i + 2000);
-    const rows: Array<{ id: string; participant_key: string }> = (
-      await pool.query(
-        `INSERT INTO conversations (participant_key, is_group) SELECT unnest($1::text[]), false RETURNING id, participant_key`,
-        [chunkKeys],
-      )
-    ).rows;
+    const { rows } = await pool.query<{ id: string; participant_key: string }>(
+      `INSERT INTO conversations (participant_key, is_group) SELECT unnest($1::text[]), false RETURNING id, participant_key`,
+      [chunkKeys],
+    );
     const byKey = new Map(rows.map((r) => [r.participant_key, r.id]));
     const chunkIds = chunkKeys.map((k) => byKey.get(k)!);
     await pool.query(

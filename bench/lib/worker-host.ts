@@ -3,8 +3,11 @@
  * calls over the IPC channel (see {@link WorkerProcess}) and exits when the orchestrator goes.
  */
 
-/** The tasks a worker offers: each takes one structured-clonable argument. */
-export type Handlers = Record<string, (params: any) => unknown>;
+/**
+ * The tasks a worker offers: each takes one structured-clonable argument (or none). `never` as the
+ * parameter type admits a handler of any parameter type; {@link WorkerProcess.call} types each call.
+ */
+export type Handlers = Record<string, (params: never) => unknown>;
 
 /** A call from the orchestrator. */
 export interface TaskRequest {
@@ -25,7 +28,8 @@ export function serveTasks(handlers: Handlers): void {
     Promise.resolve()
       .then(() => {
         if (!handler) throw new Error(`unknown task ${message.task}`);
-        return handler(message.params);
+        // The params come over IPC untyped: WorkerProcess.call typed them for this task.
+        return handler(message.params as never);
       })
       .then(
         (result) => send({ id: message.id, ok: true, result } satisfies TaskResponse),

@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BASELINE_INSERT_MESSAGE } from '../lib/sql';
 import { serveTasks } from '../lib/worker-host';
+import { messageText } from '../lib/ws-text';
 
 /**
  * The raw baseline of the end-to-end scenario: the same path as Parley's without GraphQL or an
@@ -29,6 +30,14 @@ async function listen(onSocket: (socket: WebSocket) => void): Promise<number> {
   return (wss.address() as { port: number }).port;
 }
 
+/** A send from the load generator's raw transport. */
+interface SendRequest {
+  id: number;
+  conversationId: string;
+  senderId: string;
+  body: string;
+}
+
 export const handlers = {
   /** Starts the ingress side; `channelPrefix` + conversation id is the Redis channel. */
   async ingress(p: {
@@ -40,32 +49,29 @@ export const handlers = {
     pool = new Pool({ connectionString: p.databaseUrl, max: p.poolSize });
     const publisher = new Redis(p.redisUrl);
     redisConnections.push(publisher);
+    /** Inserts a send, publishes its frame; resolves to its seq. */
+    const relay = async (request: SendRequest): Promise<number> => {
+      const { rows } = await pool!.query(BASELINE_INSERT_MESSAGE, [
+        request.conversationId,
+        request.senderId,
+        request.body,
+        null,
+      ]);
+      const row = rows[0] as Record<string, unknown> & { seq: number; createdAt: Date };
+      const frame = JSON.stringify({
+        id: '1',
+        type: 'next',
+        payload: { data: { messageAdded: { ...row, createdAt: row.createdAt.toISOString() } } },
+      });
+      await publisher.publish(p.channelPrefix + request.conversationId, frame);
+      return row.seq;
+    };
     const port = await listen((socket) => {
-      socket.on('message', async (data) => {
-        const request = JSON.parse(String(data)) as {
-          id: number;
-          conversationId: string;
-          senderId: string;
-          body: string;
-        };
-        try {
-          const { rows } = await pool!.query(BASELINE_INSERT_MESSAGE, [
-            request.conversationId,
-            request.senderId,
-            request.body,
-            null,
-          ]);
-          const row = rows[0] as Record<string, unknown> & { seq: number; createdAt: Date };
-          const frame = JSON.stringify({
-            id: '1',
-            type: 'next',
-            payload: { data: { messageAdded: { ...row, createdAt: row.createdAt.toISOString() } } },
-          });
-          await publisher.publish(p.channelPrefix + request.conversationId, frame);
-          socket.send(JSON.stringify({ id: request.id, seq: row.seq }));
-        } catch (err) {
-          socket.send(JSON.stringify({ id: request.id, error: String(err) }));
-        }
+      socket.on('message', (data) => {
+        const request = JSON.parse(messageText(data)) as SendRequest;
+        relay(request)
+          .then((seq) => socket.send(JSON.stringify({ id: request.id, seq })))
+          .catch((err: unknown) => socket.send(JSON.stringify({ id: request.id, error: String(err) })));
       });
     });
     return { port };
@@ -81,7 +87,7 @@ export const handlers = {
     });
     const port = await listen((socket) => {
       socket.once('message', (data) => {
-        const { payload } = JSON.parse(String(data)) as { payload: { conversationId: string } };
+        const { payload } = JSON.parse(messageText(data)) as { payload: { conversationId: string } };
         const channel = p.channelPrefix + payload.conversationId;
         let set = byChannel.get(channel);
         if (!set) {

@@ -9,6 +9,7 @@ import {
 } from '../../src/client/generated';
 import { HttpLoadClient, querySource, type GraphQLBody } from '../lib/graphql';
 import { connectGraphqlWs, connectRaw } from '../lib/ws-clients';
+import { messageText } from '../lib/ws-text';
 import { closedLoop, openLoop } from '../lib/load';
 import { wallNow } from '../lib/stats';
 import { serveTasks } from '../lib/worker-host';
@@ -43,7 +44,7 @@ class RawConnection {
   private readonly pending = new Map<number, { resolve: (seq: number) => void; reject: (e: Error) => void }>();
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => {
-      const reply = JSON.parse(String(data)) as { id: number; seq?: number; error?: string };
+      const reply = JSON.parse(messageText(data)) as { id: number; seq?: number; error?: string };
       const call = this.pending.get(reply.id);
       if (!call) return;
       this.pending.delete(reply.id);

@@ -5,6 +5,7 @@ import { mapLimit, querySource } from '../lib/graphql';
 import { sleep, summarize, wallNow, type LatencySummary } from '../lib/stats';
 import { serveTasks } from '../lib/worker-host';
 import { connectGraphqlWs, connectRaw } from '../lib/ws-clients';
+import { messageText } from '../lib/ws-text';
 
 /**
  * Receivers: many sockets each holding one `messageAdded` subscription, either real graphql-ws
@@ -111,7 +112,7 @@ async function openRaw(url: string, spec: ReceiverSpec, index: number): Promise<
     close: () => socket.close(),
   };
   socket.on('message', (data) => {
-    const frame = JSON.parse(String(data)) as {
+    const frame = JSON.parse(messageText(data)) as {
       type: string;
       payload?: { data?: { messageAdded?: Delivered & Record<string, unknown> } };
     };
@@ -161,7 +162,7 @@ export const handlers = {
    */
   async allProbed(p: { timeoutMs: number }): Promise<{ probed: number; of: number }> {
     const deadline = performance.now() + p.timeoutMs;
-    let probed = 0;
+    let probed: number;
     while ((probed = receivers.filter((r) => r.probed).length) < receivers.length && performance.now() < deadline)
       await sleep(10);
     return { probed, of: receivers.length };
