@@ -4,15 +4,17 @@ import {
   MessageAddedDocument,
   MessagesDocument,
   SendMessageDocument,
-  StartConversationDocument,
   type MessagesQuery,
   type SendMessageInput,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/server/create-server';
-import { codes, http, ok, registerUser, Subscription, type TestUser } from '../support/clients';
-import { TestCluster } from '../support/server';
-import { connected, eventually, wsOk } from '../support/state';
+import { codes, connected, http, ok, wsOk } from '../support/clients';
+import { buildConversation, buildUser, type TestUser } from '../support/factories';
+import { subscribeLive } from '../support/live';
+import { useInstances, type TestCluster } from '../support/server';
 
+const setup = useInstances(1);
+const { keep } = setup;
 let cluster: TestCluster;
 let server: ParleyServer;
 let alice: TestUser;
@@ -21,12 +23,10 @@ let mallory: TestUser;
 let conversationId: string;
 
 beforeAll(async () => {
-  cluster = await TestCluster.create();
-  server = await cluster.start();
-  [alice, bob, mallory] = await Promise.all([registerUser(server, 'alice'), registerUser(server, 'bob'), registerUser(server, 'mallory')]);
-  conversationId = (await ok(server, StartConversationDocument, { participantIds: [bob.id] }, alice.token)).startConversation.id;
+  ({ cluster, a: server } = setup);
+  [alice, bob, mallory] = await Promise.all(['alice', 'bob', 'mallory'].map((prefix) => buildUser(server, { prefix })));
+  conversationId = (await buildConversation(server, alice, bob)).id;
 });
-afterAll(() => cluster.stop());
 
 const send = (user: TestUser, input: SendMessageInput) => http(server, SendMessageDocument, { input }, user.token);
 
@@ -76,7 +76,7 @@ describe('sendMessage', () => {
   });
 
   it('creates the conversation from participantIds, and reuses it next time', async () => {
-    const carol = await registerUser(server, 'carol');
+    const carol = await buildUser(server, { prefix: 'carol' });
     const first = await send(carol, { participantIds: [alice.id, bob.id], body: 'hi group' });
     expect(first.errors).toBeUndefined();
     expect(first.data!.sendMessage.seq).toBe(1);
@@ -112,41 +112,29 @@ describe('sendMessage', () => {
   });
 
   it('costs one SQL statement over WebSocket too, sender included', async () => {
-    const client = await connected(server, bob);
-    try {
-      const queries = async () => (await server.metrics.dbQueries.get()).values[0].value;
-      const before = await queries();
-      const { sendMessage } = await wsOk(client, SendMessageDocument, { input: { conversationId, body: 'over the socket' } });
-      expect(await queries()).toBe(before + 1);
-      expect(sendMessage.sender).toEqual({ id: bob.id, username: bob.username, displayName: bob.displayName });
-    } finally {
-      await client.dispose();
-    }
+    const client = keep(await connected(server, bob));
+    const queries = async () => (await server.metrics.dbQueries.get()).values[0].value;
+    const before = await queries();
+    const { sendMessage } = await wsOk(client, SendMessageDocument, { input: { conversationId, body: 'over the socket' } });
+    expect(await queries()).toBe(before + 1);
+    expect(sendMessage.sender).toEqual({ id: bob.id, username: bob.username, displayName: bob.displayName });
   });
 
   it('delivers a message to another instance with its sender, without a query there', async () => {
     const other = await cluster.start();
-    const value = async (metric: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await metric.get()).values[0]?.value ?? 0;
-    const client = await connected(other, alice);
-    try {
-      const streams = await value(other.metrics.liveMessageStreams);
-      const sub = new Subscription(client, MessageAddedDocument, { conversationId });
-      await eventually(async () => (await value(other.metrics.liveMessageStreams)) > streams);
-      const queriesBefore = await value(other.metrics.dbQueries);
-      await send(bob, { conversationId, body: 'across instances' });
-      const [event] = await sub.waitFor(1);
-      expect(event.messageAdded).toMatchObject({ body: 'across instances', sender: { id: bob.id, username: bob.username, displayName: bob.displayName } });
-      expect(await value(other.metrics.dbQueries)).toBe(queriesBefore);
-      sub.dispose();
-    } finally {
-      await client.dispose();
-    }
+    const queries = async () => (await other.metrics.dbQueries.get()).values[0]?.value ?? 0;
+    const sub = keep(await subscribeLive(other, alice, 'messageAdded', MessageAddedDocument, { conversationId }));
+    const queriesBefore = await queries();
+    await send(bob, { conversationId, body: 'across instances' });
+    const [event] = await sub.waitFor(1);
+    expect(event.messageAdded).toMatchObject({ body: 'across instances', sender: { id: bob.id, username: bob.username, displayName: bob.displayName } });
+    expect(await queries()).toBe(queriesBefore);
   });
 
   it('gives 50 concurrent sends to one conversation the seqs 1..50', async () => {
-    const dave = await registerUser(server, 'dave');
-    const erin = await registerUser(server, 'erin');
-    const id = (await ok(server, StartConversationDocument, { participantIds: [erin.id] }, dave.token)).startConversation.id;
+    const dave = await buildUser(server, { prefix: 'dave' });
+    const erin = await buildUser(server, { prefix: 'erin' });
+    const id = (await buildConversation(server, dave, erin)).id;
     const other = await cluster.start();
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -170,9 +158,9 @@ describe('messages pagination', () => {
   let id: string;
   let reader: TestUser;
   beforeAll(async () => {
-    const a = await registerUser(server, 'pa');
-    const b = await registerUser(server, 'pb');
-    id = (await ok(server, StartConversationDocument, { participantIds: [b.id] }, a.token)).startConversation.id;
+    const a = await buildUser(server, { prefix: 'pa' });
+    const b = await buildUser(server, { prefix: 'pb' });
+    id = (await buildConversation(server, a, b)).id;
     for (let i = 1; i <= 25; i++) await ok(server, SendMessageDocument, { input: { conversationId: id, body: `n${i}` } }, (i % 2 ? a : b).token);
     reader = a;
   });
@@ -228,7 +216,7 @@ describe('messages pagination', () => {
     const oldest = messages.edges[0].cursor;
     const past = await ok(server, MessagesDocument, { conversationId: id, after: oldest, order: 'NEWEST_FIRST' }, reader.token);
     expect(past.messages).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
-    const outsider = await registerUser(server, 'pc');
+    const outsider = await buildUser(server, { prefix: 'pc' });
     expect(codes(await http(server, MessagesDocument, { conversationId: id, after: oldest }, outsider.token))).toEqual(['FORBIDDEN']);
     expect(codes(await http(server, MessagesDocument, { conversationId: randomUUID() }, outsider.token))).toEqual(['NOT_FOUND']);
   });

@@ -4,7 +4,7 @@ import { CallbackQueryClient } from '../../src/db/callback-client';
 import { PipelinedConnections } from '../../src/db/pipeline';
 import { createLogger } from '../../src/shared/logger';
 import { TEST_DATABASE_URL } from '../support/env';
-import { eventually } from '../support/state';
+import { eventually } from '../support/wait';
 
 /**
  * The pipelined connections that carry sends and history pages, against the real PostgreSQL:

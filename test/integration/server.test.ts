@@ -1,16 +1,17 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { Client } from 'pg';
-import { MeDocument, MessageAddedDocument, SendMessageDocument, StartConversationDocument, type MessageAddedSubscription } from '../../src/client/generated';
-import { codes, http, ok, registerUser, Subscription, wsClient } from '../support/clients';
-import { TestCluster } from '../support/server';
+import { MeDocument, MessageAddedDocument, SendMessageDocument, type MessageAddedSubscription } from '../../src/client/generated';
+import { codes, http, ok, Subscription, wsClient } from '../support/clients';
+import { buildConversation, buildUser } from '../support/factories';
 import { startPrivateRedis } from '../support/redis';
-import { eventually } from '../support/state';
+import { TestCluster, useInstances } from '../support/server';
+import { eventually } from '../support/wait';
 
+// No instance yet: each test starts its own, with its own settings.
+const setup = useInstances(0);
+const { keep } = setup;
 let cluster: TestCluster;
-beforeAll(async () => {
-  cluster = await TestCluster.create();
-});
-afterAll(() => cluster.stop());
+beforeAll(() => ({ cluster } = setup));
 
 const get = (server: { url: string }, path: string) => fetch(server.url.replace(/\/graphql$/, path));
 
@@ -37,21 +38,18 @@ describe('operations endpoints', () => {
   });
 
   it('starts several instances at once on an empty database (migrations run once)', async () => {
-    const fresh = await TestCluster.create();
-    try {
-      const servers = await Promise.all([fresh.start(), fresh.start(), fresh.start()]);
-      const user = await registerUser(servers[0]);
-      expect((await ok(servers[2], MeDocument, {}, user.token)).me.id).toBe(user.id);
-    } finally {
-      await fresh.stop();
-    }
+    // A cluster of its own: its database is still empty.
+    const fresh = keep(await TestCluster.create());
+    const servers = await Promise.all([fresh.start(), fresh.start(), fresh.start()]);
+    const user = await buildUser(servers[0]);
+    expect((await ok(servers[2], MeDocument, {}, user.token)).me.id).toBe(user.id);
   });
 });
 
 describe('execution (graphql-jit behind Apollo Server)', () => {
   it('answers introspection, aliases, fragments, __typename and a null for a missing row as graphql-js does', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const res = await postRaw(
       server,
       JSON.stringify({
@@ -84,7 +82,7 @@ describe('bad input', () => {
 
   it('is BAD_USER_INPUT over HTTP when a variable has the wrong type or is missing, with the variable named', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const post = async (query: string, variables: Record<string, unknown>) =>
       JSON.parse((await postRaw(server, JSON.stringify({ query, variables }), user.token)).text) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
     const wrongType = await post(sendWithBody, { input: { conversationId: user.id, body: 5 } });
@@ -111,7 +109,7 @@ describe('bad input', () => {
 
   it('answers a subscription sent over HTTP with 400 BAD_REQUEST pointing to WebSocket', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const answer = await postRaw(server, JSON.stringify({ query: 'subscription { messageAdded { id } }' }), user.token);
     expect(answer.status).toBe(400);
     const { errors, data } = JSON.parse(answer.text) as { errors: Array<{ message: string; extensions: { code: string } }>; data?: unknown };
@@ -122,27 +120,23 @@ describe('bad input', () => {
 
   it('is BAD_USER_INPUT over WebSocket too', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
-    const client = wsClient(server, { authorization: `Bearer ${user.token}` });
-    try {
-      const errors = await new Promise<readonly GraphQLFormattedError[]>((resolve, reject) => {
-        client.subscribe(
-          { query: sendWithBody, variables: { input: { conversationId: user.id, body: 5 } } },
-          { next: (r) => r.errors && resolve(r.errors), error: (e) => (Array.isArray(e) ? resolve(e) : reject(e)), complete: () => undefined },
-        );
-      });
-      expect(codes({ errors })).toEqual(['BAD_USER_INPUT']);
-      expect(errors[0].message).toMatch(/^Variable "\$input" got invalid value 5/);
-    } finally {
-      await client.dispose();
-    }
+    const user = await buildUser(server);
+    const client = keep(wsClient(server, { authorization: `Bearer ${user.token}` }));
+    const errors = await new Promise<readonly GraphQLFormattedError[]>((resolve, reject) => {
+      client.subscribe(
+        { query: sendWithBody, variables: { input: { conversationId: user.id, body: 5 } } },
+        { next: (r) => r.errors && resolve(r.errors), error: (e) => (Array.isArray(e) ? resolve(e) : reject(e)), complete: () => undefined },
+      );
+    });
+    expect(codes({ errors })).toEqual(['BAD_USER_INPUT']);
+    expect(errors[0].message).toMatch(/^Variable "\$input" got invalid value 5/);
   });
 });
 
 describe('faults', () => {
   it('masks an internal failure: INTERNAL_SERVER_ERROR, no SQL or stack, and recovers', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const admin = new Client({ connectionString: cluster.db.url });
     await admin.connect();
     try {
@@ -172,13 +166,14 @@ describe('faults', () => {
       await redis.restart();
       await eventually(async () => (await get(server, '/readyz')).status === 200, 15_000);
       // The new Redis is empty (sessions went with the old one): register, then chat as usual.
-      const [alice, bob] = [await registerUser(server, 'alice'), await registerUser(server, 'bob')];
-      const id = (await ok(server, StartConversationDocument, { participantIds: [bob.id] }, alice.token)).startConversation.id;
+      const [alice, bob] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
+      const id = (await buildConversation(server, alice, bob)).id;
       const client = wsClient(server, { authToken: bob.token });
       const sub = new Subscription<MessageAddedSubscription>(client, MessageAddedDocument, { after: [{ conversationId: id, seq: 0 }] });
       await ok(server, SendMessageDocument, { input: { conversationId: id, body: 'after the outage' } }, alice.token);
       expect((await sub.waitFor(1))[0].messageAdded.body).toBe('after the outage');
-      sub.dispose();
+      // Closed while this Redis still runs.
+      await sub.dispose();
       await client.dispose();
     } finally {
       redis.kill();
