@@ -2,7 +2,6 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { RegisterDocument, type RegisterMutation } from '../../src/client/generated';
 import type { Instance } from './server';
 
 /** A GraphQL-over-HTTP response, with the HTTP status. */
@@ -205,19 +204,3 @@ export class Subscription<T> {
     return this.errors.flatMap((e) => (Array.isArray(e) ? e : [e])).map((e) => (e as GraphQLFormattedError).extensions?.code);
   }
 }
-
-// Superseded, kept until every test file has moved on: buildUser (factories.ts), waits on conditions.
-let userCounter = 0;
-
-/** A registered user with a live token. @deprecated use TestUser of factories.ts. */
-export type TestUser = RegisterMutation['register']['user'] & { token: string };
-
-/** Registers a fresh user with a unique name (the password is `password123`). @deprecated use buildUser (factories.ts). */
-export async function registerUser(server: Pick<Instance, 'url'>, prefix = 'user'): Promise<TestUser> {
-  const username = `${prefix}${process.pid}_${++userCounter}_${Math.floor(Math.random() * 1e6)}`.slice(0, 32);
-  const { register } = await ok(server, RegisterDocument, { input: { username, password: 'password123' } });
-  return { ...register.user, token: register.token };
-}
-
-/** Waits `ms`. @deprecated wait for the condition instead. */
-export const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));
