@@ -1,24 +1,29 @@
-import { LoginDocument, LogoutDocument, MeDocument, MessageAddedDocument, RegisterDocument } from '../../src/client/generated';
+import {
+  LoginDocument,
+  LogoutDocument,
+  MeDocument,
+  MessageAddedDocument,
+  RegisterDocument,
+} from '../../src/client/generated';
 import type { ParleyServer } from '../../src/app/server';
-import { codes, http, ok, registerUser, Subscription, wsClient } from '../support/clients';
+import { codes, http, ok, Subscription, wsClient } from '../support/clients';
 import Redis from 'ioredis';
-import { TestCluster } from '../support/server';
 import { TEST_REDIS_URL } from '../support/env';
-import { eventually } from '../support/state';
+import { buildUser } from '../support/factories';
+import { useInstances, type TestCluster } from '../support/server';
+import { eventually } from '../support/wait';
 import { signToken } from '../../src/modules/auth/tokens';
 
+const setup = useInstances(1);
 let cluster: TestCluster;
 let server: ParleyServer;
-
-beforeAll(async () => {
-  cluster = await TestCluster.create();
-  server = await cluster.start();
-});
-afterAll(() => cluster.stop());
+beforeAll(() => ({ cluster, a: server } = setup));
 
 describe('register', () => {
   it('returns a token that authenticates me', async () => {
-    const { register } = await ok(server, RegisterDocument, { input: { username: 'Alice_auth', password: 'correct horse', displayName: 'Alice A.' } });
+    const { register } = await ok(server, RegisterDocument, {
+      input: { username: 'Alice_auth', password: 'correct horse', displayName: 'Alice A.' },
+    });
     expect(register.user).toMatchObject({ username: 'Alice_auth', displayName: 'Alice A.' });
     expect(new Date(register.expiresAt).getTime()).toBeGreaterThan(Date.now());
     const { me } = await ok(server, MeDocument, {}, register.token);
@@ -26,12 +31,14 @@ describe('register', () => {
   });
 
   it('defaults displayName to the username', async () => {
-    const { register } = await ok(server, RegisterDocument, { input: { username: 'bob_auth', password: 'password123' } });
+    const { register } = await ok(server, RegisterDocument, {
+      input: { username: 'bob_auth', password: 'password123' },
+    });
     expect(register.user.displayName).toBe('bob_auth');
   });
 
   it('answers CONFLICT for a username taken in another case', async () => {
-    await ok(server, RegisterDocument, { input: { username: 'carol_auth', password: 'password123' } });
+    await buildUser(server, { username: 'carol_auth' });
     const again = await http(server, RegisterDocument, { input: { username: 'CAROL_auth', password: 'password123' } });
     expect(codes(again)).toEqual(['CONFLICT']);
   });
@@ -54,8 +61,8 @@ describe('register', () => {
 
 describe('login', () => {
   it('logs in case-insensitively and gives one message for unknown user and wrong password', async () => {
-    await ok(server, RegisterDocument, { input: { username: 'dave_auth', password: 'password123' } });
-    const { login } = await ok(server, LoginDocument, { input: { username: 'DAVE_auth', password: 'password123' } });
+    const dave = await buildUser(server, { username: 'dave_auth' });
+    const { login } = await ok(server, LoginDocument, { input: { username: 'DAVE_auth', password: dave.password } });
     expect(login.user.username).toBe('dave_auth');
 
     const wrong = await http(server, LoginDocument, { input: { username: 'dave_auth', password: 'nope-nope' } });
@@ -76,7 +83,7 @@ describe('me', () => {
   });
 
   it('answers 401 for a forged, malformed or expired token', async () => {
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const forged = user.token.slice(0, -4) + (user.token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     const expired = signToken({ userId: user.id, sessionId: 'x' }, 'a'.repeat(40), -10).token;
     for (const token of [forged, 'not-a-jwt', expired]) {
@@ -90,14 +97,13 @@ describe('me', () => {
 describe('logout', () => {
   it('revokes the token over HTTP and closes its sockets with 4403, on every instance', async () => {
     const other = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const socketOnA = wsClient(server, { authToken: user.token });
     const socketOnB = wsClient(other, { Authorization: `Bearer ${user.token}` });
     const subA = new Subscription(socketOnA, MessageAddedDocument, {});
     const subB = new Subscription(socketOnB, MessageAddedDocument, {});
     // Both sockets are acknowledged before logout.
-    // Both listeners before any await: either socket may be acknowledged first.
-    await Promise.all([socketOnA, socketOnB].map((s) => new Promise<void>((resolve) => s.on('connected', () => resolve()))));
+    await Promise.all([socketOnA.acknowledged, socketOnB.acknowledged]);
 
     expect((await ok(server, LogoutDocument, {}, user.token)).logout).toBe(true);
     expect(await socketOnA.closed).toEqual({ code: 4403, reason: 'Session revoked' });
@@ -108,7 +114,7 @@ describe('logout', () => {
     subA.dispose();
     subB.dispose();
     // A new login still works.
-    const { login } = await ok(other, LoginDocument, { input: { username: user.username, password: 'password123' } });
+    const { login } = await ok(other, LoginDocument, { input: { username: user.username, password: user.password } });
     expect((await ok(server, MeDocument, {}, login.token)).me.id).toBe(user.id);
   });
 });
@@ -116,7 +122,7 @@ describe('logout', () => {
 describe('session cache', () => {
   it('trusts a live session for SESSION_CACHE_MS at most when the revocation event never arrives', async () => {
     const cached = await cluster.start({ SESSION_CACHE_MS: '400' });
-    const user = await registerUser(cached);
+    const user = await buildUser(cached);
     expect((await ok(cached, MeDocument, {}, user.token)).me.id).toBe(user.id);
     // Delete the session behind the instance's back: no logout, so no sessionRevoked event.
     const claims = JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()) as { sid: string };
@@ -127,13 +133,14 @@ describe('session cache', () => {
       redis.disconnect();
     }
     expect((await ok(cached, MeDocument, {}, user.token)).me.id).toBe(user.id);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Refused as soon as the cached entry expires: within 500 ms from now (400 ms and slack).
+    await eventually(async () => codes(await http(cached, MeDocument, {}, user.token))[0] === 'UNAUTHENTICATED', 500);
     expect(codes(await http(cached, MeDocument, {}, user.token))).toEqual(['UNAUTHENTICATED']);
   });
 
   it('is evicted by logout at once, on the instance that logs out and on one that cached it', async () => {
     const other = await cluster.start({ SESSION_CACHE_MS: '60000' });
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     expect((await ok(other, MeDocument, {}, user.token)).me.id).toBe(user.id);
     expect((await ok(server, MeDocument, {}, user.token)).me.id).toBe(user.id);
     await ok(server, LogoutDocument, {}, user.token);
@@ -145,8 +152,8 @@ describe('session cache', () => {
 
 describe('WebSocket authentication', () => {
   it('closes with 4403 before any operation when the token is missing, bad or revoked', async () => {
-    const user = await registerUser(server);
-    const { login } = await ok(server, LoginDocument, { input: { username: user.username, password: 'password123' } });
+    const user = await buildUser(server);
+    const { login } = await ok(server, LoginDocument, { input: { username: user.username, password: user.password } });
     await ok(server, LogoutDocument, {}, login.token);
     for (const params of [null, { authToken: 'garbage' }, { Authorization: 'Basic abc' }, { authToken: login.token }]) {
       const client = wsClient(server, params);
@@ -159,7 +166,7 @@ describe('WebSocket authentication', () => {
 
   it('closes the socket with 4403 when its token expires', async () => {
     const shortLived = await cluster.start({ TOKEN_TTL_SECONDS: '10' });
-    const user = await registerUser(shortLived);
+    const user = await buildUser(shortLived);
     const client = wsClient(shortLived, { authToken: user.token });
     const sub = new Subscription(client, MessageAddedDocument, {});
     const opened = Date.now();

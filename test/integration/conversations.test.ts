@@ -8,21 +8,21 @@ import {
   UsersDocument,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/app/server';
-import { codes, http, ok, registerUser, settle, type TestUser } from '../support/clients';
-import { TestCluster } from '../support/server';
+import { codes, http, ok } from '../support/clients';
+import { buildConversation, buildUser, type TestConversation, type TestUser } from '../support/factories';
+import { useInstances } from '../support/server';
+import { eventually } from '../support/wait';
 
-let cluster: TestCluster;
+const setup = useInstances(1, { MAX_PARTICIPANTS: '4' });
 let server: ParleyServer;
 let alice: TestUser;
 let bob: TestUser;
 let carol: TestUser;
 
 beforeAll(async () => {
-  cluster = await TestCluster.create();
-  server = await cluster.start({ MAX_PARTICIPANTS: '4' });
-  [alice, bob, carol] = await Promise.all([registerUser(server, 'alice'), registerUser(server, 'bob'), registerUser(server, 'carol')]);
+  server = setup.a;
+  [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((prefix) => buildUser(server, { prefix })));
 });
-afterAll(() => cluster.stop());
 
 const start = (user: TestUser, participantIds: string[], title?: string) =>
   http(server, StartConversationDocument, { participantIds, title }, user.token);
@@ -41,13 +41,18 @@ describe('startConversation', () => {
   });
 
   it('adds the caller: a direct conversation is not a group', async () => {
-    const { startConversation } = await ok(server, StartConversationDocument, { participantIds: [bob.id] }, alice.token);
+    const { startConversation } = await ok(
+      server,
+      StartConversationDocument,
+      { participantIds: [bob.id] },
+      alice.token,
+    );
     expect(startConversation.isGroup).toBe(false);
     expect(startConversation.participants.map((p) => p.id).sort()).toEqual([alice.id, bob.id].sort());
   });
 
   it('gives one conversation to concurrent creators of one set', async () => {
-    const dave = await registerUser(server, 'dave');
+    const dave = await buildUser(server, { prefix: 'dave' });
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => start(i % 2 ? alice : dave, i % 2 ? [dave.id] : [alice.id])),
     );
@@ -82,23 +87,26 @@ describe('startConversation', () => {
 
 describe('conversation(id)', () => {
   it('is null for a non-participant and for an unknown id', async () => {
-    const erin = await registerUser(server, 'erin');
-    const { startConversation } = await ok(server, StartConversationDocument, { participantIds: [bob.id] }, alice.token);
-    expect((await ok(server, ConversationDocument, { id: startConversation.id }, erin.token)).conversation).toBeNull();
+    const erin = await buildUser(server, { prefix: 'erin' });
+    const direct = await buildConversation(server, alice, bob);
+    expect((await ok(server, ConversationDocument, { id: direct.id }, erin.token)).conversation).toBeNull();
     expect((await ok(server, ConversationDocument, { id: randomUUID() }, alice.token)).conversation).toBeNull();
-    expect((await ok(server, ConversationDocument, { id: startConversation.id }, bob.token)).conversation?.id).toBe(startConversation.id);
+    expect((await ok(server, ConversationDocument, { id: direct.id }, bob.token)).conversation?.id).toBe(direct.id);
   });
 });
 
 describe('conversations', () => {
   it('lists mine by most recent activity, paginated with exact hasNextPage', async () => {
-    const frank = await registerUser(server, 'frank');
-    const partners = await Promise.all([1, 2, 3, 4].map(() => registerUser(server, 'p')));
-    const convs = [];
+    const frank = await buildUser(server, { prefix: 'frank' });
+    const partners = await Promise.all([1, 2, 3, 4].map(() => buildUser(server, { prefix: 'p' })));
+    const convs: TestConversation[] = [];
     for (const p of partners) {
-      convs.push((await ok(server, StartConversationDocument, { participantIds: [p.id] }, frank.token)).startConversation);
-      await settle(3); // distinct millisecond timestamps, so the expected order is not a tie
+      // Distinct millisecond timestamps, so that the expected order is not a tie: the clock has
+      // passed the previous conversation's.
+      if (convs.length) await eventually(() => Date.now() > Date.parse(convs[convs.length - 1].createdAt));
+      convs.push(await buildConversation(server, frank, p));
     }
+    expect(new Set(convs.map((c) => c.createdAt)).size).toBe(4);
     // Activity: a message in the oldest one moves it to the top.
     await ok(server, SendMessageDocument, { input: { conversationId: convs[0].id, body: 'bump' } }, frank.token);
     const expected = [convs[0], convs[3], convs[2], convs[1]].map((c) => c.id);
@@ -107,7 +115,12 @@ describe('conversations', () => {
     expect(page1.conversations.edges.map((e) => e.node.id)).toEqual(expected.slice(0, 3));
     expect(page1.conversations.edges[0].node.lastMessage?.body).toBe('bump');
     expect(page1.conversations.pageInfo.hasNextPage).toBe(true);
-    const page2 = await ok(server, ConversationsDocument, { first: 3, after: page1.conversations.pageInfo.endCursor }, frank.token);
+    const page2 = await ok(
+      server,
+      ConversationsDocument,
+      { first: 3, after: page1.conversations.pageInfo.endCursor },
+      frank.token,
+    );
     expect(page2.conversations.edges.map((e) => e.node.id)).toEqual(expected.slice(3));
     expect(page2.conversations.pageInfo.hasNextPage).toBe(false);
 
@@ -118,7 +131,9 @@ describe('conversations', () => {
   it('refuses a bad cursor and first outside 1..100', async () => {
     expect(codes(await http(server, ConversationsDocument, { first: 0 }, alice.token))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await http(server, ConversationsDocument, { first: 101 }, alice.token))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await http(server, ConversationsDocument, { after: 'bogus' }, alice.token))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await http(server, ConversationsDocument, { after: 'bogus' }, alice.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 });
 
@@ -126,11 +141,16 @@ describe('users', () => {
   it('finds a user by id and lists users by username with prefix search', async () => {
     const tag = `zq${Date.now() % 100000}`;
     const made = [];
-    for (const name of ['b', 'a', 'c']) made.push(await registerUser(server, `${tag}${name}`));
+    for (const name of ['b', 'a', 'c']) made.push(await buildUser(server, { prefix: `${tag}${name}` }));
     const { users } = await ok(server, UsersDocument, { search: tag.toUpperCase(), first: 2 }, alice.token);
     expect(users.edges.map((e) => e.node.username)).toEqual([made[1], made[0]].map((u) => u.username));
     expect(users.pageInfo.hasNextPage).toBe(true);
-    const rest = await ok(server, UsersDocument, { search: tag, first: 2, after: users.pageInfo.endCursor }, alice.token);
+    const rest = await ok(
+      server,
+      UsersDocument,
+      { search: tag, first: 2, after: users.pageInfo.endCursor },
+      alice.token,
+    );
     expect(rest.users.edges.map((e) => e.node.username)).toEqual([made[2].username]);
     expect(rest.users.pageInfo.hasNextPage).toBe(false);
     expect((await ok(server, UserDocument, { id: made[0].id }, alice.token)).user?.username).toBe(made[0].username);

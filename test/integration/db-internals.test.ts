@@ -17,7 +17,12 @@ describe('library internals reached by src/db', () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: testDb.url, DB_PIPELINE_CONNECTIONS: '1', JWT_SECRET: 'x'.repeat(32), LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      DATABASE_URL: testDb.url,
+      DB_PIPELINE_CONNECTIONS: '1',
+      JWT_SECRET: 'x'.repeat(32),
+      LOG_LEVEL: 'silent',
+    });
     database = await openDatabase(config, createLogger('silent'));
   });
 

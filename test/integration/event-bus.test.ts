@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../../src/pubsub/event-bus';
 import { TEST_REDIS_URL } from '../support/env';
+import { eventually } from '../support/wait';
 
-/** Lets events published so far arrive (Redis round trip). */
-const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Waits until `got` holds `count` events. Events of one publisher reach a bus in the order they
+ * were published, also across topics (one Redis connection each way): once an event has arrived,
+ * any event published before it has too, or never will.
+ */
+const received = (got: unknown[], count: number) => eventually(() => got.length >= count);
 
 describe.each([
   ['Redis', true],
@@ -19,7 +24,12 @@ describe.each([
       bus = publisher = createMemoryEventBus();
       return;
     }
-    connections = [new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL)];
+    connections = [
+      new Redis(TEST_REDIS_URL),
+      new Redis(TEST_REDIS_URL),
+      new Redis(TEST_REDIS_URL),
+      new Redis(TEST_REDIS_URL),
+    ];
     const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
     bus = createRedisEventBus(connections[0], connections[1], prefix);
     // Another instance's bus publishes: events cross Redis.
@@ -38,10 +48,12 @@ describe.each([
     const unsubscribeA = await bus.subscribe('t', (p) => a.push(p));
     await bus.subscribe('t', (p) => b.push(p));
     await publisher.publish('t', { n: 1 });
-    await settle();
+    await received(a, 1);
+    await received(b, 1);
     await unsubscribeA();
     await publisher.publish('t', { n: 2 });
-    await settle();
+    // One event reaches every local listener of the topic at once: b's is a's sentinel.
+    await received(b, 2);
     expect(a).toEqual([{ n: 1 }]);
     expect(b).toEqual([{ n: 1 }, { n: 2 }]);
   });
@@ -53,11 +65,12 @@ describe.each([
     await bus.subscribe('y', listener);
     await publisher.publish('x', { from: 'x' });
     await publisher.publish('y', { from: 'y' });
-    await settle();
+    await received(got, 2);
     await bus.unsubscribe('x', listener);
     await publisher.publish('x', { from: 'x again' });
     await publisher.publish('y', { from: 'y again' });
-    await settle();
+    // 'y again' is published after 'x again': once it is here, 'x again' is here or never comes.
+    await eventually(() => got.some((p) => (p as { from: string }).from === 'y again'));
     expect(got).toEqual([{ from: 'x' }, { from: 'y' }, { from: 'y again' }]);
   });
 
@@ -68,8 +81,9 @@ describe.each([
     const joined = bus.subscribe('z', (p) => got.push(p));
     await Promise.all([left, joined]);
     await publisher.publish('z', { n: 1 });
-    await settle();
-    expect(got).toEqual([{ n: 1 }]);
+    await publisher.publish('z', { n: 2 });
+    await received(got, 2);
+    expect(got).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
   it('a topic left and joined again before its subscribe settled is heard once', async () => {
@@ -80,7 +94,9 @@ describe.each([
     await Promise.all([first, left]);
     await bus.subscribe('w', listener);
     await publisher.publish('w', { n: 1 });
-    await settle();
-    expect(got).toEqual([{ n: 1 }]);
+    // A sentinel after it: a second delivery of n: 1 would come before n: 2.
+    await publisher.publish('w', { n: 2 });
+    await received(got, 2);
+    expect(got).toEqual([{ n: 1 }, { n: 2 }]);
   });
 });

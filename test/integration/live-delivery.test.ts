@@ -7,54 +7,38 @@ import {
   MessageAddedWithReadStateDocument,
   type MessageAddedWithReadStateSubscription,
   SendMessageDocument,
-  StartConversationDocument,
   type MessageAddedSubscription,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/app/server';
-import { http, ok, registerUser, Subscription, wsClient, type TestUser } from '../support/clients';
-import { TestCluster } from '../support/server';
+import { http, ok, Subscription, wsClient } from '../support/clients';
+import { buildConversation, buildUser, type TestUser } from '../support/factories';
+import { subscribeLive } from '../support/live';
+import { useTwoInstances } from '../support/server';
+import { eventually } from '../support/wait';
 
-let cluster: TestCluster;
+const setup = useTwoInstances();
+const { keep } = setup;
 let a: ParleyServer;
 let b: ParleyServer;
 let alice: TestUser;
 let bob: TestUser;
 let mallory: TestUser;
 let conversationId: string;
-const clients: Array<{ dispose: () => Promise<void> | void }> = [];
 
 beforeAll(async () => {
-  cluster = await TestCluster.create();
-  [a, b] = [await cluster.start(), await cluster.start()];
-  [alice, bob, mallory] = await Promise.all([registerUser(a, 'alice'), registerUser(a, 'bob'), registerUser(a, 'mallory')]);
-  conversationId = (await ok(a, StartConversationDocument, { participantIds: [bob.id] }, alice.token)).startConversation.id;
+  ({ a, b } = setup);
+  [alice, bob, mallory] = await Promise.all(['alice', 'bob', 'mallory'].map((prefix) => buildUser(a, { prefix })));
+  conversationId = (await buildConversation(a, alice, bob)).id;
 });
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-});
-afterAll(() => cluster.stop());
 
-/** A subscriber on `server`, its socket acknowledged and its subscription live on the server. */
-async function subscribe(server: ParleyServer, user: TestUser, variables: Record<string, unknown> = {}) {
-  const client = wsClient(server, { authToken: user.token });
-  clients.push(client);
-  const before = await liveStreams(server);
-  const sub = new Subscription<MessageAddedSubscription>(client, MessageAddedDocument, variables);
-  // graphql-ws has no "subscribed" acknowledgement: wait until the server counts one more stream
-  // set up or the subscription fails, so that a message sent now must be delivered. A monotonic
-  // counter: other streams ending meanwhile cannot hide the new one.
-  const deadline = Date.now() + 10_000;
-  while ((await liveStreams(server)) <= before && sub.errors.length === 0 && !sub.completed) {
-    if (Date.now() > deadline) throw new Error('the subscription was not set up within 10 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return sub;
-}
-
-const liveStreams = async (server: ParleyServer) => (await server.metrics.messageStreamsStarted.get()).values[0]?.value ?? 0;
+/** `user`'s messageAdded subscription on `server`, live on the server. */
+const subscribe = async (server: ParleyServer, user: TestUser, variables: Record<string, unknown> = {}) =>
+  keep(await subscribeLive<MessageAddedSubscription>(server, user, 'messageAdded', MessageAddedDocument, variables));
 
 const send = (server: ParleyServer, user: TestUser, body: string, id = conversationId, clientMessageId?: string) =>
-  ok(server, SendMessageDocument, { input: { conversationId: id, body, clientMessageId } }, user.token).then((d) => d.sendMessage);
+  ok(server, SendMessageDocument, { input: { conversationId: id, body, clientMessageId } }, user.token).then(
+    (d) => d.sendMessage,
+  );
 
 const bodies = (events: MessageAddedSubscription[]) => events.map((e) => e.messageAdded.body);
 
@@ -91,7 +75,7 @@ describe('messageAdded', () => {
     expect(await denied2.failure()).toEqual(['FORBIDDEN']);
 
     const all = await subscribe(a, mallory, {});
-    const own = (await ok(a, StartConversationDocument, { participantIds: [alice.id] }, mallory.token)).startConversation.id;
+    const own = (await buildConversation(a, mallory, alice)).id;
     await send(a, alice, 'not for mallory');
     await send(b, alice, 'for mallory', own);
     const events = await all.waitFor(1);
@@ -99,7 +83,7 @@ describe('messageAdded', () => {
   });
 
   it('follows conversations created after subscribing, from their first message', async () => {
-    const carol = await registerUser(a, 'carol');
+    const carol = await buildUser(a, { prefix: 'carol' });
     const sub = await subscribe(b, carol, {});
     await ok(a, SendMessageDocument, { input: { participantIds: [carol.id, bob.id], body: 'welcome' } }, alice.token);
     const [event] = await sub.waitFor(1);
@@ -107,8 +91,8 @@ describe('messageAdded', () => {
   });
 
   it('keeps seq order within a conversation while both instances send concurrently', async () => {
-    const dave = await registerUser(a, 'dave');
-    const id = (await ok(a, StartConversationDocument, { participantIds: [bob.id, alice.id] }, dave.token)).startConversation.id;
+    const dave = await buildUser(a, { prefix: 'dave' });
+    const id = (await buildConversation(a, dave, [bob, alice])).id;
     const onA = await subscribe(a, dave, { conversationId: id });
     const onB = await subscribe(b, dave, {});
     await Promise.all(Array.from({ length: 40 }, (_, i) => send(i % 2 ? a : b, i % 3 ? alice : bob, `c${i}`, id)));
@@ -118,8 +102,8 @@ describe('messageAdded', () => {
   });
 
   it('replays after a position then continues live, exactly once and in order, while another client keeps sending', async () => {
-    const erin = await registerUser(a, 'erin');
-    const id = (await ok(a, StartConversationDocument, { participantIds: [alice.id] }, erin.token)).startConversation.id;
+    const erin = await buildUser(a, { prefix: 'erin' });
+    const id = (await buildConversation(a, erin, alice)).id;
     for (let i = 1; i <= 30; i++) await send(a, alice, `r${i}`, id);
 
     // A sender keeps going on both instances while erin resumes from seq 10.
@@ -132,7 +116,12 @@ describe('messageAdded', () => {
       }
     })();
     const resumed = await subscribe(b, erin, { after: [{ conversationId: id, seq: 10 }] });
-    await new Promise((r) => setTimeout(r, 400));
+    // Let the sender go on until erin has had messages sent after her stream went live, and 10 more.
+    const liveFrom = sent;
+    await eventually(
+      () => sent >= Math.min(liveFrom + 10, 130) && resumed.events.some((e) => e.messageAdded.seq > liveFrom),
+      20_000,
+    );
     sending = false;
     await sender;
     const total = sent;
@@ -145,8 +134,8 @@ describe('messageAdded', () => {
   }, 30_000);
 
   it('reads nothing per subscriber on an instance: the sender travels in the event', async () => {
-    const members = await Promise.all(Array.from({ length: 6 }, (_, i) => registerUser(a, `m${i}`)));
-    const id = (await ok(a, StartConversationDocument, { participantIds: members.map((m) => m.id) }, alice.token)).startConversation.id;
+    const members = await Promise.all(Array.from({ length: 6 }, (_, i) => buildUser(a, { prefix: `m${i}` })));
+    const id = (await buildConversation(a, alice, members)).id;
     const queriesOnB = async () => (await b.metrics.dbQueries.get()).values[0].value;
     const deliveryCost = async (subs: Array<Subscription<MessageAddedSubscription>>, body: string) => {
       const before = await queriesOnB();
@@ -165,36 +154,51 @@ describe('messageAdded', () => {
   });
 
   it('gives each subscriber its own viewer-dependent fields, while one document is shared', async () => {
-    const [x, y] = [await registerUser(a, 'x'), await registerUser(a, 'y')];
-    const id = (await ok(a, StartConversationDocument, { participantIds: [x.id, y.id] }, alice.token)).startConversation.id;
+    const [x, y] = [await buildUser(a, { prefix: 'x' }), await buildUser(a, { prefix: 'y' })];
+    const id = (await buildConversation(a, alice, [x, y])).id;
     await send(a, alice, 'one', id);
     await send(a, alice, 'two', id);
     await ok(a, MarkConversationReadDocument, { conversationId: id, seq: 2 }, x.token);
-    const subscribeReadState = async (user: TestUser) => {
-      const client = wsClient(b, { authToken: user.token });
-      clients.push(client);
-      const before = await liveStreams(b);
-      const sub = new Subscription<MessageAddedWithReadStateSubscription>(client, MessageAddedWithReadStateDocument, { conversationId: id });
-      while ((await liveStreams(b)) <= before) await new Promise((r) => setTimeout(r, 10));
-      return sub;
-    };
+    const subscribeReadState = async (user: TestUser) =>
+      keep(
+        await subscribeLive<MessageAddedWithReadStateSubscription>(
+          b,
+          user,
+          'messageAdded',
+          MessageAddedWithReadStateDocument,
+          { conversationId: id },
+        ),
+      );
     const [forX, forY] = [await subscribeReadState(x), await subscribeReadState(y)];
     const plainX = await subscribe(b, x, { conversationId: id });
     const plainY = await subscribe(b, y, { conversationId: id });
     await send(a, alice, 'three', id);
-    expect((await forX.waitFor(1))[0].messageAdded).toEqual({ seq: 3, conversation: { id, lastReadSeq: 2, unreadCount: 1 } });
-    expect((await forY.waitFor(1))[0].messageAdded).toEqual({ seq: 3, conversation: { id, lastReadSeq: 0, unreadCount: 3 } });
+    expect((await forX.waitFor(1))[0].messageAdded).toEqual({
+      seq: 3,
+      conversation: { id, lastReadSeq: 2, unreadCount: 1 },
+    });
+    expect((await forY.waitFor(1))[0].messageAdded).toEqual({
+      seq: 3,
+      conversation: { id, lastReadSeq: 0, unreadCount: 3 },
+    });
     expect((await plainX.waitFor(1))[0]).toEqual((await plainY.waitFor(1))[0]);
   });
 
   it('answers an invalid document over the socket with GRAPHQL_VALIDATION_FAILED, every time', async () => {
-    const client = wsClient(a, { authToken: alice.token });
-    clients.push(client);
+    const client = keep(wsClient(a, { authToken: alice.token }));
     for (let i = 0; i < 2; i++) {
-      const sub = new Subscription(client, parse('subscription { messageAdded { nope } }') as TypedDocumentNode<unknown, object>, {});
+      const sub = new Subscription(
+        client,
+        parse('subscription { messageAdded { nope } }') as TypedDocumentNode<unknown, object>,
+        {},
+      );
       expect(await sub.failure()).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     }
-    const parseError = new Subscription(client, { kind: 'Document', definitions: [] } as unknown as TypedDocumentNode<unknown, object>, {});
+    const parseError = new Subscription(
+      client,
+      { kind: 'Document', definitions: [] } as unknown as TypedDocumentNode<unknown, object>,
+      {},
+    );
     expect(await parseError.failure()).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 

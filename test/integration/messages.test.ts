@@ -4,15 +4,17 @@ import {
   MessageAddedDocument,
   MessagesDocument,
   SendMessageDocument,
-  StartConversationDocument,
   type MessagesQuery,
   type SendMessageInput,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/app/server';
-import { codes, http, ok, registerUser, Subscription, type TestUser } from '../support/clients';
-import { TestCluster } from '../support/server';
-import { connected, eventually, wsOk } from '../support/state';
+import { codes, connected, http, ok, wsOk } from '../support/clients';
+import { buildConversation, buildUser, type TestUser } from '../support/factories';
+import { subscribeLive } from '../support/live';
+import { useInstances, type TestCluster } from '../support/server';
 
+const setup = useInstances(1);
+const { keep } = setup;
 let cluster: TestCluster;
 let server: ParleyServer;
 let alice: TestUser;
@@ -21,12 +23,10 @@ let mallory: TestUser;
 let conversationId: string;
 
 beforeAll(async () => {
-  cluster = await TestCluster.create();
-  server = await cluster.start();
-  [alice, bob, mallory] = await Promise.all([registerUser(server, 'alice'), registerUser(server, 'bob'), registerUser(server, 'mallory')]);
-  conversationId = (await ok(server, StartConversationDocument, { participantIds: [bob.id] }, alice.token)).startConversation.id;
+  ({ cluster, a: server } = setup);
+  [alice, bob, mallory] = await Promise.all(['alice', 'bob', 'mallory'].map((prefix) => buildUser(server, { prefix })));
+  conversationId = (await buildConversation(server, alice, bob)).id;
 });
-afterAll(() => cluster.stop());
 
 const send = (user: TestUser, input: SendMessageInput) => http(server, SendMessageDocument, { input }, user.token);
 
@@ -34,7 +34,12 @@ async function history(user: TestUser, id: string, order: 'NEWEST_FIRST' | 'OLDE
   const pages: MessagesQuery['messages'][] = [];
   let after: string | null | undefined = undefined;
   do {
-    const page: MessagesQuery = await ok(server, MessagesDocument, { conversationId: id, first, after, order }, user.token);
+    const page: MessagesQuery = await ok(
+      server,
+      MessagesDocument,
+      { conversationId: id, first, after, order },
+      user.token,
+    );
     pages.push(page.messages);
     after = page.messages.pageInfo.hasNextPage ? page.messages.pageInfo.endCursor : null;
   } while (after);
@@ -55,28 +60,34 @@ describe('sendMessage', () => {
   });
 
   it('accepts 4000 characters (code points) and refuses 4001, blank and empty bodies', async () => {
-    const before = (await ok(server, MessagesDocument, { conversationId, first: 1 }, alice.token)).messages.edges[0]?.node.seq ?? 0;
+    const before =
+      (await ok(server, MessagesDocument, { conversationId, first: 1 }, alice.token)).messages.edges[0]?.node.seq ?? 0;
     expect((await send(alice, { conversationId, body: '😀'.repeat(4000) })).errors).toBeUndefined();
     for (const body of ['😀'.repeat(4001), '', '   \n\t']) {
       const result = await send(alice, { conversationId, body });
       expect(codes(result)).toEqual(['BAD_USER_INPUT']);
       expect(result.errors![0].extensions!.field).toBe('body');
     }
-    const after = (await ok(server, MessagesDocument, { conversationId, first: 1 }, alice.token)).messages.edges[0].node.seq;
+    const after = (await ok(server, MessagesDocument, { conversationId, first: 1 }, alice.token)).messages.edges[0].node
+      .seq;
     expect(after).toBe(before + 1);
   });
 
   it('needs exactly one of conversationId and participantIds, and a 1-64 character clientMessageId', async () => {
     expect(codes(await send(alice, { body: 'x' }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await send(alice, { body: 'x', conversationId, participantIds: [bob.id] }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await send(alice, { body: 'x', conversationId, participantIds: [bob.id] }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
     expect(codes(await send(alice, { body: 'x', conversationId, clientMessageId: '' }))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await send(alice, { body: 'x', conversationId, clientMessageId: 'k'.repeat(65) }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await send(alice, { body: 'x', conversationId, clientMessageId: 'k'.repeat(65) }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
     expect(codes(await send(alice, { body: 'x', conversationId: 'nope' }))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await send(alice, { body: 'x', conversationId: randomUUID() }))).toEqual(['NOT_FOUND']);
   });
 
   it('creates the conversation from participantIds, and reuses it next time', async () => {
-    const carol = await registerUser(server, 'carol');
+    const carol = await buildUser(server, { prefix: 'carol' });
     const first = await send(carol, { participantIds: [alice.id, bob.id], body: 'hi group' });
     expect(first.errors).toBeUndefined();
     expect(first.data!.sendMessage.seq).toBe(1);
@@ -103,58 +114,62 @@ describe('sendMessage', () => {
     expect((await send(bob, input)).data!.sendMessage.sender.id).toBe(bob.id);
   });
 
-  it('costs one SQL statement: seq, insert, the sender\'s read position and the sender\'s fields', async () => {
+  it("costs one SQL statement: seq, insert, the sender's read position and the sender's fields", async () => {
     const queries = async () => (await server.metrics.dbQueries.get()).values[0].value;
     const before = await queries();
     const result = await send(bob, { conversationId, body: 'one round trip' });
     expect(await queries()).toBe(before + 1);
-    expect(result.data!.sendMessage.sender).toEqual({ id: bob.id, username: bob.username, displayName: bob.displayName });
+    expect(result.data!.sendMessage.sender).toEqual({
+      id: bob.id,
+      username: bob.username,
+      displayName: bob.displayName,
+    });
   });
 
   it('costs one SQL statement over WebSocket too, sender included', async () => {
-    const client = await connected(server, bob);
-    try {
-      const queries = async () => (await server.metrics.dbQueries.get()).values[0].value;
-      const before = await queries();
-      const { sendMessage } = await wsOk(client, SendMessageDocument, { input: { conversationId, body: 'over the socket' } });
-      expect(await queries()).toBe(before + 1);
-      expect(sendMessage.sender).toEqual({ id: bob.id, username: bob.username, displayName: bob.displayName });
-    } finally {
-      await client.dispose();
-    }
+    const client = keep(await connected(server, bob));
+    const queries = async () => (await server.metrics.dbQueries.get()).values[0].value;
+    const before = await queries();
+    const { sendMessage } = await wsOk(client, SendMessageDocument, {
+      input: { conversationId, body: 'over the socket' },
+    });
+    expect(await queries()).toBe(before + 1);
+    expect(sendMessage.sender).toEqual({ id: bob.id, username: bob.username, displayName: bob.displayName });
   });
 
   it('delivers a message to another instance with its sender, without a query there', async () => {
     const other = await cluster.start();
-    const value = async (metric: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await metric.get()).values[0]?.value ?? 0;
-    const client = await connected(other, alice);
-    try {
-      const streams = await value(other.metrics.liveMessageStreams);
-      const sub = new Subscription(client, MessageAddedDocument, { conversationId });
-      await eventually(async () => (await value(other.metrics.liveMessageStreams)) > streams);
-      const queriesBefore = await value(other.metrics.dbQueries);
-      await send(bob, { conversationId, body: 'across instances' });
-      const [event] = await sub.waitFor(1);
-      expect(event.messageAdded).toMatchObject({ body: 'across instances', sender: { id: bob.id, username: bob.username, displayName: bob.displayName } });
-      expect(await value(other.metrics.dbQueries)).toBe(queriesBefore);
-      sub.dispose();
-    } finally {
-      await client.dispose();
-    }
+    const queries = async () => (await other.metrics.dbQueries.get()).values[0]?.value ?? 0;
+    const sub = keep(await subscribeLive(other, alice, 'messageAdded', MessageAddedDocument, { conversationId }));
+    const queriesBefore = await queries();
+    await send(bob, { conversationId, body: 'across instances' });
+    const [event] = await sub.waitFor(1);
+    expect(event.messageAdded).toMatchObject({
+      body: 'across instances',
+      sender: { id: bob.id, username: bob.username, displayName: bob.displayName },
+    });
+    expect(await queries()).toBe(queriesBefore);
   });
 
   it('gives 50 concurrent sends to one conversation the seqs 1..50', async () => {
-    const dave = await registerUser(server, 'dave');
-    const erin = await registerUser(server, 'erin');
-    const id = (await ok(server, StartConversationDocument, { participantIds: [erin.id] }, dave.token)).startConversation.id;
+    const dave = await buildUser(server, { prefix: 'dave' });
+    const erin = await buildUser(server, { prefix: 'erin' });
+    const id = (await buildConversation(server, dave, erin)).id;
     const other = await cluster.start();
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        http(i % 2 ? server : other, SendMessageDocument, { input: { conversationId: id, body: `m${i}` } }, (i % 3 ? dave : erin).token),
+        http(
+          i % 2 ? server : other,
+          SendMessageDocument,
+          { input: { conversationId: id, body: `m${i}` } },
+          (i % 3 ? dave : erin).token,
+        ),
       ),
     );
     expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
-    expect(results.map((r) => r.data!.sendMessage.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(results.map((r) => r.data!.sendMessage.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
   });
 
   it('is FORBIDDEN for a non-participant, who can neither send nor read', async () => {
@@ -170,10 +185,11 @@ describe('messages pagination', () => {
   let id: string;
   let reader: TestUser;
   beforeAll(async () => {
-    const a = await registerUser(server, 'pa');
-    const b = await registerUser(server, 'pb');
-    id = (await ok(server, StartConversationDocument, { participantIds: [b.id] }, a.token)).startConversation.id;
-    for (let i = 1; i <= 25; i++) await ok(server, SendMessageDocument, { input: { conversationId: id, body: `n${i}` } }, (i % 2 ? a : b).token);
+    const a = await buildUser(server, { prefix: 'pa' });
+    const b = await buildUser(server, { prefix: 'pb' });
+    id = (await buildConversation(server, a, b)).id;
+    for (let i = 1; i <= 25; i++)
+      await ok(server, SendMessageDocument, { input: { conversationId: id, body: `n${i}` } }, (i % 2 ? a : b).token);
     reader = a;
   });
 
@@ -188,28 +204,42 @@ describe('messages pagination', () => {
     const pages = await history(reader, id, 'OLDEST_FIRST', 5);
     expect(pages).toHaveLength(5);
     expect(pages[4].pageInfo.hasNextPage).toBe(false);
-    expect(pages.flatMap((p) => p.edges.map((e) => e.node.body))).toEqual(Array.from({ length: 25 }, (_, i) => `n${i + 1}`));
+    expect(pages.flatMap((p) => p.edges.map((e) => e.node.body))).toEqual(
+      Array.from({ length: 25 }, (_, i) => `n${i + 1}`),
+    );
   });
 
   it('resumes OLDEST_FIRST from a cursor taken NEWEST_FIRST (catch-up after a gap)', async () => {
     const { messages } = await ok(server, MessagesDocument, { conversationId: id, first: 5 }, reader.token);
     const cursorOfSeq21 = messages.edges[4].cursor;
-    const { messages: newer } = await ok(server, MessagesDocument, { conversationId: id, after: cursorOfSeq21, order: 'OLDEST_FIRST' }, reader.token);
+    const { messages: newer } = await ok(
+      server,
+      MessagesDocument,
+      { conversationId: id, after: cursorOfSeq21, order: 'OLDEST_FIRST' },
+      reader.token,
+    );
     expect(newer.edges.map((e) => e.node.seq)).toEqual([22, 23, 24, 25]);
   });
 
   it('refuses first outside 1..100 and a foreign cursor', async () => {
     for (const first of [0, -1, 101]) {
-      expect(codes(await http(server, MessagesDocument, { conversationId: id, first }, reader.token))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await http(server, MessagesDocument, { conversationId: id, first }, reader.token))).toEqual([
+        'BAD_USER_INPUT',
+      ]);
     }
     const { conversations } = await ok(server, ConversationsDocument, { first: 1 }, reader.token);
     const foreign = conversations.edges[0].cursor;
-    expect(codes(await http(server, MessagesDocument, { conversationId: id, after: foreign }, reader.token))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await http(server, MessagesDocument, { conversationId: id, after: '!!' }, reader.token))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await http(server, MessagesDocument, { conversationId: id, after: foreign }, reader.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(codes(await http(server, MessagesDocument, { conversationId: id, after: '!!' }, reader.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 
   it('costs a fixed number of SQL queries for a page of 50 messages with senders, whatever the page size', async () => {
-    for (let i = 26; i <= 60; i++) await ok(server, SendMessageDocument, { input: { conversationId: id, body: `n${i}` } }, reader.token);
+    for (let i = 26; i <= 60; i++)
+      await ok(server, SendMessageDocument, { input: { conversationId: id, body: `n${i}` } }, reader.token);
     const queriesFor = async (first: number) => {
       // prom-client's get() hands out its live value objects: read the number before the query.
       const before = (await server.metrics.dbQueries.get()).values[0].value;
@@ -224,12 +254,26 @@ describe('messages pagination', () => {
   });
 
   it('answers an empty page to a participant, and still refuses others, past the end of history', async () => {
-    const { messages } = await ok(server, MessagesDocument, { conversationId: id, first: 1, order: 'OLDEST_FIRST' }, reader.token);
+    const { messages } = await ok(
+      server,
+      MessagesDocument,
+      { conversationId: id, first: 1, order: 'OLDEST_FIRST' },
+      reader.token,
+    );
     const oldest = messages.edges[0].cursor;
-    const past = await ok(server, MessagesDocument, { conversationId: id, after: oldest, order: 'NEWEST_FIRST' }, reader.token);
+    const past = await ok(
+      server,
+      MessagesDocument,
+      { conversationId: id, after: oldest, order: 'NEWEST_FIRST' },
+      reader.token,
+    );
     expect(past.messages).toEqual({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
-    const outsider = await registerUser(server, 'pc');
-    expect(codes(await http(server, MessagesDocument, { conversationId: id, after: oldest }, outsider.token))).toEqual(['FORBIDDEN']);
-    expect(codes(await http(server, MessagesDocument, { conversationId: randomUUID() }, outsider.token))).toEqual(['NOT_FOUND']);
+    const outsider = await buildUser(server, { prefix: 'pc' });
+    expect(codes(await http(server, MessagesDocument, { conversationId: id, after: oldest }, outsider.token))).toEqual([
+      'FORBIDDEN',
+    ]);
+    expect(codes(await http(server, MessagesDocument, { conversationId: randomUUID() }, outsider.token))).toEqual([
+      'NOT_FOUND',
+    ]);
   });
 });

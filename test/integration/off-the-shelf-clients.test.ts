@@ -8,38 +8,38 @@ import {
   MessageAddedDocument,
   MessagesDocument,
   SendMessageDocument,
-  StartConversationDocument,
   type MessageAddedSubscription,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/app/server';
-import { ok, registerUser, type TestUser } from '../support/clients';
-import { TestCluster } from '../support/server';
+import { ok } from '../support/clients';
+import { buildConversation, buildUser, type TestUser } from '../support/factories';
+import { useTwoInstances } from '../support/server';
+import { eventually } from '../support/wait';
 
 /** Parley as the usual clients see it: Apollo Client and urql, with graphql-ws for subscriptions. */
-let cluster: TestCluster;
+const setup = useTwoInstances();
+const cleanup = (fn: () => unknown) => setup.keep({ dispose: fn });
 let a: ParleyServer;
 let b: ParleyServer;
 let alice: TestUser;
 let bob: TestUser;
-const cleanups: Array<() => unknown> = [];
 
 beforeAll(async () => {
-  cluster = await TestCluster.create();
-  [a, b] = [await cluster.start(), await cluster.start()];
-  [alice, bob] = [await registerUser(a, 'alice'), await registerUser(a, 'bob')];
+  ({ a, b } = setup);
+  [alice, bob] = [await buildUser(a, { prefix: 'alice' }), await buildUser(a, { prefix: 'bob' })];
 });
 
-/** A new conversation of alice and bob, with a title so that each test has its own. */
+/** A new conversation of alice and bob (and a third user, so that each test has its own), with a title. */
 const newConversation = async (title: string) =>
-  (await ok(a, StartConversationDocument, { participantIds: [bob.id, (await registerUser(a, 'x')).id], title }, alice.token)).startConversation.id;
-afterAll(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-  await cluster.stop();
-});
+  (await buildConversation(a, alice, [bob, await buildUser(a, { prefix: 'x' })], { title })).id;
 
 const wsFor = (server: ParleyServer, user: TestUser) => {
-  const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authToken: user.token } });
-  cleanups.push(() => client.dispose());
+  const client = createClient({
+    url: server.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authToken: user.token },
+  });
+  cleanup(() => client.dispose());
   return client;
 };
 
@@ -51,21 +51,30 @@ it('Apollo Client: query, mutation and a subscription across instances', async (
     cache: new InMemoryCache(),
     link: ApolloLink.split(({ operationType }) => operationType === OperationTypeNode.SUBSCRIPTION, ws, http),
   });
-  cleanups.push(() => client.stop());
+  cleanup(() => client.stop());
 
   const received: MessageAddedSubscription[] = [];
-  const subscription = client.subscribe({ query: MessageAddedDocument, variables: { after: [{ conversationId, seq: 0 }] } }).subscribe({
-    next: (result) => result.data && received.push(result.data as MessageAddedSubscription),
-  });
-  cleanups.push(() => subscription.unsubscribe());
+  const subscription = client
+    .subscribe({ query: MessageAddedDocument, variables: { after: [{ conversationId, seq: 0 }] } })
+    .subscribe({
+      next: (result) => result.data && received.push(result.data as MessageAddedSubscription),
+    });
+  cleanup(() => subscription.unsubscribe());
 
   const sent = await ok(a, SendMessageDocument, { input: { conversationId, body: 'hello Apollo' } }, alice.token);
-  const { data } = await client.mutate({ mutation: SendMessageDocument, variables: { input: { conversationId, body: 'reply from Apollo' } } });
+  const { data } = await client.mutate({
+    mutation: SendMessageDocument,
+    variables: { input: { conversationId, body: 'reply from Apollo' } },
+  });
   expect(data?.sendMessage.sender.id).toBe(bob.id);
-  while (received.length < 1) await new Promise((r) => setTimeout(r, 20));
+  await eventually(() => received.length >= 1);
   expect(received[0].messageAdded).toMatchObject({ id: sent.sendMessage.id, body: 'hello Apollo' });
 
-  const history = await client.query({ query: MessagesDocument, variables: { conversationId, first: 10 }, fetchPolicy: 'network-only' });
+  const history = await client.query({
+    query: MessagesDocument,
+    variables: { conversationId, first: 10 },
+    fetchPolicy: 'network-only',
+  });
   expect(history.data?.messages.edges.map((e) => e.node.body)).toEqual(['reply from Apollo', 'hello Apollo']);
 });
 
@@ -91,10 +100,10 @@ it('urql: query (GET), mutation and a subscription, and errors with their codes'
   const { unsubscribe } = client
     .subscription(MessageAddedDocument, { conversationId, after: [{ conversationId, seq: 2 }] })
     .subscribe((result) => result.data && received.push(result.data));
-  cleanups.push(unsubscribe);
+  cleanup(unsubscribe);
 
   const sent = await ok(b, SendMessageDocument, { input: { conversationId, body: 'hello urql' } }, bob.token);
-  while (received.length < 1) await new Promise((r) => setTimeout(r, 20));
+  await eventually(() => received.length >= 1);
   expect(received[0].messageAdded).toMatchObject({ id: sent.sendMessage.id, seq: 3 });
 
   const mutation = await client.mutation(SendMessageDocument, { input: { conversationId, body: '   ' } }).toPromise();

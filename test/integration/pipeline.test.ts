@@ -4,7 +4,7 @@ import { CallbackQueryClient } from '../../src/db/callback-client';
 import { PipelinedConnections } from '../../src/db/pipeline';
 import { createLogger } from '../../src/shared/logger';
 import { TEST_DATABASE_URL } from '../support/env';
-import { eventually } from '../support/state';
+import { eventually } from '../support/wait';
 
 /**
  * The pipelined connections that carry sends and history pages, against the real PostgreSQL:
@@ -18,7 +18,11 @@ describe('PipelinedConnections', () => {
 
   beforeEach(async () => {
     applicationName = `parley_pipeline_${randomBytes(4).toString('hex')}`;
-    connections = new PipelinedConnections({ connectionString: TEST_DATABASE_URL, application_name: applicationName }, 2, createLogger('silent'));
+    connections = new PipelinedConnections(
+      { connectionString: TEST_DATABASE_URL, application_name: applicationName },
+      2,
+      createLogger('silent'),
+    );
     await connections.open();
   });
 
@@ -28,7 +32,9 @@ describe('PipelinedConnections', () => {
     const answers = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         connections.query<{ n: number; s: string }>(
-          i % 2 ? { name: 'parley_pipeline_test_echo', text: 'SELECT $1::int AS n, $2::text AS s', values: [i, `v${i}`] } : { text: 'SELECT $1::int AS n, $2::text AS s', values: [i, `v${i}`] },
+          i % 2
+            ? { name: 'parley_pipeline_test_echo', text: 'SELECT $1::int AS n, $2::text AS s', values: [i, `v${i}`] }
+            : { text: 'SELECT $1::int AS n, $2::text AS s', values: [i, `v${i}`] },
         ),
       ),
     );
@@ -37,9 +43,13 @@ describe('PipelinedConnections', () => {
 
   it('fails only the statement that failed; those sent before and after it on the same connection succeed', async () => {
     const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => connections.query<{ n: number }>({ text: 'SELECT 10 / $1::int AS n', values: [i === 7 ? 0 : 1] })),
+      Array.from({ length: 20 }, (_, i) =>
+        connections.query<{ n: number }>({ text: 'SELECT 10 / $1::int AS n', values: [i === 7 ? 0 : 1] }),
+      ),
     );
-    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 20 }, (_, i) => (i === 7 ? 'rejected' : 'fulfilled')));
+    expect(results.map((r) => r.status)).toEqual(
+      Array.from({ length: 20 }, (_, i) => (i === 7 ? 'rejected' : 'fulfilled')),
+    );
     expect((results[7] as PromiseRejectedResult).reason).toMatchObject({ code: '22012' });
     expect((results[8] as PromiseFulfilledResult<{ rows: Array<{ n: number }> }>).value.rows).toEqual([{ n: 10 }]);
   });
@@ -58,7 +68,11 @@ describe('PipelinedConnections', () => {
       const pids = await backendPids();
       return pids.length === 2 && pids.every((p) => !before.includes(p)) ? pids : null;
     });
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => connections.query<{ n: number }>({ text: 'SELECT $1::int AS n', values: [i] })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        connections.query<{ n: number }>({ text: 'SELECT $1::int AS n', values: [i] }),
+      ),
+    );
     expect(answers.map((a) => a.rows[0].n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(after).toHaveLength(2);
   });
@@ -97,7 +111,9 @@ describe('CallbackQueryClient', () => {
     try {
       expect(client).toBeInstanceOf(CallbackQueryClient);
       expect((await client.query<{ n: number }>('SELECT $1::int + 1 AS n', [41])).rows).toEqual([{ n: 42 }]);
-      expect((await client.query<{ s: string }>({ text: 'SELECT $1::text AS s', values: ['x'] })).rows).toEqual([{ s: 'x' }]);
+      expect((await client.query<{ s: string }>({ text: 'SELECT $1::text AS s', values: ['x'] })).rows).toEqual([
+        { s: 'x' },
+      ]);
       await expect(client.query('SELECT * FROM parley_no_such_table')).rejects.toMatchObject({ code: '42P01' });
       // The callback form is node-postgres's own.
       const viaCallback = await new Promise<number>((resolve, reject) =>

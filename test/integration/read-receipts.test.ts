@@ -4,12 +4,14 @@ import {
   MarkConversationReadDocument,
   ReadReceiptDocument,
   SendMessageDocument,
-  StartConversationDocument,
   type ReadReceiptSubscription,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/app/server';
-import { codes, http, ok, registerUser, settle, Subscription, type TestUser } from '../support/clients';
-import { connected, subscribeLive, useTwoInstances } from '../support/state';
+import { codes, connected, http, ok, Subscription } from '../support/clients';
+import { buildConversation, buildUser, type TestUser } from '../support/factories';
+import { subscribeLive } from '../support/live';
+import { useTwoInstances } from '../support/server';
+import { eventually } from '../support/wait';
 
 const setup = useTwoInstances();
 const { keep } = setup;
@@ -17,9 +19,10 @@ let a: ParleyServer;
 let b: ParleyServer;
 beforeAll(() => ({ a, b } = setup));
 
+/** alice, bob and carol in a fresh group conversation. */
 async function trio() {
-  const [alice, bob, carol] = await Promise.all([registerUser(a, 'alice'), registerUser(a, 'bob'), registerUser(a, 'carol')]);
-  const conversationId = (await ok(a, StartConversationDocument, { participantIds: [bob.id, carol.id] }, alice.token)).startConversation.id;
+  const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((prefix) => buildUser(a, { prefix })));
+  const conversationId = (await buildConversation(a, alice, [bob, carol])).id;
   return { alice, bob, carol, conversationId };
 }
 
@@ -30,10 +33,14 @@ const markRead = (server: ParleyServer, user: TestUser, conversationId: string, 
 const stateOf = async (server: ParleyServer, user: TestUser, id: string) =>
   (await ok(server, ConversationReadStateDocument, { id }, user.token)).conversation!;
 
-async function watch(server: ParleyServer, user: TestUser, conversationId?: string) {
-  const client = keep(await connected(server, user));
-  return keep(await subscribeLive<ReadReceiptSubscription>(server, client, 'readReceipt', ReadReceiptDocument, { conversationId }));
-}
+/** `user`'s readReceipt subscription (on a socket of its own), live on `server`. */
+const watch = async (server: ParleyServer, user: TestUser, conversationId?: string) =>
+  keep(
+    await subscribeLive<ReadReceiptSubscription>(server, user, 'readReceipt', ReadReceiptDocument, { conversationId }),
+  );
+/** Each receipt as [userId, lastReadSeq]. */
+const moves = (sub: Subscription<ReadReceiptSubscription>) =>
+  sub.events.map((e) => [e.readReceipt.userId, e.readReceipt.lastReadSeq]);
 
 describe('markConversationRead', () => {
   it('only moves forward, clamps to the newest message and returns the stored receipt', async () => {
@@ -54,10 +61,16 @@ describe('markConversationRead', () => {
 
   it('refuses a negative seq, and a conversation I am not in', async () => {
     const { alice, conversationId } = await trio();
-    const mallory = await registerUser(a, 'mallory');
-    expect(codes(await http(a, MarkConversationReadDocument, { conversationId, seq: -1 }, alice.token))).toEqual(['BAD_USER_INPUT']);
-    expect(codes(await http(a, MarkConversationReadDocument, { conversationId, seq: 0 }, mallory.token))).toEqual(['FORBIDDEN']);
-    expect(codes(await http(a, MarkConversationReadDocument, { conversationId: 'x', seq: 0 }, alice.token))).toEqual(['BAD_USER_INPUT']);
+    const mallory = await buildUser(a, { prefix: 'mallory' });
+    expect(codes(await http(a, MarkConversationReadDocument, { conversationId, seq: -1 }, alice.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(codes(await http(a, MarkConversationReadDocument, { conversationId, seq: 0 }, mallory.token))).toEqual([
+      'FORBIDDEN',
+    ]);
+    expect(codes(await http(a, MarkConversationReadDocument, { conversationId: 'x', seq: 0 }, alice.token))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 });
 
@@ -99,11 +112,11 @@ describe('unread counts', () => {
   });
 
   it('are batched across a page: the SQL cost does not grow with the number of conversations', async () => {
-    const viewer = await registerUser(a, 'viewer');
-    const others = await Promise.all(Array.from({ length: 12 }, () => registerUser(a, 'peer')));
+    const viewer = await buildUser(a, { prefix: 'viewer' });
+    const others = await Promise.all(Array.from({ length: 12 }, () => buildUser(a, { prefix: 'peer' })));
     const ids: string[] = [];
     for (const other of others) {
-      const id = (await ok(a, StartConversationDocument, { participantIds: [viewer.id] }, other.token)).startConversation.id;
+      const id = (await buildConversation(a, other, viewer)).id;
       ids.push(id);
       await send(a, other, id);
       await send(a, other, id);
@@ -113,7 +126,10 @@ describe('unread counts', () => {
     const cost = async (first: number) => {
       const before = (await a.metrics.dbQueries.get()).values[0].value;
       const { conversations } = await ok(a, ConversationsReadStateDocument, { first }, viewer.token);
-      return { queries: (await a.metrics.dbQueries.get()).values[0].value - before, nodes: conversations.edges.map((e) => e.node) };
+      return {
+        queries: (await a.metrics.dbQueries.get()).values[0].value - before,
+        nodes: conversations.edges.map((e) => e.node),
+      };
     };
     const small = await cost(2);
     const large = await cost(12);
@@ -140,34 +156,58 @@ describe('readReceipt subscription', () => {
 
     const bobEvents = await bobSees.waitFor(2);
     const carolEvents = await carolSees.waitFor(3);
-    await settle();
     expect(bobEvents.map((e) => [e.readReceipt.userId, e.readReceipt.lastReadSeq])).toEqual([
       [alice.id, m1.seq],
       [carol.id, 1],
     ]);
-    expect(bobSees.events).toHaveLength(2);
-    expect(carolSees.events.map((e) => [e.readReceipt.userId, e.readReceipt.lastReadSeq])).toEqual([
+    // Nothing else for either: alice's next send is the next receipt both see.
+    const m3 = await send(a, alice, conversationId);
+    await Promise.all([bobSees.waitFor(3), carolSees.waitFor(4)]);
+    expect(moves(bobSees)).toEqual([
+      [alice.id, m1.seq],
+      [carol.id, 1],
+      [alice.id, m3.seq],
+    ]);
+    expect(bobSees.events).toHaveLength(3);
+    expect(moves(carolSees)).toEqual([
       [alice.id, 1],
       [bob.id, 1],
       [bob.id, 2],
+      [alice.id, m3.seq],
     ]);
     expect(carolEvents[0].readReceipt.readAt).toBe(m1.createdAt);
   });
 
   it('follows conversations created after subscribing, and is FORBIDDEN for one I am not in', async () => {
     const { alice, conversationId } = await trio();
-    const dave = await registerUser(a, 'dave');
+    const dave = await buildUser(a, { prefix: 'dave' });
     const daveSees = await watch(a, dave);
     const denied = keep(new Subscription(keep(await connected(b, dave)), ReadReceiptDocument, { conversationId }));
     expect(await denied.failure()).toEqual(['FORBIDDEN']);
 
-    const fresh = (await ok(b, StartConversationDocument, { participantIds: [dave.id] }, alice.token)).startConversation.id;
-    await settle();
+    // dave's stream follows the new conversation from when it has heard of it: until dave hears
+    // of it, alice sends there (each send moves her position: a receipt).
+    const fresh = (await buildConversation(b, alice, dave)).id;
     await send(a, alice, conversationId); // not dave's conversation
-    await send(b, alice, fresh);
+    const sent: Array<Awaited<ReturnType<typeof send>>> = [];
+    await eventually(
+      async () => daveSees.events.length > 0 || (sent.push(await send(b, alice, fresh)), daveSees.events.length > 0),
+    );
     const [event] = await daveSees.waitFor(1);
-    expect(event.readReceipt).toMatchObject({ conversationId: fresh, userId: alice.id, lastReadSeq: 1 });
-    await settle();
-    expect(daveSees.events).toHaveLength(1);
+    const derivedFrom = sent.find((m) => m.seq === event.readReceipt.lastReadSeq);
+    expect(event.readReceipt).toEqual({
+      conversationId: fresh,
+      userId: alice.id,
+      lastReadSeq: derivedFrom?.seq,
+      readAt: derivedFrom?.createdAt,
+    });
+    // Nothing from the other conversation, and each of alice's moves once: her next send is the next receipt.
+    const last = await send(b, alice, fresh);
+    await daveSees.waitForMatch(
+      (e) => e.readReceipt.conversationId === fresh && e.readReceipt.lastReadSeq === last.seq,
+    );
+    const seqs = daveSees.events.map((e) => e.readReceipt.lastReadSeq);
+    expect(daveSees.events.every((e) => e.readReceipt.conversationId === fresh)).toBe(true);
+    expect(seqs).toEqual(Array.from({ length: last.seq - seqs[0] + 1 }, (_, i) => seqs[0] + i));
   });
 });

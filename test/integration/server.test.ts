@@ -1,16 +1,22 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { Client } from 'pg';
-import { MeDocument, MessageAddedDocument, SendMessageDocument, StartConversationDocument, type MessageAddedSubscription } from '../../src/client/generated';
-import { codes, http, ok, registerUser, Subscription, wsClient } from '../support/clients';
-import { TestCluster } from '../support/server';
+import {
+  MeDocument,
+  MessageAddedDocument,
+  SendMessageDocument,
+  type MessageAddedSubscription,
+} from '../../src/client/generated';
+import { codes, http, ok, Subscription, wsClient } from '../support/clients';
+import { buildConversation, buildUser } from '../support/factories';
 import { startPrivateRedis } from '../support/redis';
-import { eventually } from '../support/state';
+import { TestCluster, useInstances } from '../support/server';
+import { eventually } from '../support/wait';
 
+// No instance yet: each test starts its own, with its own settings.
+const setup = useInstances(0);
+const { keep } = setup;
 let cluster: TestCluster;
-beforeAll(async () => {
-  cluster = await TestCluster.create();
-});
-afterAll(() => cluster.stop());
+beforeAll(() => ({ cluster } = setup));
 
 const get = (server: { url: string }, path: string) => fetch(server.url.replace(/\/graphql$/, path));
 
@@ -37,21 +43,18 @@ describe('operations endpoints', () => {
   });
 
   it('starts several instances at once on an empty database (migrations run once)', async () => {
-    const fresh = await TestCluster.create();
-    try {
-      const servers = await Promise.all([fresh.start(), fresh.start(), fresh.start()]);
-      const user = await registerUser(servers[0]);
-      expect((await ok(servers[2], MeDocument, {}, user.token)).me.id).toBe(user.id);
-    } finally {
-      await fresh.stop();
-    }
+    // A cluster of its own: its database is still empty.
+    const fresh = keep(await TestCluster.create());
+    const servers = await Promise.all([fresh.start(), fresh.start(), fresh.start()]);
+    const user = await buildUser(servers[0]);
+    expect((await ok(servers[2], MeDocument, {}, user.token)).me.id).toBe(user.id);
   });
 });
 
 describe('execution (graphql-jit behind Apollo Server)', () => {
   it('answers introspection, aliases, fragments, __typename and a null for a missing row as graphql-js does', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const res = await postRaw(
       server,
       JSON.stringify({
@@ -69,7 +72,9 @@ describe('execution (graphql-jit behind Apollo Server)', () => {
     const body = JSON.parse(res.text) as { data: Record<string, any>; errors?: unknown };
     expect(body.errors).toBeUndefined();
     expect(body.data.__schema).toEqual({ queryType: { name: 'Query' }, subscriptionType: { name: 'Subscription' } });
-    expect(body.data.message.fields.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['id', 'seq', 'body', 'sender']));
+    expect(body.data.message.fields.map((f: { name: string }) => f.name)).toEqual(
+      expect.arrayContaining(['id', 'seq', 'body', 'sender']),
+    );
     expect(body.data.self).toEqual({ id: user.id, username: user.username, kind: 'User' });
     expect(body.data.missing).toBeNull();
     expect(Object.keys(body.data)).toEqual(['__schema', 'message', 'self', 'missing']);
@@ -80,19 +85,25 @@ describe('bad input', () => {
   // Variables that do not coerce to their declared types: graphql-js reports them before any
   // resolver runs, with a message naming the variable; the client caused them.
   const sendWithBody = 'mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id } }';
-  const pageOf = 'query Page($conversationId: ID!, $first: Int) { messages(conversationId: $conversationId, first: $first) { edges { cursor } } }';
+  const pageOf =
+    'query Page($conversationId: ID!, $first: Int) { messages(conversationId: $conversationId, first: $first) { edges { cursor } } }';
 
   it('is BAD_USER_INPUT over HTTP when a variable has the wrong type or is missing, with the variable named', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const post = async (query: string, variables: Record<string, unknown>) =>
-      JSON.parse((await postRaw(server, JSON.stringify({ query, variables }), user.token)).text) as { errors?: Array<{ message: string; extensions?: { code?: string } }> };
+      JSON.parse((await postRaw(server, JSON.stringify({ query, variables }), user.token)).text) as {
+        errors?: Array<{ message: string; extensions?: { code?: string } }>;
+      };
     const wrongType = await post(sendWithBody, { input: { conversationId: user.id, body: 5 } });
     expect(codes(wrongType)).toEqual(['BAD_USER_INPUT']);
     expect(wrongType.errors![0].message).toMatch(/^Variable "\$input" got invalid value 5 at "input.body"/);
     const missing = await post(pageOf, { first: 'ten' });
     expect(codes(missing)).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT']);
-    expect(missing.errors!.map((e) => e.message.slice(0, 25))).toEqual(['Variable "$conversationId', 'Variable "$first" got inv']);
+    expect(missing.errors!.map((e) => e.message.slice(0, 25))).toEqual([
+      'Variable "$conversationId',
+      'Variable "$first" got inv',
+    ]);
   });
 
   it('answers a body that is not JSON, or over 1 MB, with a GraphQL error coded BAD_REQUEST (400 / 413), not an HTML page', async () => {
@@ -101,20 +112,28 @@ describe('bad input', () => {
     const malformed = await post('{"query": ');
     expect(malformed.status).toBe(400);
     expect(malformed.type).toMatch(/^application\/json/);
-    expect(JSON.parse(malformed.text)).toEqual({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    expect(JSON.parse(malformed.text)).toEqual({
+      errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+    });
     const huge = await post(JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1_100_000) } }));
     expect(huge.status).toBe(413);
     expect(JSON.parse(huge.text).errors[0].extensions.code).toBe('BAD_REQUEST');
     // The instance still answers.
-    expect(await post(JSON.stringify({ query: '{ __typename }' }))).toMatchObject({ status: 200, text: '{"data":{"__typename":"Query"}}\n' });
+    expect(await post(JSON.stringify({ query: '{ __typename }' }))).toMatchObject({
+      status: 200,
+      text: '{"data":{"__typename":"Query"}}\n',
+    });
   });
 
   it('answers a subscription sent over HTTP with 400 BAD_REQUEST pointing to WebSocket', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const answer = await postRaw(server, JSON.stringify({ query: 'subscription { messageAdded { id } }' }), user.token);
     expect(answer.status).toBe(400);
-    const { errors, data } = JSON.parse(answer.text) as { errors: Array<{ message: string; extensions: { code: string } }>; data?: unknown };
+    const { errors, data } = JSON.parse(answer.text) as {
+      errors: Array<{ message: string; extensions: { code: string } }>;
+      data?: unknown;
+    };
     expect(codes({ errors })).toEqual(['BAD_REQUEST']);
     expect(errors[0].message).toMatch(/WebSocket/);
     expect(data).toBeUndefined();
@@ -122,27 +141,27 @@ describe('bad input', () => {
 
   it('is BAD_USER_INPUT over WebSocket too', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
-    const client = wsClient(server, { authorization: `Bearer ${user.token}` });
-    try {
-      const errors = await new Promise<readonly GraphQLFormattedError[]>((resolve, reject) => {
-        client.subscribe(
-          { query: sendWithBody, variables: { input: { conversationId: user.id, body: 5 } } },
-          { next: (r) => r.errors && resolve(r.errors), error: (e) => (Array.isArray(e) ? resolve(e) : reject(e)), complete: () => undefined },
-        );
-      });
-      expect(codes({ errors })).toEqual(['BAD_USER_INPUT']);
-      expect(errors[0].message).toMatch(/^Variable "\$input" got invalid value 5/);
-    } finally {
-      await client.dispose();
-    }
+    const user = await buildUser(server);
+    const client = keep(wsClient(server, { authorization: `Bearer ${user.token}` }));
+    const errors = await new Promise<readonly GraphQLFormattedError[]>((resolve, reject) => {
+      client.subscribe(
+        { query: sendWithBody, variables: { input: { conversationId: user.id, body: 5 } } },
+        {
+          next: (r) => r.errors && resolve(r.errors),
+          error: (e) => (Array.isArray(e) ? resolve(e) : reject(e)),
+          complete: () => undefined,
+        },
+      );
+    });
+    expect(codes({ errors })).toEqual(['BAD_USER_INPUT']);
+    expect(errors[0].message).toMatch(/^Variable "\$input" got invalid value 5/);
   });
 });
 
 describe('faults', () => {
   it('masks an internal failure: INTERNAL_SERVER_ERROR, no SQL or stack, and recovers', async () => {
     const server = await cluster.start();
-    const user = await registerUser(server);
+    const user = await buildUser(server);
     const admin = new Client({ connectionString: cluster.db.url });
     await admin.connect();
     try {
@@ -172,13 +191,16 @@ describe('faults', () => {
       await redis.restart();
       await eventually(async () => (await get(server, '/readyz')).status === 200, 15_000);
       // The new Redis is empty (sessions went with the old one): register, then chat as usual.
-      const [alice, bob] = [await registerUser(server, 'alice'), await registerUser(server, 'bob')];
-      const id = (await ok(server, StartConversationDocument, { participantIds: [bob.id] }, alice.token)).startConversation.id;
+      const [alice, bob] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
+      const id = (await buildConversation(server, alice, bob)).id;
       const client = wsClient(server, { authToken: bob.token });
-      const sub = new Subscription<MessageAddedSubscription>(client, MessageAddedDocument, { after: [{ conversationId: id, seq: 0 }] });
+      const sub = new Subscription<MessageAddedSubscription>(client, MessageAddedDocument, {
+        after: [{ conversationId: id, seq: 0 }],
+      });
       await ok(server, SendMessageDocument, { input: { conversationId: id, body: 'after the outage' } }, alice.token);
       expect((await sub.waitFor(1))[0].messageAdded.body).toBe('after the outage');
-      sub.dispose();
+      // Closed while this Redis still runs.
+      await sub.dispose();
       await client.dispose();
     } finally {
       redis.kill();

@@ -8,7 +8,9 @@ export type Stop = ((error?: unknown) => void) & Promise<void>;
  * (the Repeater pattern): `executor` starts on the first `next()`, learns of `return()` by
  * awaiting `stop`, and its failure rejects the consumer's next `next()`.
  */
-export function pushIterator<T>(executor: (push: (value: T) => Promise<void>, stop: Stop) => Promise<void>): PushStream<T> {
+export function pushIterator<T>(
+  executor: (push: (value: T) => Promise<void>, stop: Stop) => Promise<void>,
+): PushStream<T> {
   return new ExecutorStream(executor);
 }
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { freePort } from './state';
+import { freePort } from './server';
+import { eventually } from './wait';
 
 /** A redis-server of one test's own, on a free loopback port (no other test's traffic reaches it). */
 export interface PrivateRedis {
@@ -26,12 +27,12 @@ export const listening = (port: number) =>
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const launch = async () => {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (!(await listening(port))) {
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    await eventually(() => listening(port), 10_000, 'redis-server accepting connections');
     return child;
   };
   let child = await launch();

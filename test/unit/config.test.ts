@@ -3,7 +3,14 @@ import { ConfigError, loadConfig } from '../../src/config/config';
 describe('loadConfig', () => {
   it('gives the embedded default when nothing is set', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 4000, databaseUrl: null, redisUrl: null, jwtSecret: null, tokenTtlSeconds: 86400, maxParticipants: 100 });
+    expect(config).toMatchObject({
+      port: 4000,
+      databaseUrl: null,
+      redisUrl: null,
+      jwtSecret: null,
+      tokenTtlSeconds: 86400,
+      maxParticipants: 100,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -14,13 +21,21 @@ describe('loadConfig', () => {
   it('reports every invalid variable at once', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short', MAX_PARTICIPANTS: '1', LOG_LEVEL: 'loud' });
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        JWT_SECRET: 'short',
+        MAX_PARTICIPANTS: '1',
+        LOG_LEVEL: 'loud',
+      });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const fields = (error as ConfigError).problems.map((p) => p.split(':')[0]);
-    expect(fields).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'JWT_SECRET', 'MAX_PARTICIPANTS', 'LOG_LEVEL']));
+    expect(fields).toEqual(
+      expect.arrayContaining(['PORT', 'DATABASE_URL', 'JWT_SECRET', 'MAX_PARTICIPANTS', 'LOG_LEVEL']),
+    );
   });
 
   it('reads the WebSocket keep-alive period: 12 s by default, 0 turns it off', () => {
@@ -33,7 +48,11 @@ describe('loadConfig', () => {
   it('needs a shared JWT_SECRET with DATABASE_URL, and PostgreSQL with Redis', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://db/parley' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ REDIS_URL: 'redis://cache:6379' })).toThrow(/DATABASE_URL/);
-    const config = loadConfig({ DATABASE_URL: 'postgres://db/parley', REDIS_URL: 'redis://cache:6379', JWT_SECRET: 's'.repeat(32) });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://db/parley',
+      REDIS_URL: 'redis://cache:6379',
+      JWT_SECRET: 's'.repeat(32),
+    });
     expect(config).toMatchObject({ databaseUrl: 'postgres://db/parley', redisUrl: 'redis://cache:6379' });
   });
 });

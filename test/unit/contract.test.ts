@@ -33,11 +33,14 @@ const NOT_YET = [
 
 it('the schema contains the API contract, apart from the capabilities not built yet', () => {
   const missing = findBreakingChanges(contract, ours).map((c) => c.description);
-  const unexpected = missing.filter((d) => !NOT_YET.some((name) => d.startsWith(`${name} `) || d.startsWith(`${name}.`)));
+  const unexpected = missing.filter(
+    (d) => !NOT_YET.some((name) => d.startsWith(`${name} `) || d.startsWith(`${name}.`)),
+  );
   expect(unexpected).toEqual([]);
 });
 
 it('keeps the not-yet list honest: each entry is really missing', () => {
   const missing = findBreakingChanges(contract, ours).map((c) => c.description);
-  for (const name of NOT_YET) expect(missing.some((d) => d.startsWith(`${name} `) || d.startsWith(`${name}.`))).toBe(true);
+  for (const name of NOT_YET)
+    expect(missing.some((d) => d.startsWith(`${name} `) || d.startsWith(`${name}.`))).toBe(true);
 });

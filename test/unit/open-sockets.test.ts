@@ -30,13 +30,17 @@ describe('OpenSockets keep-alive', () => {
 
   it('keeps sockets that answer pings and terminates those that do not, within two intervals', async () => {
     const alive = await connect();
+    let pings = 0;
+    alive.on('ping', () => pings++);
     const deaf = await connect({ autoPong: false });
     const deafClosed = once(deaf, 'close');
     const started = Date.now();
     const [code] = await deafClosed;
     expect(code).toBe(1006); // terminated, no close frame
     expect(Date.now() - started).toBeLessThan(1000);
-    await new Promise((r) => setTimeout(r, 350));
+    // The socket that answers outlives three more sweeps (each pings it).
+    const pingsBefore = pings;
+    await new Promise<void>((resolve) => alive.on('ping', () => pings >= pingsBefore + 3 && resolve()));
     expect(alive.readyState).toBe(WebSocket.OPEN);
     expect(open.size).toBe(1);
     alive.close();
@@ -46,7 +50,9 @@ describe('OpenSockets keep-alive', () => {
     const client = await connect();
     let stopped = false;
     const stopping = open.stop().then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 20));
+    // A round trip on the socket (ping, pong) comes after anything stop() had already settled.
+    client.ping();
+    await once(client, 'pong');
     expect(stopped).toBe(false);
     client.close();
     await stopping;

@@ -17,13 +17,19 @@ describe('cursors', () => {
     expect(decodeCursor<[number]>(cursor, 'message', ['number'])).toEqual([42]);
   });
 
-  it('refuse another list\'s cursor, a wrong shape and garbage with BAD_USER_INPUT', () => {
+  it("refuse another list's cursor, a wrong shape and garbage with BAD_USER_INPUT", () => {
     const user = encodeCursor('user', ['bob', 'id']);
     expect(code(() => decodeCursor<[number]>(user, 'message', ['number']))).toBe('BAD_USER_INPUT');
-    expect(code(() => decodeCursor<[number]>(encodeCursor('message', ['x']), 'message', ['number']))).toBe('BAD_USER_INPUT');
-    expect(code(() => decodeCursor<[number]>(encodeCursor('message', [1.5]), 'message', ['number']))).toBe('BAD_USER_INPUT');
+    expect(code(() => decodeCursor<[number]>(encodeCursor('message', ['x']), 'message', ['number']))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(code(() => decodeCursor<[number]>(encodeCursor('message', [1.5]), 'message', ['number']))).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(code(() => decodeCursor<[number]>('%%%', 'message', ['number']))).toBe('BAD_USER_INPUT');
-    expect(code(() => decodeCursor<[number]>(Buffer.from('{"a":1}').toString('base64url'), 'message', ['number']))).toBe('BAD_USER_INPUT');
+    expect(
+      code(() => decodeCursor<[number]>(Buffer.from('{"a":1}').toString('base64url'), 'message', ['number'])),
+    ).toBe('BAD_USER_INPUT');
   });
 });
 

@@ -2,20 +2,24 @@ import { pushIterator } from '../support/push-iterator';
 
 describe('pushIterator', () => {
   it('delivers pushed values in order, including those pushed before they were asked for', async () => {
-    const it = pushIterator<number>(async (push, stop) => {
-      void push(1);
-      void push(2);
-      setTimeout(() => void push(3), 5);
+    let push!: (v: number) => Promise<void>;
+    const it = pushIterator<number>(async (p, stop) => {
+      push = p;
+      void p(1);
+      void p(2);
       await stop;
     });
     expect((await it.next()).value).toBe(1);
     expect((await it.next()).value).toBe(2);
-    expect((await it.next()).value).toBe(3);
+    // Asked for before it is pushed.
+    const third = it.next();
+    void push(3);
+    expect((await third).value).toBe(3);
     await it.return!();
     expect(await it.next()).toEqual({ value: undefined, done: true });
   });
 
-  it('runs the executor\'s clean-up when the consumer returns', async () => {
+  it("runs the executor's clean-up when the consumer returns", async () => {
     let cleaned = false;
     const it = pushIterator<number>(async (_push, stop) => {
       await stop;
@@ -46,12 +50,13 @@ describe('pushIterator', () => {
       log.push('2 taken');
       await stop;
     });
-    const tick = () => new Promise((r) => setTimeout(r, 5));
+    // One turn of the event loop: every promise continuation that can run has run.
+    const flush = () => new Promise((r) => setImmediate(r));
     expect((await it.next()).value).toBe(1);
-    await tick();
+    await flush();
     expect(log).toEqual(['1 taken']);
     expect((await it.next()).value).toBe(2);
-    await tick();
+    await flush();
     expect(log).toEqual(['1 taken', '2 taken']);
     await it.return!();
   });

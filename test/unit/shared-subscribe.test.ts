@@ -7,7 +7,10 @@ import { pushIterator } from '../support/push-iterator';
  * fields are viewer-independent, one field served by a PushStream (as Parley's are) and one by an
  * async generator (any other source).
  */
-const Message = new GraphQLObjectType({ name: 'Message', fields: { id: { type: GraphQLString }, body: { type: GraphQLString } } });
+const Message = new GraphQLObjectType({
+  name: 'Message',
+  fields: { id: { type: GraphQLString }, body: { type: GraphQLString } },
+});
 let pushEvent: ((event: object) => Promise<void>) | null = null;
 let generatorReturned = false;
 const schema = new GraphQLSchema({
@@ -42,7 +45,8 @@ const schema = new GraphQLSchema({
 });
 
 const subscribe = createSharedSubscribe(schema, [{ typeName: 'Message', fields: ['id', 'body'] }]);
-const iterate = async (query: string) => (await subscribe({ schema, document: parse(query) })) as AsyncIterableIterator<ExecutionResult>;
+const iterate = async (query: string) =>
+  (await subscribe({ schema, document: parse(query) })) as AsyncIterableIterator<ExecutionResult>;
 
 describe('createSharedSubscribe', () => {
   it('gives subscribers of one viewer-independent document the same result object for one event', async () => {
