@@ -11,8 +11,12 @@ import { buildSchema, findBreakingChanges } from 'graphql';
 const contract = buildSchema(readFileSync(join(__dirname, '../fixtures/api-contract.graphql'), 'utf8'));
 const ours = buildSchema(readFileSync(join(__dirname, '../../schema/schema.graphql'), 'utf8'));
 
-/** Parts of the contract that later capabilities deliver ([notify] and [safety]); none may be half-done. */
+/**
+ * Parts of the contract that later capabilities deliver ([notify], [safety], [dx]), by the issue
+ * that delivers them; none may be half-done. Delete a capability's lines when it lands.
+ */
 const NOT_YET = [
+  // [notify]
   'NotificationKind',
   'NotifyWhen',
   'Notification',
@@ -20,15 +24,22 @@ const NOT_YET = [
   'NotificationConnection',
   'NotificationPreferences',
   'NotificationPreferencesInput',
+  'PushSubscriptionInput',
   'Query.notifications',
   'Query.notificationPreferences',
-  'Query.blockedUsers',
+  'Query.webPushPublicKey',
   'Mutation.markNotificationsRead',
   'Mutation.updateNotificationPreferences',
   'Mutation.muteConversation',
+  'Mutation.registerPushSubscription',
+  'Mutation.unregisterPushSubscription',
+  'Subscription.notificationAdded',
+  // [safety]
+  'Query.blockedUsers',
   'Mutation.blockUser',
   'Mutation.unblockUser',
-  'Subscription.notificationAdded',
+  // [dx]
+  'Mutation.refreshToken',
 ];
 
 it('the schema contains the API contract, apart from the capabilities not built yet', () => {
