@@ -111,8 +111,8 @@ describe('logout', () => {
     const after = await http(other, MeDocument, {}, user.token);
     expect(after.status).toBe(401);
     expect(codes(after)).toEqual(['UNAUTHENTICATED']);
-    subA.dispose();
-    subB.dispose();
+    await subA.dispose();
+    await subB.dispose();
     // A new login still works.
     const { login } = await ok(other, LoginDocument, { input: { username: user.username, password: user.password } });
     expect((await ok(server, MeDocument, {}, login.token)).me.id).toBe(user.id);
@@ -160,7 +160,7 @@ describe('WebSocket authentication', () => {
       const sub = new Subscription(client, MessageAddedDocument, {});
       expect((await client.closed).code).toBe(4403);
       expect(sub.events).toEqual([]);
-      sub.dispose();
+      await sub.dispose();
     }
   });
 
@@ -179,6 +179,6 @@ describe('WebSocket authentication', () => {
     const after = await http(shortLived, MeDocument, {}, user.token);
     expect(after.status).toBe(401);
     expect(after.errors?.[0].message).toBe('Token expired');
-    sub.dispose();
+    await sub.dispose();
   }, 20_000);
 });
