@@ -6,6 +6,24 @@ import { trackChild } from './children';
 import { parseProm, type PromSamples } from './prom';
 import { sleep } from './stats';
 
+/**
+ * The safety limits (README, "Limits") raised so that no benchmark load is refused: the bench
+ * measures the limits' cost, not their refusals. A scenario's own `env` may still set any of them.
+ */
+const BENCH_LIMITS: Record<string, string> = {
+  RATE_LIMIT_SEND: '100000000/1',
+  RATE_LIMIT_SEND_BURST: '0',
+  RATE_LIMIT_LOGIN_IP: '100000000/1',
+  RATE_LIMIT_REGISTER_IP: '100000000/1',
+  RATE_LIMIT_TYPING: '100000000/1',
+  RATE_LIMIT_READ_RECEIPTS: '100000000/1',
+  RATE_LIMIT_PRESENCE: '100000000/1',
+  LOGIN_LOCKOUT_FAILURES: '100000000',
+  WS_MAX_CONNECTIONS_PER_USER: '100000000',
+  WS_MAX_CONNECTIONS_PER_IP: '100000000',
+  WS_MAX_SUBSCRIPTIONS: '100000000',
+  GRAPHQL_MAX_COST: '100000000',
+};
 /** The repository root (bench/lib/../..). */
 export const ROOT = join(__dirname, '..', '..');
 
@@ -98,6 +116,7 @@ export class ParleyProcess {
         PATH: process.env.PATH ?? '',
         TS_NODE_TRANSPILE_ONLY: 'true',
         ...(launch.nodeEnv ? { NODE_ENV: launch.nodeEnv } : {}),
+        ...BENCH_LIMITS,
         ...env,
         PORT: String(port),
         HOST: '127.0.0.1',

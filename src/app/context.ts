@@ -6,7 +6,7 @@ import { LoaderSet, type LoaderDeps } from '../shared/loader';
 /** Builds the context of one request or operation (see {@link createContextFactory}). */
 export type ContextFactory = (
   auth: Authenticated | null,
-  options: { cache: boolean; requestId?: string; connectionId?: string },
+  options: { cache: boolean; requestId?: string; connectionId?: string; clientIp?: string },
 ) => Context;
 
 /**
@@ -17,10 +17,11 @@ export type ContextFactory = (
  * - `options.cache`: loaders cache rows (one HTTP request) or only batch (a WebSocket operation,
  *   whose context graphql-ws keeps for the subscription's life).
  * - `options.requestId`: the caller's id (X-Request-Id), else a new UUID.
+ * - `options.clientIp`: the TCP peer's address (limits per address).
  */
 export function createContextFactory(loaderDeps: LoaderDeps): ContextFactory {
   return (auth, options) =>
-    new RequestContext(loaderDeps, auth, options.cache, options.requestId, options.connectionId);
+    new RequestContext(loaderDeps, auth, options.cache, options.requestId, options.connectionId, options.clientIp);
 }
 
 /** {@link Context} with its loaders and request id made on first read. */
@@ -28,6 +29,7 @@ class RequestContext implements Context {
   readonly user: AuthUser | null;
   readonly session: AuthSession | null;
   readonly connectionId?: string;
+  readonly clientIp?: string;
   private builtLoaders: LoaderSet | null = null;
 
   constructor(
@@ -36,10 +38,12 @@ class RequestContext implements Context {
     private readonly cache: boolean,
     private id: string | undefined,
     connectionId: string | undefined,
+    clientIp: string | undefined,
   ) {
     this.user = auth?.user ?? null;
     this.session = auth?.session ?? null;
     if (connectionId) this.connectionId = connectionId;
+    if (clientIp) this.clientIp = clientIp;
   }
 
   get loaders(): LoaderSet {

@@ -11,6 +11,7 @@ import type { Authenticator, SocketViewer } from '../shared/context';
 import { createErrorFormatter } from '../shared/format-error';
 import { observeAll, type StreamObserver } from '../shared/live-stream';
 import { createLogger, type Logger } from '../shared/logger';
+import { noGuard } from '../shared/operation-guard';
 import { createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
 import { SessionSockets } from '../ws/session-sockets';
 import { createWebSocketServer } from '../ws/ws-server';
@@ -91,6 +92,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const authenticator = onlyAuthenticator(instances);
 
     const schema = await buildParleySchema(modules);
+    const guard = onlyGuard(instances)?.(schema) ?? noGuard;
     const formatError = createErrorFormatter(log);
     const httpServer = createServer();
     const health = instances.flatMap((i) => Object.entries(i.health ?? {}));
@@ -113,6 +115,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       metrics,
       formatError,
       readiness,
+      guard,
+      maxBodyBytes: config.limits.maxRequestBytes,
     });
     httpServer.on('request', handler);
     const opened = instances.filter((i) => i.socketOpened !== undefined);
@@ -136,6 +140,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       log,
       keepAliveMs: config.wsKeepAliveMs,
       maxBufferedBytes: config.wsMaxBufferedBytes,
+      guard,
+      maxPayloadBytes: config.limits.maxRequestBytes,
     });
     let modulesStopped: Promise<void> | null = null;
     const stopModules = () =>
@@ -189,6 +195,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await closeAll();
     throw err;
   }
+}
+
+/** The guard builder of the one module that gives one, if any. @throws Error when several do (a wiring bug). */
+function onlyGuard(instances: readonly ModuleInstance[]): ModuleInstance['guard'] {
+  const found = instances.flatMap((i) => (i.guard ? [i.guard] : []));
+  if (found.length > 1) throw new Error(`at most one module may provide a guard (found ${found.length})`);
+  return found[0];
 }
 
 /** The one module's authenticator. @throws Error unless exactly one module provides one (a wiring bug). */

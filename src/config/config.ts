@@ -70,6 +70,106 @@ const schema = z.object({
     .optional(),
 });
 
+/** A rate as `<points>/<seconds>`, e.g. `10/1`: at most `points` in each window of `seconds`. */
+const rate = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d{1,9}\/\d{1,6}$/, 'must be <points>/<seconds>, e.g. 10/1')
+    .default(fallback)
+    .transform((v) => {
+      const [points, seconds] = v.split('/').map(Number);
+      return { points, seconds };
+    })
+    .refine((r) => r.points >= 1 && r.seconds >= 1, 'points and seconds must be at least 1');
+const count = (fallback: number, max = 1_000_000_000) => z.coerce.number().int().min(1).max(max).default(fallback);
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/**
+ * Safety limits (README, "Limits"). Rates are `<points>/<seconds>`; a refused operation is
+ * RATE_LIMITED with `extensions.retryAfterMs` (HTTP 429 with Retry-After).
+ */
+const limitsSchema = z.object({
+  /** `production` turns introspection and field suggestions off unless overridden below. */
+  NODE_ENV: z.string().optional(),
+  /** Messages per user (sendMessage fields), steady rate. */
+  RATE_LIMIT_SEND: rate('10/1'),
+  /** Extra messages per user beyond RATE_LIMIT_SEND, refilled over 10 s (a burst). */
+  RATE_LIMIT_SEND_BURST: z.coerce.number().int().min(0).max(1_000_000_000).default(20),
+  /** login fields per client address. */
+  RATE_LIMIT_LOGIN_IP: rate('30/60'),
+  /** Consecutive failed logins of one username before it is locked (also for unknown usernames). */
+  LOGIN_LOCKOUT_FAILURES: count(5),
+  /** First lock of a username, in seconds; doubles with each further failure. */
+  LOGIN_LOCKOUT_SECONDS: count(30),
+  /** Longest lock of a username, in seconds. */
+  LOGIN_LOCKOUT_MAX_SECONDS: count(3600),
+  /** register fields per client address. */
+  RATE_LIMIT_REGISTER_IP: rate('10/3600'),
+  /** setTyping fields per user. */
+  RATE_LIMIT_TYPING: rate('30/10'),
+  /** markConversationRead fields per user. */
+  RATE_LIMIT_READ_RECEIPTS: rate('60/10'),
+  /** setPresenceStatus and setActiveConversation fields per user. */
+  RATE_LIMIT_PRESENCE: rate('30/10'),
+  /** Open WebSockets per user, across instances. */
+  WS_MAX_CONNECTIONS_PER_USER: count(50),
+  /** Open WebSockets per client address, across instances. */
+  WS_MAX_CONNECTIONS_PER_IP: count(500),
+  /** Subscriptions running at once on one WebSocket. */
+  WS_MAX_SUBSCRIPTIONS: count(100),
+  /** Most bytes of a WebSocket frame and of an HTTP body. */
+  MAX_REQUEST_BYTES: count(1024 * 1024, 64 * 1024 * 1024),
+  /** Deepest field nesting of an operation. */
+  GRAPHQL_MAX_DEPTH: count(10),
+  /** Most aliases in an operation. */
+  GRAPHQL_MAX_ALIASES: count(15),
+  /** Most directives in an operation. */
+  GRAPHQL_MAX_DIRECTIVES: count(10),
+  /** Most lexical tokens in a document. */
+  GRAPHQL_MAX_TOKENS: count(2000),
+  /** Most cost of an operation: 1 per field, a list field's selection counted `first` times. */
+  GRAPHQL_MAX_COST: count(20_000),
+  /** Introspection queries allowed (default: true unless NODE_ENV=production). */
+  GRAPHQL_INTROSPECTION: flag.optional(),
+  /** "Did you mean ...?" in validation errors (default: true unless NODE_ENV=production). */
+  GRAPHQL_FIELD_SUGGESTIONS: flag.optional(),
+});
+
+/** A rate: at most `points` per window of `seconds`. */
+export interface Rate {
+  readonly points: number;
+  readonly seconds: number;
+}
+
+/** The safety limits (README, "Limits"). */
+export interface LimitsConfig {
+  readonly send: Rate;
+  /** Extra sends beyond {@link send}, refilled over 10 s. */
+  readonly sendBurst: number;
+  readonly loginPerIp: Rate;
+  /** Consecutive failures of one username before it is locked. */
+  readonly loginLockoutFailures: number;
+  /** First lock, seconds (doubling per further failure, up to {@link loginLockoutMaxSeconds}). */
+  readonly loginLockoutSeconds: number;
+  readonly loginLockoutMaxSeconds: number;
+  readonly registerPerIp: Rate;
+  readonly typing: Rate;
+  readonly readReceipts: Rate;
+  readonly presence: Rate;
+  readonly wsConnectionsPerUser: number;
+  readonly wsConnectionsPerIp: number;
+  readonly wsSubscriptionsPerSocket: number;
+  /** Bytes of an HTTP body or a WebSocket frame. */
+  readonly maxRequestBytes: number;
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxDirectives: number;
+  readonly maxTokens: number;
+  readonly maxCost: number;
+  readonly introspection: boolean;
+  readonly fieldSuggestions: boolean;
+}
+
 /** The validated, frozen configuration of one Parley instance. */
 export interface Config {
   readonly port: number;
@@ -112,6 +212,7 @@ export interface Config {
    * across restarts of one deployment slot), else with PORT=0 a random one.
    */
   readonly instanceId: string;
+  readonly limits: LimitsConfig;
 }
 
 /** Thrown by {@link loadConfig} with every problem found, one per line. */
@@ -133,9 +234,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset", as in most .env tooling.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const parsedLimits = limitsSchema.safeParse(cleaned);
+  if (!parsed.success || !parsedLimits.success) {
+    const issues = [...(parsed.error?.issues ?? []), ...(parsedLimits.error?.issues ?? [])];
+    throw new ConfigError(issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
+  const l = parsedLimits.data;
+  const development = l.NODE_ENV !== 'production';
   const v = parsed.data;
   if (v.REDIS_URL && !v.DATABASE_URL) {
     throw new ConfigError(['REDIS_URL is set but DATABASE_URL is not: several instances need a shared PostgreSQL']);
@@ -168,5 +273,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     presenceTtlMs: v.PRESENCE_TTL_MS,
     presenceSweepMs: v.PRESENCE_SWEEP_MS,
     instanceId: v.INSTANCE_ID ?? `${hostname()}:${v.PORT === 0 ? randomUUID() : v.PORT}`,
+    limits: Object.freeze({
+      send: l.RATE_LIMIT_SEND,
+      sendBurst: l.RATE_LIMIT_SEND_BURST,
+      loginPerIp: l.RATE_LIMIT_LOGIN_IP,
+      loginLockoutFailures: l.LOGIN_LOCKOUT_FAILURES,
+      loginLockoutSeconds: l.LOGIN_LOCKOUT_SECONDS,
+      loginLockoutMaxSeconds: Math.max(l.LOGIN_LOCKOUT_MAX_SECONDS, l.LOGIN_LOCKOUT_SECONDS),
+      registerPerIp: l.RATE_LIMIT_REGISTER_IP,
+      typing: l.RATE_LIMIT_TYPING,
+      readReceipts: l.RATE_LIMIT_READ_RECEIPTS,
+      presence: l.RATE_LIMIT_PRESENCE,
+      wsConnectionsPerUser: l.WS_MAX_CONNECTIONS_PER_USER,
+      wsConnectionsPerIp: l.WS_MAX_CONNECTIONS_PER_IP,
+      wsSubscriptionsPerSocket: l.WS_MAX_SUBSCRIPTIONS,
+      maxRequestBytes: l.MAX_REQUEST_BYTES,
+      maxDepth: l.GRAPHQL_MAX_DEPTH,
+      maxAliases: l.GRAPHQL_MAX_ALIASES,
+      maxDirectives: l.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: l.GRAPHQL_MAX_TOKENS,
+      maxCost: l.GRAPHQL_MAX_COST,
+      introspection: l.GRAPHQL_INTROSPECTION ?? development,
+      fieldSuggestions: l.GRAPHQL_FIELD_SUGGESTIONS ?? development,
+    }),
   });
 }

@@ -18,7 +18,8 @@ import type { Metrics } from '../shared/metrics';
  *   graphql-ws on the same path.
  * - Errors in a result go through `formatError` the way Apollo formats its own
  *   (`normalizeAndFormatErrors` in @apollo/server): `extensions.code` defaults to
- *   INTERNAL_SERVER_ERROR, and `extensions.http` (UNAUTHENTICATED's 401) sets the answer's status.
+ *   INTERNAL_SERVER_ERROR, and `extensions.http` (UNAUTHENTICATED's 401, RATE_LIMITED's 429 and
+ *   Retry-After) sets the answer's status and headers.
  * - Plugins that watch Apollo's own execution (`executionDidStart`, `willResolveField`, such as
  *   Apollo's usage-reporting traces when APOLLO_KEY is set) see none for the operations it answers.
  *
@@ -54,19 +55,21 @@ export function compiledExecutionPlugin(
   };
 }
 
-/** A status set by an error's `extensions.http` (Apollo Server's convention), if any. */
-function httpStatusOf(error: GraphQLError): number | undefined {
-  const http = error.extensions?.http as { status?: unknown } | undefined;
-  return typeof http?.status === 'number' ? http.status : undefined;
+/** The status and headers set by an error's `extensions.http` (Apollo Server's convention), if any. */
+function httpOf(error: GraphQLError): { status?: unknown; headers?: unknown } | undefined {
+  return error.extensions?.http as { status?: unknown; headers?: unknown } | undefined;
 }
 
 /** Apollo's answer for `result`, its errors formatted as {@link compiledExecutionPlugin} says. */
 function toResponse(result: ExecutionResult, formatError: ErrorFormatter): GraphQLResponse {
   let status: number | undefined;
   let errors: GraphQLFormattedError[] | undefined;
+  const headers = new HeaderMap();
   if (result.errors?.length) {
     errors = result.errors.map((error) => {
-      status = httpStatusOf(error) ?? status;
+      const http = httpOf(error);
+      if (typeof http?.status === 'number') status = http.status;
+      if (http?.headers instanceof Map) for (const [k, v] of http.headers as Map<string, string>) headers.set(k, v);
       const formatted = error.toJSON();
       return formatError(error, {
         ...formatted,
@@ -75,7 +78,7 @@ function toResponse(result: ExecutionResult, formatError: ErrorFormatter): Graph
     });
   }
   return {
-    http: { status, headers: new HeaderMap() },
+    http: { status, headers },
     body: { kind: 'single', singleResult: errors ? { data: result.data, errors } : { data: result.data } },
   };
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -10,7 +11,9 @@ import { bearerToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context } from '../shared/context';
 import type { ErrorFormatter } from '../shared/format-error';
 import type { Metrics } from '../shared/metrics';
+import type { OperationGuard } from '../shared/operation-guard';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
+import { guardPlugin } from './guard-plugin';
 
 /** What the HTTP transport needs from the composition root. */
 export interface HttpDeps {
@@ -20,11 +23,18 @@ export interface HttpDeps {
   httpServer: Server;
   authenticator: Authenticator;
   /** The context of one request (src/app/context.ts); loaders cache for the request. */
-  createContext: (auth: Authenticated | null, options: { cache: boolean; requestId?: string }) => Context;
+  createContext: (
+    auth: Authenticated | null,
+    options: { cache: boolean; requestId?: string; clientIp?: string },
+  ) => Context;
   metrics: Metrics;
   formatError: ErrorFormatter;
   /** Readiness: resolves to the failing checks (empty when ready). */
   readiness: () => Promise<string[]>;
+  /** The limits of every operation (the same guard as the WebSocket transport's). */
+  guard: OperationGuard;
+  /** Largest request body, bytes (413 above). */
+  maxBodyBytes: number;
 }
 
 /**
@@ -44,7 +54,11 @@ export async function createHttpHandler(
 ): Promise<{ handler: RequestListener; apollo: ApolloServer<Context> }> {
   const apollo = new ApolloServer<Context>({
     schema: deps.schema,
+    // Introspection is refused by the guard's validation rules (both transports alike).
     introspection: true,
+    parseOptions: deps.guard.parseOptions,
+    validationRules: [...deps.guard.validationRules],
+    hideSchemaDetailsFromClientErrors: !deps.guard.fieldSuggestions,
     includeStacktraceInErrorResponses: false,
     // main.ts owns SIGTERM/SIGINT: Apollo's own handler would stop Apollo alone and re-raise the
     // signal, killing the process before sockets close with 1001 and pools drain.
@@ -61,6 +75,7 @@ export async function createHttpHandler(
       ApolloServerPluginCacheControlDisabled(),
       // Queries and mutations run on graphql-jit (see compiledExecutionPlugin); it also counts them.
       compiledExecutionPlugin(deps.executor, deps.formatError, deps.metrics),
+      guardPlugin(deps.guard),
     ],
   });
   await apollo.start();
@@ -72,9 +87,10 @@ export async function createHttpHandler(
     return deps.createContext(authed, {
       cache: true,
       requestId: typeof requestId === 'string' && requestId ? requestId : undefined,
+      clientIp: req.socket.remoteAddress,
     });
   };
-  const readJson = bodyParser.json({ limit: '1mb' });
+  const readJson = bodyParser.json({ limit: deps.maxBodyBytes, verify: requireUtf8 });
   const serveGraphql = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, search: string) => {
     readJson(req, res, (err?: unknown) => {
       if (err) {
@@ -133,6 +149,14 @@ async function writeResponse(res: ServerResponse, response: HTTPGraphQLResponse)
   res.end();
 }
 
+/**
+ * body-parser's `verify`: refuses a body that is not valid UTF-8 (400 BAD_REQUEST) rather than
+ * letting the decoder turn its bad bytes into U+FFFD, which would store text other than what was sent.
+ */
+function requireUtf8(_req: IncomingMessage, _res: ServerResponse, body: Buffer): void {
+  if (!isUtf8(body)) throw Object.assign(new Error('invalid UTF-8'), { status: 400, type: 'utf8.invalid' });
+}
+
 /** Answers `body` as JSON with `status`, unless an answer has already started (then the response is cut off). */
 function answerJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) {
@@ -147,7 +171,8 @@ function answerJson(res: ServerResponse, status: number, body: unknown): void {
 /** Messages for body-parser's client errors, by their `type` (http-errors from raw-body and body-parser). */
 const BODY_ERRORS: Record<string, string> = {
   'entity.parse.failed': 'The request body is not valid JSON',
-  'entity.too.large': 'The request body is larger than 1 MB',
+  'entity.too.large': 'The request body is larger than the limit (MAX_REQUEST_BYTES)',
+  'utf8.invalid': 'The request body is not valid UTF-8',
   'entity.verify.failed': 'The request body was refused',
   'request.aborted': 'The request was aborted',
   'charset.unsupported': 'Unsupported charset: send UTF-8 JSON',

@@ -4,6 +4,7 @@ import { messagesModule } from './messages/messages.module';
 import type { ParleyModule } from './module';
 import { presenceModule } from './presence/presence.module';
 import { readReceiptsModule } from './read-receipts/read-receipts.module';
+import { safetyModule } from './safety/safety.module';
 import { typingModule } from './typing/typing.module';
 import { usersModule } from './users/users.module';
 
@@ -12,6 +13,7 @@ import { usersModule } from './users/users.module';
  * it; the composition root (src/app/server.ts) builds and starts them in this order.
  */
 export const modules: readonly ParleyModule[] = [
+  safetyModule,
   authModule,
   usersModule,
   conversationsModule,

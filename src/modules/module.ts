@@ -7,6 +7,7 @@ import type { Authenticator, SocketViewer } from '../shared/context';
 import type { Container } from '../shared/container';
 import type { StreamObserver } from '../shared/live-stream';
 import type { Logger } from '../shared/logger';
+import type { OperationGuard } from '../shared/operation-guard';
 import type { Metrics } from '../shared/metrics';
 import type { ViewerIndependentFields } from '../shared/viewer-independence';
 
@@ -53,6 +54,12 @@ export interface ModuleInstance {
   socketClosed?: (viewer: SocketViewer) => void;
   /** Verifies bearer tokens for both transports (the auth module). */
   authenticator?: Authenticator;
+  /**
+   * Builds the limits every operation and socket passes on both transports (the safety module):
+   * parse and validation limits, checks before execution, socket admission. Called with the
+   * built schema; at most one module gives one (none: no limits beyond graphql's validation).
+   */
+  guard?: (schema: GraphQLSchema) => OperationGuard;
 }
 
 /**

@@ -42,6 +42,8 @@ export interface Context {
   /** DataLoaders of this request or operation, built on first use (see {@link LoaderSet}). */
   loaders: LoaderSet;
   requestId: string;
+  /** The client's address (the TCP peer), for limits per address; empty when unknown. */
+  clientIp?: string;
   /** The WebSocket connection an operation arrived on (presence is per connection); none over HTTP. */
   connectionId?: string;
   /** Resolver instances of this server (type-graphql's container getter reads it). */

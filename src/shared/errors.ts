@@ -39,3 +39,20 @@ export const unauthenticated = (message = 'Authentication required'): DomainErro
   new DomainError('UNAUTHENTICATED', message, { http: { status: 401 } });
 /** CONFLICT */
 export const conflict = (message: string): DomainError => new DomainError('CONFLICT', message);
+
+/**
+ * RATE_LIMITED: `limit` names the limit (see README, "Limits"); the client may retry after
+ * `retryAfterMs` (ms). Over HTTP it is answered with status 429 and `Retry-After` (whole seconds).
+ */
+export const rateLimited = (
+  limit: string,
+  retryAfterMs: number,
+  message = 'Too many requests: retry later',
+): DomainError => {
+  const ms = Math.max(1, Math.ceil(retryAfterMs));
+  return new DomainError('RATE_LIMITED', message, {
+    limit,
+    retryAfterMs: ms,
+    http: { status: 429, headers: new Map([['retry-after', String(Math.ceil(ms / 1000))]]) },
+  });
+};

@@ -39,6 +39,12 @@ export function createMetrics() {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    refusals: new Counter({
+      name: 'parley_refusals_total',
+      help: 'Operations and sockets refused by a limit (rate limits, GraphQL limits, caps), by limit and reason',
+      labelNames: ['limit', 'reason'],
+      registers: [registry],
+    }),
     operations: new Counter({
       name: 'parley_graphql_operations_total',
       help: 'GraphQL operations started',

@@ -1,4 +1,5 @@
 import { badInput } from './errors';
+import { stringProblem } from './strings';
 
 /** Most items one page may ask for. */
 export const MAX_PAGE_SIZE = 100;
@@ -31,7 +32,8 @@ export function encodeCursor(kind: string, key: Array<string | number>): string 
  *
  * @param kind - the list's tag; a cursor of another kind is refused.
  * @param shape - the expected type of each key part.
- * @throws DomainError BAD_USER_INPUT (field `after`) for anything that is not such a cursor.
+ * @throws DomainError BAD_USER_INPUT (field `after`) for anything that is not such a cursor,
+ *   including numbers outside 0..2^31-1 and strings PostgreSQL cannot hold.
  */
 export function decodeCursor<T extends Array<string | number>>(
   cursor: string,
@@ -49,13 +51,18 @@ export function decodeCursor<T extends Array<string | number>>(
     parsed[0] !== kind ||
     parsed.length !== shape.length + 1 ||
     !(shape as string[]).every(
-      (t, i) => typeof parsed[i + 1] === t && (t !== 'number' || Number.isSafeInteger(parsed[i + 1])),
+      (t, i) => typeof parsed[i + 1] === t && (t === 'number' ? isPosition(parsed[i + 1]) : isText(parsed[i + 1])),
     )
   ) {
     throw badInput('after is not a valid cursor', 'after');
   }
   return parsed.slice(1) as T;
 }
+
+/** Largest position a cursor may hold: positions (seqs) are PostgreSQL `integer`s. */
+const MAX_POSITION = 2_147_483_647;
+const isPosition = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= MAX_POSITION;
+const isText = (s: unknown): boolean => stringProblem(s as string) === null;
 
 /** A page read with one extra row: `hasNextPage` is exact without a count query. */
 export interface Page<T> {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { GraphQLError, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
@@ -10,6 +11,8 @@ import { connectionParamsToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context, SocketViewer } from '../shared/context';
 import type { ErrorFormatter } from '../shared/format-error';
 import type { Logger } from '../shared/logger';
+import { noGuard, type OperationGuard } from '../shared/operation-guard';
+import { DomainError } from '../shared/errors';
 import type { Metrics } from '../shared/metrics';
 import type { ViewerIndependentFields } from '../shared/viewer-independence';
 import { OpenSockets } from './open-sockets';
@@ -26,7 +29,7 @@ export interface WebSocketDeps {
   httpServer: Server;
   authenticator: Authenticator;
   /** The context of one operation (src/app/context.ts); loaders only batch. */
-  createContext: (viewer: SocketViewer, options: { cache: false; connectionId: string }) => Context;
+  createContext: (viewer: SocketViewer, options: { cache: false; connectionId: string; clientIp: string }) => Context;
   /** Called once a socket's token is accepted (the modules' socket hooks: presence). */
   socketOpened: (viewer: SocketViewer) => Promise<void>;
   /** Called once when an accepted socket closes. */
@@ -39,7 +42,14 @@ export interface WebSocketDeps {
   keepAliveMs?: number;
   /** Bytes a socket may have queued for writing before it is terminated as a slow consumer (see {@link GraphqlWsSocket.maxBuffered}). */
   maxBufferedBytes?: number;
+  /** The limits of every operation and socket (the same guard as the HTTP transport's). */
+  guard?: OperationGuard;
+  /** Largest frame a client may send, bytes: a larger one closes the socket with 1009 before it is parsed. */
+  maxPayloadBytes?: number;
 }
+
+/** Close code for a socket over a connection cap (graphql-ws's "too many" range; clients do not retry it). */
+export const TOO_MANY_CONNECTIONS = 4429;
 
 type ConnectionParams = Record<string, unknown> | undefined;
 
@@ -70,9 +80,16 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     handleProtocols,
     clientTracking: false,
     WebSocket: GraphqlWsSocket,
+    // ws refuses a larger frame (close 1009, "Message too big") before buffering it whole.
+    maxPayload: deps.maxPayloadBytes ?? 1024 * 1024,
   });
+  const guard = deps.guard ?? noGuard;
   const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
-  const documents = createDocumentCache(deps.schema);
+  const documents = createDocumentCache(deps.schema, {
+    rules: guard.validationRules,
+    parseOptions: guard.parseOptions,
+    fieldSuggestions: guard.fieldSuggestions,
+  });
   const expired = () => deps.metrics.wsRejected.inc({ reason: 'expired' });
 
   const server = makeServer<ConnectionParams, GraphqlWsSocket>({
@@ -101,6 +118,19 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       // Closed while authenticating: graphql-ws has already run onClose, which undoes nothing yet.
       if (socket.readyState !== socket.OPEN) return false;
       const viewer = { user: auth.user, session: auth.session, connectionId: randomUUID() };
+      try {
+        socket.release = await guard.admitSocket(viewer, socket.clientIp);
+      } catch (err) {
+        if (!(err instanceof GraphQLError)) throw err;
+        // Closed first with its own code: graphql-ws's 4403 that follows finds it closing.
+        socket.close(TOO_MANY_CONNECTIONS, err.message);
+        return false;
+      }
+      if (socket.readyState !== socket.OPEN) {
+        socket.release();
+        socket.release = null;
+        return false;
+      }
       // Accepted from here on: onClose undoes each of these (presence: the disconnect waits for
       // the connect, so a socket closing while its entry is written is still removed).
       socket.viewer = viewer;
@@ -110,6 +140,8 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       return true;
     },
     onClose({ extra: socket }) {
+      socket.release?.();
+      socket.release = null;
       const viewer = socket.viewer;
       if (!viewer) return;
       socket.viewer = null;
@@ -117,20 +149,47 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       deps.sockets.untrack(viewer.session.id, socket, viewer.session.expiresAt);
       deps.socketClosed(viewer);
     },
-    onSubscribe({ extra: socket }, _id, payload) {
+    async onSubscribe({ extra: socket }, id, payload) {
       const checked = documents.check(payload.query);
       if (Array.isArray(checked)) return checked as GraphQLError[];
+      const document = checked as DocumentNode;
+      const viewer = socket.viewer!;
+      const contextValue = deps.createContext(viewer, {
+        cache: false,
+        connectionId: viewer.connectionId,
+        clientIp: socket.clientIp,
+      });
+      const subscription = getOperationAST(document, payload.operationName)?.operation === 'subscription';
+      if (subscription && (socket.subscriptions?.size ?? 0) >= guard.maxSubscriptionsPerSocket) {
+        guard.refused('wsSubscriptionsPerSocket', 'cap');
+        return [tooManySubscriptions(guard.maxSubscriptionsPerSocket)];
+      }
+      try {
+        await guard.check({
+          document,
+          operationName: payload.operationName,
+          variables: payload.variables,
+          context: contextValue,
+          transport: 'ws',
+        });
+      } catch (err) {
+        if (err instanceof GraphQLError) return [err];
+        throw err;
+      }
+      if (subscription) (socket.subscriptions ??= new Set()).add(id);
       // Complete arguments: graphql-ws then skips its own parse, validate, root and context, and
       // adds no properties to an object that the subscription keeps.
-      const viewer = socket.viewer!;
       return {
         schema: deps.schema,
-        document: checked as DocumentNode,
+        document,
         operationName: payload.operationName,
         variableValues: payload.variables,
         rootValue: undefined,
-        contextValue: deps.createContext(viewer, { cache: false, connectionId: viewer.connectionId }),
+        contextValue,
       };
+    },
+    onComplete({ extra: socket }, id) {
+      socket.subscriptions?.delete(id);
     },
     onOperation(_ctx, _id, _payload, args) {
       const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
@@ -174,8 +233,13 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   // The listeners of every socket: one function each for all sockets (`this` is the socket, a
   // GraphqlWsSocket), and `on` rather than `once` (once wraps each listener in two more objects,
   // kept as long as the socket).
-  function received(this: WebSocket, data: Buffer) {
+  function received(this: WebSocket, data: Buffer, isBinary: boolean) {
     const socket = this as GraphqlWsSocket;
+    // ws checks text frames (1007 when not UTF-8); a binary frame's bytes would decode to U+FFFD.
+    if (isBinary && !isUtf8(data)) {
+      socket.close(1007, 'Frames must be UTF-8 JSON');
+      return;
+    }
     // graphql-ws's handler is typed for text; its parseMessage takes a parsed message as well.
     socket.handler?.(parseFrame(String(data)) as string).catch((err: unknown) => {
       deps.log.error({ err }, 'handling a WebSocket message failed');
@@ -204,6 +268,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   wss.on('error', (err) => deps.log.error({ err }, 'WebSocket server error'));
   wss.on('connection', (socket: GraphqlWsSocket, request) => {
     socket.transport = request.socket;
+    socket.clientIp = request.socket.remoteAddress ?? '';
     if (deps.maxBufferedBytes) socket.maxBuffered = deps.maxBufferedBytes;
     sockets.add(socket, request.socket);
     socket.on('error', failed);
@@ -221,4 +286,11 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       await allClosed;
     },
   };
+}
+
+/** RATE_LIMITED for a subscription over the per-socket cap: one must end before another starts. */
+function tooManySubscriptions(max: number): GraphQLError {
+  return new DomainError('RATE_LIMITED', `Too many subscriptions on this socket (at most ${max}): complete one first`, {
+    limit: 'wsSubscriptionsPerSocket',
+  });
 }

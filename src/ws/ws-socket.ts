@@ -42,6 +42,12 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
    * "slow consumer" policy.
    */
   maxBuffered = DEFAULT_MAX_BUFFERED;
+  /** The peer's address (limits per address). */
+  clientIp = '';
+  /** Releases the socket's places in the connection caps (set once admitted). */
+  release: (() => void) | null = null;
+  /** Ids of the subscriptions running on this socket (capped by the guard). */
+  subscriptions: Set<string> | null = null;
   /** Set when {@link maxBuffered} was exceeded, for the close handler to count and log it. */
   slowConsumer = false;
 

@@ -15,6 +15,24 @@ import { eventually } from './wait';
 /** One JWT secret for every test server, so a token from one instance works on the other. */
 const JWT_SECRET = randomBytes(32).toString('hex');
 
+/**
+ * Rate limits and connection caps high enough that no test is refused by them unless it sets its
+ * own (test/integration/limits.test.ts); the GraphQL limits stay at their defaults, so every test
+ * also shows that the defaults serve ordinary operations.
+ */
+export const GENEROUS_LIMITS: Env = {
+  RATE_LIMIT_SEND: '1000000/1',
+  RATE_LIMIT_SEND_BURST: '0',
+  RATE_LIMIT_LOGIN_IP: '1000000/1',
+  RATE_LIMIT_REGISTER_IP: '1000000/1',
+  RATE_LIMIT_TYPING: '1000000/1',
+  RATE_LIMIT_READ_RECEIPTS: '1000000/1',
+  RATE_LIMIT_PRESENCE: '1000000/1',
+  LOGIN_LOCKOUT_FAILURES: '1000000',
+  WS_MAX_CONNECTIONS_PER_USER: '1000000',
+  WS_MAX_CONNECTIONS_PER_IP: '1000000',
+};
+
 /** Environment variables of an instance. */
 export type Env = Record<string, string>;
 
@@ -127,7 +145,12 @@ export class TestCluster {
 
   /** The environment an instance of this cluster is started with (also for child processes). */
   env(overrides: Env = {}): Env {
-    const common = { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' };
+    const common = {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...GENEROUS_LIMITS,
+    };
     if (this.dataDir) return { ...common, DATA_DIR: this.dataDir, ...overrides };
     return {
       ...common,

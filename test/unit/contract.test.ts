@@ -34,10 +34,6 @@ const NOT_YET = [
   'Mutation.registerPushSubscription',
   'Mutation.unregisterPushSubscription',
   'Subscription.notificationAdded',
-  // [safety]
-  'Query.blockedUsers',
-  'Mutation.blockUser',
-  'Mutation.unblockUser',
   // [dx]
   'Mutation.refreshToken',
 ];

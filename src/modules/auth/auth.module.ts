@@ -1,5 +1,6 @@
 import type { Unsubscribe } from '../../pubsub/event-bus';
 import { defineModule } from '../module';
+import { RateLimits } from '../safety/rate-limits';
 import { AuthResolver } from './auth.resolver';
 import { AuthService } from './auth.service';
 import { sessionRevokedTopic, type SessionRevokedPayload } from './auth.topics';
@@ -26,7 +27,7 @@ export const authModule = defineModule({
         ttlMs: config.sessionCacheMs,
       },
     );
-    const auth = new AuthService(db, sessions, bus, secret, config.tokenTtlSeconds);
+    const auth = new AuthService(db, sessions, bus, secret, config.tokenTtlSeconds, ctx.container.get(RateLimits));
     let unsubscribe: Unsubscribe | null = null;
     return {
       authenticator: auth,

@@ -21,6 +21,14 @@ export interface AuthResult {
   user: User;
 }
 
+/** Consecutive-failure lockout of usernames (the safety module's RateLimits). */
+export interface LoginThrottle {
+  /** @throws DomainError RATE_LIMITED while `username` is locked. */
+  checkLogin(username: string): Promise<void>;
+  loginFailed(username: string): Promise<void>;
+  loginSucceeded(username: string): Promise<void>;
+}
+
 /**
  * Registration, login, logout and token verification (the server's {@link Authenticator}). Tokens
  * are JWTs (HS256) naming a session kept in the {@link SessionStore}; logout deletes the session
@@ -46,6 +54,7 @@ export class AuthService implements Authenticator {
     private readonly bus: EventBus,
     jwtSecret: string,
     private readonly tokenTtlSeconds: number,
+    private readonly throttle: LoginThrottle,
   ) {
     this.key = hmacKey(jwtSecret);
   }
@@ -79,12 +88,18 @@ export class AuthService implements Authenticator {
 
   /**
    * Checks the password and creates a session.
-   * @throws DomainError UNAUTHENTICATED with one message for an unknown user and a wrong password.
+   * @throws DomainError UNAUTHENTICATED with one message for an unknown user and a wrong password;
+   *   RATE_LIMITED while the username is locked after consecutive failures (known or not, alike).
    */
   async login(input: { username: string; password: string }): Promise<AuthResult> {
+    await this.throttle.checkLogin(input.username);
     const row = await selectUserWithPassword(this.db.sql, input.username);
     const ok = await verifyPassword(row?.passwordHash ?? null, input.password);
-    if (!row || !ok) throw unauthenticated('Invalid username or password');
+    if (!row || !ok) {
+      await this.throttle.loginFailed(input.username);
+      throw unauthenticated('Invalid username or password');
+    }
+    await this.throttle.loginSucceeded(input.username);
     return this.startSession(row);
   }
 

@@ -1,4 +1,5 @@
 import { defineModule } from '../module';
+import { BlocksService } from '../safety/blocks.service';
 import { Conversation } from './conversation.entity';
 import { ConversationsResolver } from './conversations.resolver';
 import { ConversationsService } from './conversations.service';
@@ -15,8 +16,8 @@ export const conversationsModule = defineModule({
   name: 'conversations',
   resolvers: [ConversationsResolver],
   entities: [Conversation, Participant],
-  build({ config, db, bus, log }) {
-    const conversations = new ConversationsService(db, bus, log, config.maxParticipants);
+  build({ config, db, bus, log, container }) {
+    const conversations = new ConversationsService(db, bus, log, config.maxParticipants, container.get(BlocksService));
     return { provides: [conversations, new ConversationsResolver(conversations)] };
   },
 });

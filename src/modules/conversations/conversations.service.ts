@@ -4,6 +4,7 @@ import type { EventBus } from '../../pubsub/event-bus';
 import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
+import type { BlocksService } from '../safety/blocks.service';
 import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { Conversation } from './conversation.entity';
 import type { Participant } from './participant.entity';
@@ -53,13 +54,15 @@ export class ConversationsService {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly maxParticipants: number,
+    private readonly blocks: BlocksService,
   ) {}
 
   /**
    * Validates a participant set and adds the viewer.
    * @param field - the argument named in errors.
    * @throws DomainError BAD_USER_INPUT (naming `field`) for malformed ids, a set with no one but
-   *   the viewer, or more than MAX_PARTICIPANTS; NOT_FOUND when a user does not exist.
+   *   the viewer, or more than MAX_PARTICIPANTS; NOT_FOUND when a user does not exist; FORBIDDEN
+   *   for a direct conversation (two participants) with a user who blocks the viewer.
    */
   async participantSet(
     viewerId: string,
@@ -76,6 +79,7 @@ export class ConversationsService {
       const known = new Set(found);
       throw notFound(`no user with id ${ids.filter((id) => !known.has(id)).join(', ')}`);
     }
+    await this.blocks.requireDirectAllowed(ids, viewerId);
     return { ids, key: createHash('sha256').update(ids.join(',')).digest('hex') };
   }
 

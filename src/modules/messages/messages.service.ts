@@ -1,12 +1,13 @@
 import { isUniqueViolation } from '../../db/errors';
 import type { Db, Sql } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
-import { badInput, conflict } from '../../shared/errors';
+import { badInput, conflict, forbidden } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { ConversationResult, ConversationsService } from '../conversations/conversations.service';
 import type { User } from '../users/user.entity';
+import { CANNOT_REACH } from '../safety/blocks.service';
 import type { Message } from './message.entity';
 import { insertMessage, selectByClientMessageId, selectLastMessages, selectPage, selectRange } from './messages.sql';
 import { conversationMessagesTopic, toMessagePayload } from './messages.topics';
@@ -56,7 +57,8 @@ export class MessagesService {
    *
    * @throws DomainError BAD_USER_INPUT: not exactly one of conversationId/participantIds, a body
    *   that is blank or outside 1-4000 characters, a clientMessageId outside 1-64 characters;
-   *   NOT_FOUND: no such conversation or participant; FORBIDDEN: the sender is not a participant;
+   *   NOT_FOUND: no such conversation or participant; FORBIDDEN: the sender is not a participant,
+   *   or the conversation is direct and the other participant blocks the sender;
    *   CONFLICT: the clientMessageId was used for a different message.
    */
   async send(senderId: string, input: SendInput): Promise<SentMessage> {
@@ -85,7 +87,9 @@ export class MessagesService {
           clientMessageId,
         });
         if (!inserted) {
-          await this.conversations.requireParticipant(senderId, conversationId);
+          const conversation = await this.conversations.requireParticipant(senderId, conversationId);
+          // A participant refused: the conversation is direct and the other participant blocks the sender.
+          if (!conversation.isGroup) throw forbidden(CANNOT_REACH);
           throw new Error('insert matched no conversation, yet the sender is a participant');
         }
         sent = inserted;

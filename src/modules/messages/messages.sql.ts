@@ -68,6 +68,9 @@ const INSERT_MESSAGE: Statement = {
        SET last_seq = last_seq + 1, last_activity_at = date_trunc('milliseconds', clock_timestamp())
      WHERE id = $1
        AND EXISTS (SELECT 1 FROM conversation_participants WHERE conversation_id = $1 AND user_id = $2)
+       AND (is_group OR NOT EXISTS (
+             SELECT 1 FROM user_blocks b JOIN conversation_participants p ON p.user_id = b.blocker_id
+              WHERE b.blocked_id = $2 AND p.conversation_id = $1))
     RETURNING last_seq, last_activity_at
   ), message AS (
     INSERT INTO messages (conversation_id, sender_id, seq, body, client_message_id, created_at)
@@ -86,7 +89,8 @@ const INSERT_MESSAGE: Statement = {
 /**
  * Stores a message with the next seq of its conversation (see {@link INSERT_MESSAGE}).
  * @returns the message with its sender, or `null` when the sender is not a participant (or there
- *   is no such conversation).
+ *   is no such conversation), or the conversation is direct and the other participant blocks the
+ *   sender (`user_blocks`, the safety module's table: checked here to keep a send one statement).
  * @throws the driver's unique violation `messages_sender_client_message_id_key` for a reused clientMessageId.
  */
 export async function insertMessage(

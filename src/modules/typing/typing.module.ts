@@ -1,5 +1,6 @@
 import { ConversationsService } from '../conversations/conversations.service';
 import { defineModule } from '../module';
+import { BlocksService } from '../safety/blocks.service';
 import { TypingStreams } from './typing-stream';
 import { TypingResolver } from './typing.resolver';
 import { TypingService } from './typing.service';
@@ -17,7 +18,7 @@ export const typingModule = defineModule({
     const conversations = container.get(ConversationsService);
     const store = redis ? createRedisTypingStore(redis, config.redisPrefix) : createMemoryTypingStore();
     const typing = new TypingService(bus, store, conversations, log);
-    const typingStreams = new TypingStreams({ bus, observer: streams }, conversations);
+    const typingStreams = new TypingStreams({ bus, observer: streams }, conversations, container.get(BlocksService));
     return {
       provides: [typing, new TypingResolver(typing, typingStreams)],
       start: () => typing.start(config.presenceSweepMs),

@@ -1,0 +1,169 @@
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import {
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  getOperationAST,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+} from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import type { LimitsConfig } from '../../config/config';
+import { checkStrings } from '../../shared/strings';
+import type { GuardedOperation, OperationGuard } from '../../shared/operation-guard';
+import type { RateLimitName, RateLimits } from './rate-limits';
+
+/** The rate limit of each mutation that has one, and what it counts by. */
+const FIELD_LIMITS: Readonly<Record<string, { limit: RateLimitName; by: 'user' | 'ip' }>> = {
+  sendMessage: { limit: 'send', by: 'user' },
+  login: { limit: 'loginIp', by: 'ip' },
+  register: { limit: 'registerIp', by: 'ip' },
+  setTyping: { limit: 'typing', by: 'user' },
+  markConversationRead: { limit: 'readReceipts', by: 'user' },
+  setPresenceStatus: { limit: 'presence', by: 'user' },
+  setActiveConversation: { limit: 'presence', by: 'user' },
+};
+
+/**
+ * The cost of a field: 1, plus its selection's cost times its `first` argument (a page of that
+ * many items), the idea of graphql-query-complexity's own examples. Other lists count once.
+ */
+const pageCost: ComplexityEstimator = ({ args, childComplexity }) =>
+  1 + (typeof args.first === 'number' && args.first > 0 ? args.first : 1) * childComplexity;
+
+/**
+ * The safety policy of every operation on both transports (see {@link OperationGuard}):
+ * - parse: at most `maxTokens` tokens (graphql-js's own `maxTokens`);
+ * - validation: depth, aliases and directives (graphql-armor's rules), no introspection unless
+ *   allowed; cached with the document, so each costs once per distinct document;
+ * - before execution: cost (graphql-query-complexity with the variables, `first` multiplying),
+ *   strings PostgreSQL cannot store, then one rate-limit point per limited mutation field (so
+ *   aliased `login` fields count one each);
+ * - sockets: open connections per user and per client address.
+ */
+export function createOperationGuard(schema: GraphQLSchema, limits: LimitsConfig, rates: RateLimits): OperationGuard {
+  const rejected = (limit: string) => [() => rates.refused(limit, 'graphql')];
+  const validationRules: ValidationRule[] = [
+    maxDepthRule({ n: limits.maxDepth, onReject: rejected('depth') }),
+    maxAliasesRule({ n: limits.maxAliases, onReject: rejected('aliases') }),
+    maxDirectivesRule({ n: limits.maxDirectives, onReject: rejected('directives') }),
+  ];
+  if (!limits.introspection) validationRules.push(NoSchemaIntrospectionCustomRule);
+
+  return {
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules,
+    fieldSuggestions: limits.fieldSuggestions,
+    maxSubscriptionsPerSocket: limits.wsSubscriptionsPerSocket,
+    async check({ document, operationName, variables, context }: GuardedOperation) {
+      const operation = getOperationAST(document, operationName);
+      if (!operation) return;
+      checkCost(schema, document, operationName, variables, limits.maxCost, rates);
+      checkArgumentStrings(operation.selectionSet, document, variables ?? {});
+      if (operation.operation !== 'mutation') return;
+      for (const field of rootFields(operation, document)) {
+        const rule = FIELD_LIMITS[field];
+        if (!rule) continue;
+        const key = rule.by === 'user' && context.user ? context.user.id : `ip:${context.clientIp ?? ''}`;
+        await rates.consume(rule.limit, key);
+      }
+    },
+    async admitSocket(viewer, clientIp) {
+      const leaveUser = await rates.enter('wsConnectionsPerUser', viewer.user.id);
+      try {
+        const leaveIp = await rates.enter('wsConnectionsPerIp', clientIp);
+        return () => {
+          leaveUser();
+          leaveIp();
+        };
+      } catch (err) {
+        leaveUser();
+        throw err;
+      }
+    },
+    refused: (limit, reason) => rates.refused(limit, reason),
+  };
+}
+
+/**
+ * @throws GraphQLError GRAPHQL_VALIDATION_FAILED (status 400, `extensions.limit: cost`) over `maxCost`.
+ */
+function checkCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  maxCost: number,
+  rates: RateLimits,
+): void {
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema,
+      query: document,
+      operationName: operationName ?? undefined,
+      variables: variables ?? {},
+      estimators: [pageCost],
+    });
+  } catch {
+    // Variables that do not coerce: execution answers them as BAD_USER_INPUT.
+    return;
+  }
+  if (cost > maxCost) {
+    rates.refused('cost', 'graphql');
+    throw new GraphQLError(`Operation cost ${cost} exceeds the limit of ${maxCost}`, {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost', cost, maxCost, http: { status: 400 } },
+    });
+  }
+}
+
+/** Every argument value of every field (fragments included), checked with {@link checkStrings}. */
+function checkArgumentStrings(
+  selectionSet: SelectionSetNode,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  seen = new Set<string>(),
+): void {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      for (const arg of selection.arguments ?? [])
+        checkStrings(valueFromASTUntyped(arg.value, variables), arg.name.value);
+      if (selection.selectionSet) checkArgumentStrings(selection.selectionSet, document, variables, seen);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      checkArgumentStrings(selection.selectionSet, document, variables, seen);
+    } else if (!seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      const fragment = fragmentNamed(document, selection.name.value);
+      if (fragment) checkArgumentStrings(fragment.selectionSet, document, variables, seen);
+    }
+  }
+}
+
+/** The names of an operation's root fields, one per field (aliases count separately). */
+function rootFields(operation: OperationDefinitionNode, document: DocumentNode): string[] {
+  const names: string[] = [];
+  const walk = (set: SelectionSetNode, seen: Set<string>) => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) names.push(selection.name.value);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet, seen);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = fragmentNamed(document, selection.name.value);
+        if (fragment) walk(fragment.selectionSet, seen);
+      }
+    }
+  };
+  walk(operation.selectionSet, new Set());
+  return names;
+}
+
+function fragmentNamed(document: DocumentNode, name: string) {
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === name) return d;
+  return undefined;
+}
