@@ -246,7 +246,12 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     });
   }
-  function failed(this: WebSocket, err: Error) {
+  function failed(this: WebSocket, err: Error & { code?: string }) {
+    // A frame over maxPayload or not UTF-8: ws has closed the socket already (1009, 1007).
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || err.code === 'WS_ERR_INVALID_UTF8') {
+      guard.refused(err.code === 'WS_ERR_INVALID_UTF8' ? 'utf8' : 'maxRequestBytes', 'frame');
+      return;
+    }
     deps.log.error({ err }, 'WebSocket error');
     this.close(CloseCode.InternalServerError, 'Internal server error');
   }

@@ -11,6 +11,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
@@ -48,11 +49,21 @@ const pageCost: ComplexityEstimator = ({ args, childComplexity }) =>
  * - sockets: open connections per user and per client address.
  */
 export function createOperationGuard(schema: GraphQLSchema, limits: LimitsConfig, rates: RateLimits): OperationGuard {
-  const rejected = (limit: string) => [() => rates.refused(limit, 'graphql')];
+  // Reported to the validation context rather than thrown (armor's default, made for envelop):
+  // graphql-js's validate would let a thrown error escape (Apollo answers it with a 500).
+  const rejected = (limit: string) => ({
+    propagateOnRejection: false,
+    onReject: [
+      (context: ValidationContext | null, error: GraphQLError) => {
+        rates.refused(limit, 'graphql');
+        context?.reportError(error);
+      },
+    ],
+  });
   const validationRules: ValidationRule[] = [
-    maxDepthRule({ n: limits.maxDepth, onReject: rejected('depth') }),
-    maxAliasesRule({ n: limits.maxAliases, onReject: rejected('aliases') }),
-    maxDirectivesRule({ n: limits.maxDirectives, onReject: rejected('directives') }),
+    maxDepthRule({ n: limits.maxDepth, ...rejected('depth') }),
+    maxAliasesRule({ n: limits.maxAliases, ...rejected('aliases') }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...rejected('directives') }),
   ];
   if (!limits.introspection) validationRules.push(NoSchemaIntrospectionCustomRule);
 
