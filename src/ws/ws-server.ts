@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { GraphQLError, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, OperationTypeNode, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CompiledExecutor } from '../execution/compiled-executor';
@@ -159,7 +159,8 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         connectionId: viewer.connectionId,
         clientIp: socket.clientIp,
       });
-      const subscription = getOperationAST(document, payload.operationName)?.operation === 'subscription';
+      const subscription =
+        getOperationAST(document, payload.operationName)?.operation === OperationTypeNode.SUBSCRIPTION;
       if (subscription && (socket.subscriptions?.size ?? 0) >= guard.maxSubscriptionsPerSocket) {
         guard.refused('wsSubscriptionsPerSocket', 'cap');
         return [tooManySubscriptions(guard.maxSubscriptionsPerSocket)];

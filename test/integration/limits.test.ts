@@ -156,7 +156,9 @@ describe('rate limits', () => {
     const first = keep(await connected(a, alice));
     keep(await connected(b, alice));
     const third = keep(wsClient(a, { authToken: alice.token }));
-    expect(await third.closed).toEqual({ code: 4429, reason: expect.stringMatching(/Too many open connections/) });
+    const closed = await third.closed;
+    expect(closed.code).toBe(4429);
+    expect(closed.reason).toMatch(/Too many open connections/);
     // Another user is not affected.
     keep(await connected(b, await buildUser(a, { prefix: 'bob' })));
     await first.dispose();
@@ -179,9 +181,8 @@ describe('rate limits', () => {
     const first = await subscribeLive(a, client, 'typing', TypingDocument, { conversationId: id });
     keep(await subscribeLive(a, client, 'typing', TypingDocument, { conversationId: id }));
     const third = keep(await subscribeLive(a, client, 'typing', TypingDocument, { conversationId: id }));
-    expect(third.errors).toEqual([
-      [expect.objectContaining({ extensions: expect.objectContaining({ code: 'RATE_LIMITED' }) })],
-    ]);
+    const refusal = third.errors as Array<Array<{ extensions?: { code?: string } }>>;
+    expect(refusal.map((errors) => errors.map((e) => e.extensions?.code))).toEqual([['RATE_LIMITED']]);
     await first.dispose();
     await eventually(
       async () => {

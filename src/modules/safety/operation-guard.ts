@@ -4,6 +4,7 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
   Kind,
+  OperationTypeNode,
   NoSchemaIntrospectionCustomRule,
   getOperationAST,
   valueFromASTUntyped,
@@ -77,7 +78,7 @@ export function createOperationGuard(schema: GraphQLSchema, limits: LimitsConfig
       if (!operation) return;
       checkCost(schema, document, operationName, variables, limits.maxCost, rates);
       checkArgumentStrings(operation.selectionSet, document, variables ?? {});
-      if (operation.operation !== 'mutation') return;
+      if (operation.operation !== OperationTypeNode.MUTATION) return;
       for (const field of rootFields(operation, document)) {
         const rule = FIELD_LIMITS[field];
         if (!rule) continue;
