@@ -101,13 +101,16 @@ export class RateLimits {
    */
   async enter(name: CapName, key: string): Promise<() => void> {
     const { limiter } = this.caps[name];
+    // A store failure admits without counting: nothing to take back then.
+    let left = true;
     try {
       await limiter.consume(key);
+      left = false;
     } catch (err) {
+      // A refused consume still counted a point.
       if (isRefusal(err)) await limiter.reward(key).catch(() => undefined);
       this.refuse(name, 'cap', err, `Too many open connections (${this.caps[name].max})`);
     }
-    let left = false;
     return () => {
       if (left) return;
       left = true;
