@@ -107,6 +107,10 @@ describe('rate limits', () => {
     expect(viaWs.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
     expect(viaWs.errors?.[0].extensions?.retryAfterMs).toEqual(expect.any(Number));
 
+    // Counted by limit and reason.
+    const refusals = await b.metrics.refusals.get();
+    expect(refusals.values).toContainEqual(expect.objectContaining({ labels: { limit: 'send', reason: 'rate' } }));
+
     // After retryAfterMs the sender goes on.
     await eventually(async () => !(await send(a, alice, id, 'later')).errors, 5_000, 'send accepted again');
   });
@@ -353,6 +357,15 @@ describe('input hygiene', () => {
     expect(((await res.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe(
       'BAD_REQUEST',
     );
+  });
+
+  it('closes a socket that sends a frame which is not UTF-8 with 1007', async () => {
+    const socket = new WebSocket(a.wsUrl, 'graphql-transport-ws');
+    keep({ dispose: () => socket.terminate() });
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: true });
+    expect(await closed).toBe(1007);
   });
 
   it('answers a cursor past 2^31 with BAD_USER_INPUT', async () => {

@@ -55,4 +55,37 @@ describe('loadConfig', () => {
     });
     expect(config).toMatchObject({ databaseUrl: 'postgres://db/parley', redisUrl: 'redis://cache:6379' });
   });
+
+  it('reads the safety limits, with introspection and suggestions off in production unless overridden', () => {
+    const dev = loadConfig({});
+    expect(dev.limits).toMatchObject({
+      send: { points: 10, seconds: 1 },
+      sendBurst: 20,
+      maxRequestBytes: 1024 * 1024,
+      introspection: true,
+      fieldSuggestions: true,
+    });
+    expect(Object.isFrozen(dev.limits)).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).limits).toMatchObject({
+      introspection: false,
+      fieldSuggestions: false,
+    });
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }).limits.introspection).toBe(true);
+    expect(loadConfig({ RATE_LIMIT_TYPING: '5/2' }).limits.typing).toEqual({ points: 5, seconds: 2 });
+  });
+
+  it('reports bad limits together with other problems', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'x', RATE_LIMIT_SEND: 'ten', GRAPHQL_MAX_DEPTH: '0' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.split(':')[0])).toEqual([
+      'PORT',
+      'RATE_LIMIT_SEND',
+      'GRAPHQL_MAX_DEPTH',
+    ]);
+  });
 });
