@@ -30,7 +30,7 @@ export const authModule = defineModule({
       createDatabaseSessionStore(db, redis ? createRedisSessionCache(redis, config.redisPrefix) : undefined, ctx.log),
       { ttlMs: config.sessionCacheMs },
     );
-    const auth = new AuthService(db, sessions, bus, secret, config.tokenTtlSeconds);
+    const auth = new AuthService(db, sessions, bus, secret, config.tokenTtlSeconds, ctx.log);
     // An open socket is re-validated as often as HTTP asks the store again (SESSION_CACHE_MS).
     const socketCheck = new SessionSocketCheck(
       db,
