@@ -276,7 +276,12 @@ describe('a PostgreSQL failure', () => {
         'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
       );
     const send = (clientMessageId: string) =>
-      http(server, SendMessageDocument, { input: { conversationId, body: clientMessageId, clientMessageId } }, alice.token);
+      http(
+        server,
+        SendMessageDocument,
+        { input: { conversationId, body: clientMessageId, clientMessageId } },
+        alice.token,
+      );
 
     const ids = Array.from({ length: 60 }, (_, i) => `retry-${i}`);
     const failures: Array<{ id: string; status: number; codes: unknown[]; retryAfterMs: unknown }> = [];
@@ -286,11 +291,17 @@ describe('a PostgreSQL failure', () => {
       const [results] = await Promise.all([Promise.all(wave.map(send)), kill()]);
       results.forEach((r, j) => {
         if (r.errors?.length)
-          failures.push({ id: wave[j], status: r.status, codes: codes(r), retryAfterMs: r.errors[0].extensions?.retryAfterMs });
+          failures.push({
+            id: wave[j],
+            status: r.status,
+            codes: codes(r),
+            retryAfterMs: r.errors[0].extensions?.retryAfterMs,
+          });
       });
     }
     expect(failures.length).toBeGreaterThan(0);
-    for (const f of failures) expect(f).toMatchObject({ status: 503, codes: ['SERVICE_UNAVAILABLE'], retryAfterMs: 1000 });
+    for (const f of failures)
+      expect(f).toMatchObject({ status: 503, codes: ['SERVICE_UNAVAILABLE'], retryAfterMs: 1000 });
 
     // Every send retried (the failed ones and the stored ones alike) is stored once.
     for (const id of ids) {

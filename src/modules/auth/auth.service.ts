@@ -101,7 +101,9 @@ export class AuthService implements Authenticator {
     await this.sessions.revoke(session.id);
     await this.bus
       .publish<SessionRevokedPayload>(sessionRevokedTopic(), { sessionId: session.id })
-      .catch((err: unknown) => this.log?.warn({ err }, 'publishing a revocation failed: sockets close on re-validation'));
+      .catch((err: unknown) =>
+        this.log?.warn({ err }, 'publishing a revocation failed: sockets close on re-validation'),
+      );
   }
 
   /**

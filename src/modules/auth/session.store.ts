@@ -2,12 +2,7 @@ import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/sql';
 import type { Logger } from '../../shared/logger';
-import {
-  deleteExpiredSessions,
-  deleteSession,
-  insertSession,
-  selectLiveSession,
-} from './auth.sql';
+import { deleteExpiredSessions, deleteSession, insertSession, selectLiveSession } from './auth.sql';
 
 /**
  * Live sessions: a token is valid only while its session is here. Logout deletes it, which
