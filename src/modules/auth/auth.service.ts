@@ -40,6 +40,7 @@ export class AuthService implements Authenticator {
    * @param jwtSecret - the HMAC secret tokens are signed with (JWT_SECRET, or the one generated
    *   in the data directory).
    * @param tokenTtlSeconds - token (and session) lifetime, seconds.
+   * @param log - told when a revocation cannot be published (its sockets close on re-validation).
    */
   constructor(
     private readonly db: Db,
