@@ -68,6 +68,16 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'must be 1-100 of letters, digits and : _ . -')
     .optional(),
+
+  // --- Reliability ---
+  /** Longest wait for one Redis command, in ms: past it the command fails (and the caller falls back or answers SERVICE_UNAVAILABLE). */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+  /** How often an instance checks, in one query, that its `messageAdded` subscribers have every conversation's newest message, in ms (0: only after a pub/sub reconnect). */
+  MESSAGE_TAIL_CHECK_MS: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000')
+    .default(5_000),
 });
 
 /** A rate as `<points>/<seconds>`, e.g. `10/1`: at most `points` in each window of `seconds`. */
@@ -213,6 +223,14 @@ export interface Config {
    */
   readonly instanceId: string;
   readonly limits: LimitsConfig;
+  /** Longest wait for one Redis command, ms (ioredis `commandTimeout`). */
+  readonly redisCommandTimeoutMs: number;
+  /**
+   * Period of the check that the `messageAdded` subscribers of this instance have the newest
+   * message of each of their conversations (a lost event is filled from PostgreSQL), ms; 0 runs
+   * it only after a pub/sub reconnect.
+   */
+  readonly messageTailCheckMs: number;
 }
 
 /** Thrown by {@link loadConfig} with every problem found, one per line. */
@@ -296,5 +314,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       introspection: l.GRAPHQL_INTROSPECTION ?? development,
       fieldSuggestions: l.GRAPHQL_FIELD_SUGGESTIONS ?? development,
     }),
+    redisCommandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
+    messageTailCheckMs: v.MESSAGE_TAIL_CHECK_MS,
   });
 }

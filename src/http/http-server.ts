@@ -10,8 +10,10 @@ import type { CompiledExecutor } from '../execution/compiled-executor';
 import { bearerToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context } from '../shared/context';
 import type { ErrorFormatter } from '../shared/format-error';
+import { serviceUnavailable } from '../shared/errors';
 import type { Metrics } from '../shared/metrics';
 import type { OperationGuard } from '../shared/operation-guard';
+import { isUnavailableError } from '../shared/unavailable';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
 import { guardPlugin } from './guard-plugin';
 
@@ -82,7 +84,12 @@ export async function createHttpHandler(
 
   const contextOf = async (req: IncomingMessage): Promise<Context> => {
     const header = req.headers.authorization;
-    const authed = header ? await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true }) : null;
+    const authed = header
+      ? await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true }).catch((err: unknown) => {
+          // Apollo answers a context error with its `extensions.http` status: 503, not 500.
+          throw isUnavailableError(err) ? serviceUnavailable() : err;
+        })
+      : null;
     const requestId = req.headers['x-request-id'];
     return deps.createContext(authed, {
       cache: true,

@@ -8,6 +8,7 @@ import {
 import type { ParleyServer } from '../../src/app/server';
 import { codes, http, ok, Subscription, wsClient } from '../support/clients';
 import Redis from 'ioredis';
+import { Client } from 'pg';
 import { TEST_REDIS_URL } from '../support/env';
 import { buildUser } from '../support/factories';
 import { useInstances, type TestCluster } from '../support/server';
@@ -126,11 +127,16 @@ describe('session cache', () => {
     expect((await ok(cached, MeDocument, {}, user.token)).me.id).toBe(user.id);
     // Delete the session behind the instance's back: no logout, so no sessionRevoked event.
     const claims = JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()) as { sid: string };
+    // From the sessions table (the truth) and its copy in Redis.
     const redis = new Redis(TEST_REDIS_URL);
+    const db = new Client({ connectionString: cluster.db.url });
+    await db.connect();
     try {
+      expect((await db.query('DELETE FROM sessions WHERE id = $1', [claims.sid])).rowCount).toBe(1);
       expect(await redis.del(`${cluster.redisPrefix}session:${claims.sid}`)).toBe(1);
     } finally {
       redis.disconnect();
+      await db.end();
     }
     expect((await ok(cached, MeDocument, {}, user.token)).me.id).toBe(user.id);
     // Refused as soon as the cached entry expires: within 500 ms from now (400 ms and slack).

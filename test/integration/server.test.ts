@@ -194,7 +194,7 @@ describe('faults', () => {
 
       await redis.restart();
       await eventually(async () => (await get(server, '/readyz')).status === 200, 15_000);
-      // The new Redis is empty (sessions went with the old one): register, then chat as usual.
+      // The new Redis is empty: register, then chat as usual.
       const [alice, bob] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
       const id = (await buildConversation(server, alice, bob)).id;
       const client = wsClient(server, { authToken: bob.token });
