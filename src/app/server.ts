@@ -113,6 +113,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       metrics,
       formatError,
       readiness,
+      webDir: config.webDir,
     });
     httpServer.on('request', handler);
     const opened = instances.filter((i) => i.socketOpened !== undefined);

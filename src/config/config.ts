@@ -68,6 +68,10 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'must be 1-100 of letters, digits and : _ . -')
     .optional(),
+
+  // --- Web client (src/web) ---
+  /** Folder of the built web client served at `/` (`npm run build:web` writes dist/web). `off`: serve none. */
+  WEB_DIR: z.string().min(1).default('dist/web'),
 });
 
 /** The validated, frozen configuration of one Parley instance. */
@@ -112,6 +116,8 @@ export interface Config {
    * across restarts of one deployment slot), else with PORT=0 a random one.
    */
   readonly instanceId: string;
+  /** Folder of the built web client served at `/`, relative to the working directory; `null`: none. */
+  readonly webDir: string | null;
 }
 
 /** Thrown by {@link loadConfig} with every problem found, one per line. */
@@ -168,5 +174,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     presenceTtlMs: v.PRESENCE_TTL_MS,
     presenceSweepMs: v.PRESENCE_SWEEP_MS,
     instanceId: v.INSTANCE_ID ?? `${hostname()}:${v.PORT === 0 ? randomUUID() : v.PORT}`,
+    webDir: v.WEB_DIR === 'off' ? null : v.WEB_DIR,
   });
 }
