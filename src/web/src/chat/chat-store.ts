@@ -137,7 +137,15 @@ export class ChatStore {
         unreadCount: mine ? 0 : c.unreadCount + 1,
       });
     }
-    this.set({ timelines, conversations, order: byActivity(conversations) });
+    // A message ends its sender's typing indicator.
+    let typing = this.state.typing;
+    for (const m of messages) {
+      if (!typing.get(m.conversationId)?.has(m.sender.id)) continue;
+      const inConversation = new Map(typing.get(m.conversationId));
+      inConversation.delete(m.sender.id);
+      typing = new Map(typing).set(m.conversationId, inConversation);
+    }
+    this.set({ timelines, conversations, typing, order: byActivity(conversations) });
     return unknown;
   }
 
