@@ -129,14 +129,26 @@ async function meetAndChat(urlA: string, urlB: string, shots: boolean): Promise<
   // Bob read Alice's message with the conversation on screen.
   await alice.page.getByText('Seen by Bob').waitFor({ timeout: WAIT_MS });
 
-  await alice.page.getByRole('textbox', { name: 'Message' }).pressSequentially('See you');
-  await bob.page.getByText('Alice is typing…').waitFor({ timeout: WAIT_MS });
+  // Alice keeps typing, as a person does (the client renews setTyping every 3 s while keys come),
+  // until Bob sees it.
+  const box = alice.page.getByRole('textbox', { name: 'Message' });
+  const words = 'See you there, I will bring the tickets and the umbrellas '.split('');
+  await eventually(
+    async () => {
+      await box.press(words.shift() ?? '.');
+      return bob.page.getByText('Alice is typing…').isVisible();
+    },
+    WAIT_MS,
+    'Bob sees Alice typing',
+    250,
+  );
   if (shots) {
     await alice.page.screenshot({ path: join(SCREENSHOTS, 'chat-desktop.png') });
     await bob.page.screenshot({ path: join(SCREENSHOTS, 'chat-phone.png') });
   }
   await alice.page.getByRole('button', { name: 'Send' }).click();
   await shows(bob, 'See you');
+  await bob.page.getByText('Alice is typing…').waitFor({ state: 'hidden', timeout: WAIT_MS });
 
   // A phone-sized screen: the message box and Send are on screen, nothing scrolls sideways.
   // (A string: this file is compiled without the DOM library.)

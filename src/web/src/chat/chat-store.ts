@@ -119,6 +119,8 @@ export class ChatStore {
     let timelines = this.state.timelines;
     const conversations = new Map(this.state.conversations);
     const unknown: string[] = [];
+    const held = new Map(messages.map((m) => [m.conversationId, newestSeq(this.timeline(m.conversationId))]));
+    const isNew = (m: Message) => m.seq > (held.get(m.conversationId) ?? 0);
     for (const m of messages) {
       timelines = withTimeline(timelines, m.conversationId, (t) => mergeMessages(t, [m]));
       const c = conversations.get(m.conversationId);
@@ -137,10 +139,10 @@ export class ChatStore {
         unreadCount: mine ? 0 : c.unreadCount + 1,
       });
     }
-    // A message ends its sender's typing indicator.
+    // A new message ends its sender's typing indicator (one seen before, replayed again, does not).
     let typing = this.state.typing;
     for (const m of messages) {
-      if (!typing.get(m.conversationId)?.has(m.sender.id)) continue;
+      if (!typing.get(m.conversationId)?.has(m.sender.id) || !isNew(m)) continue;
       const inConversation = new Map(typing.get(m.conversationId));
       inConversation.delete(m.sender.id);
       typing = new Map(typing).set(m.conversationId, inConversation);

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { Provider, useSubscription } from 'urql';
+import { Provider } from 'urql';
 import { connect, followMessages } from '../api/connection';
 import type { Session } from '../api/session';
 import { loadCapabilities, NO_CAPABILITIES, type Capabilities } from '../capabilities';
@@ -18,6 +18,7 @@ import { ConversationList } from './conversation-list';
 import { ConversationView } from './conversation-view';
 import { LogoutIcon } from './icons';
 import { NewConversation } from './new-conversation';
+import { useLive } from './use-live';
 import { useOpenConversation } from './use-route';
 
 /** Conversations read at start; more arrive as they become active. */
@@ -79,8 +80,8 @@ export function ChatScreen({
 /** The subscriptions every screen needs besides messages: read receipts and presence. */
 function Live() {
   const { store } = useChat();
-  useSubscription({ query: WebReadReceiptDocument }, (_, e) => (store.addReceipt(e.readReceipt), e));
-  useSubscription({ query: WebPresenceChangedDocument }, (_, e) => (store.setPresence(e.presenceChanged), e));
+  useLive(WebReadReceiptDocument, {}, (e) => store.addReceipt(e.readReceipt));
+  useLive(WebPresenceChangedDocument, {}, (e) => store.setPresence(e.presenceChanged));
   return null;
 }
 

@@ -1,5 +1,4 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { useSubscription } from 'urql';
 import { describeFailure, isUnauthenticated } from '../chat/errors';
 import { nameOf, seenBy, seenByLabel } from '../chat/receipts';
 import { newClientMessageId, newestSeq, type Message, type PendingMessage } from '../chat/timeline';
@@ -15,6 +14,7 @@ import {
 import { useChat, useChatState } from './chat-context';
 import { conversationTitle, PresenceDot, presenceText } from './conversation-list';
 import { BackIcon, SendIcon } from './icons';
+import { useLive } from './use-live';
 
 /** Messages per history page. */
 const PAGE = 30;
@@ -98,10 +98,9 @@ export function ConversationView({ conversationId, onBack }: { conversationId: s
   }, [c, visible, newest, connection, conversationId, store]);
 
   // Who is typing.
-  useSubscription({ query: WebTypingDocument, variables: { conversationId } }, (_, e) => {
-    store.setTyping(conversationId, e.typing.user, e.typing.isTyping, Date.now());
-    return e;
-  });
+  useLive(WebTypingDocument, { conversationId }, (e) =>
+    store.setTyping(conversationId, e.typing.user, e.typing.isTyping, Date.now()),
+  );
   const now = useNow(state.typing.get(conversationId)?.size ? 1000 : null);
   const typists = store.typists(conversationId, now);
 
@@ -223,7 +222,11 @@ function Bubble({ message: m, mine, group }: { message: Message; mine: boolean; 
   );
 }
 
-/** The message box: Enter sends, Shift+Enter starts a new line; typing is announced to the others. */
+/**
+ * The message box: Enter sends, Shift+Enter starts a new line; typing is announced to the others
+ * (ended by sending, or by the server 6 s after the last keystroke; not on blur, which a switch
+ * of window or tab causes while the user is still writing).
+ */
 function Composer({
   conversationId,
   disabled,
@@ -272,7 +275,6 @@ function Composer({
             submit();
           }
         }}
-        onBlur={() => lastTyping.current && typing(false)}
       />
       <button type="submit" disabled={disabled || !text.trim()}>
         <SendIcon /> <span>Send</span>
