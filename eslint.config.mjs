@@ -1,15 +1,23 @@
 // ESLint flat config: `npm run check:lint` (part of `npm test`) and `npm run lint:fix`.
-// Type-checked rules through the TypeScript project service: tsconfig.json covers src, test, bench and migrations.
+// Type-checked rules through the TypeScript project service: tsconfig.json covers src, test, bench and migrations;
+// src/web/tsconfig.json covers the web client.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/results/', 'src/client/generated.ts'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'bench/results/',
+      'src/client/generated.ts',
+      'src/web/src/gql/generated.ts',
+    ],
   },
   {
-    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'migrations/**/*.ts'],
+    files: ['src/**/*.ts', 'src/**/*.tsx', 'test/**/*.ts', 'bench/**/*.ts', 'migrations/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {

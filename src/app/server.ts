@@ -117,6 +117,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       readiness,
       guard,
       maxBodyBytes: config.limits.maxRequestBytes,
+      webDir: config.webDir,
     });
     httpServer.on('request', handler);
     const opened = instances.filter((i) => i.socketOpened !== undefined);

@@ -78,6 +78,9 @@ const schema = z.object({
     .int()
     .refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000')
     .default(5_000),
+  // --- Web client (src/web) ---
+  /** Folder of the built web client served at `/` (`npm run build:web` writes dist/web). `off`: serve none. */
+  WEB_DIR: z.string().min(1).default('dist/web'),
 });
 
 /** A rate as `<points>/<seconds>`, e.g. `10/1`: at most `points` in each window of `seconds`. */
@@ -231,6 +234,8 @@ export interface Config {
    * it only after a pub/sub reconnect.
    */
   readonly messageTailCheckMs: number;
+  /** Folder of the built web client served at `/`, relative to the working directory; `null`: none. */
+  readonly webDir: string | null;
 }
 
 /** Thrown by {@link loadConfig} with every problem found, one per line. */
@@ -316,5 +321,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     redisCommandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
     messageTailCheckMs: v.MESSAGE_TAIL_CHECK_MS,
+    webDir: v.WEB_DIR === 'off' ? null : v.WEB_DIR,
   });
 }

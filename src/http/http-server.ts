@@ -16,6 +16,7 @@ import type { OperationGuard } from '../shared/operation-guard';
 import { isUnavailableError } from '../shared/unavailable';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
 import { guardPlugin } from './guard-plugin';
+import { webClient } from './web-client';
 
 /** What the HTTP transport needs from the composition root. */
 export interface HttpDeps {
@@ -37,6 +38,8 @@ export interface HttpDeps {
   guard: OperationGuard;
   /** Largest request body, bytes (413 above). */
   maxBodyBytes: number;
+  /** Folder of the built web client served at `/` (see web-client.ts); null serves none. */
+  webDir?: string | null;
 }
 
 /**
@@ -46,7 +49,8 @@ export interface HttpDeps {
  *   `@apollo/server/standalone`'s `startStandaloneServer` serves it: body-parser's JSON reader,
  *   then `executeHTTPGraphQLRequest` on the bare `node:http` request. A presented but invalid token
  *   is answered with 401 UNAUTHENTICATED before any resolver runs; no token means an anonymous request.
- * - everything else (`GET /healthz`, `GET /readyz`, `GET /metrics`, 404s) goes to an express app.
+ * - everything else (`GET /healthz`, `GET /readyz`, `GET /metrics`, the web client at `/`, 404s)
+ *   goes to an express app.
  *
  * `/graphql` does not pass through express: express 5 changes the prototype of every request and
  * response, which deoptimizes property access on them (expressjs/express#5998, nodejs/node#37457).
@@ -132,6 +136,7 @@ export async function createHttpHandler(
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  if (deps.webDir) app.use(webClient(deps.webDir));
 
   const handler: RequestListener = (req, res) => {
     const url = req.url ?? '/';

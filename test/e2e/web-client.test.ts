@@ -1,0 +1,252 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { ParleyServer } from '../../src/app/server';
+import { TestCluster } from '../support/server';
+import { eventually } from '../support/wait';
+
+/**
+ * The web client (src/web) end to end: built with Vite, served by real Parley instances, driven
+ * in headless Chromium (Debian's, `.ci/run` installs it) by two browser contexts, one per user.
+ */
+
+const repo = join(__dirname, '../..');
+const SCREENSHOTS = join(repo, 'test/screenshots/web');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const WAIT_MS = 15_000;
+
+let webDir: string;
+let browser: Browser;
+
+beforeAll(() => {
+  // The client as the server serves it, built from this checkout into a folder of this run.
+  webDir = mkdtempSync(join(tmpdir(), 'parley-web-'));
+  execFileSync(
+    process.execPath,
+    [
+      join(repo, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--config',
+      'src/web/vite.config.ts',
+      '--outDir',
+      webDir,
+      '--emptyOutDir',
+      '--logLevel',
+      'warn',
+    ],
+    { cwd: repo, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
+  );
+  mkdirSync(SCREENSHOTS, { recursive: true });
+}, 60_000);
+
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (webDir) rmSync(webDir, { recursive: true, force: true });
+});
+
+/** A user in a browser context of their own. */
+interface Person {
+  username: string;
+  displayName: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+const suffix = () => randomBytes(3).toString('hex');
+
+async function signUp(
+  baseUrl: string,
+  displayName: string,
+  viewport: { width: number; height: number },
+  shot?: string,
+) {
+  const context = await browser.newContext({ viewport, reducedMotion: 'reduce' });
+  const page = await context.newPage();
+  const username = `${displayName.toLowerCase()}_${suffix()}`;
+  await page.goto(baseUrl);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill('correct-horse-battery');
+  await page.getByLabel('Display name').fill(displayName);
+  if (shot) await page.screenshot({ path: join(SCREENSHOTS, shot) });
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.getByRole('button', { name: 'New conversation' }).waitFor();
+  return { username, displayName, context, page };
+}
+
+const log = (p: Person) => p.page.getByRole('log', { name: 'Messages' });
+const bodies = (p: Person) => log(p).locator('.bubble:not(.pending) .body').allTextContents();
+
+/** Waits until `text` is a message in the open conversation of `p`. */
+const shows = (p: Person, text: string) =>
+  log(p).locator('.bubble .body', { hasText: text }).first().waitFor({ timeout: WAIT_MS });
+
+async function send(p: Person, text: string) {
+  await p.page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await p.page.getByRole('button', { name: 'Send' }).click();
+}
+
+/**
+ * Alice (desktop) starts a conversation with Bob (a 360 px wide phone); they chat live both ways,
+ * Bob sees Alice typing, Alice sees "Seen by Bob".
+ */
+async function meetAndChat(urlA: string, urlB: string, shots: boolean): Promise<[Person, Person]> {
+  const alice = await signUp(urlA, 'Alice', { width: 1100, height: 720 }, shots ? 'sign-up.png' : undefined);
+  const bob = await signUp(urlB, 'Bob', { width: 360, height: 740 });
+
+  await alice.page.getByRole('button', { name: 'New conversation' }).click();
+  await alice.page.getByRole('searchbox', { name: 'Find people' }).fill(bob.username.slice(0, 6));
+  await alice.page.getByRole('button', { name: 'Bob', exact: true }).click();
+  await alice.page.getByRole('button', { name: 'Start chat' }).click();
+  await send(alice, 'Hi Bob, lunch today?');
+  await shows(alice, 'Hi Bob, lunch today?');
+
+  // Bob sees the conversation appear in his list, live, and opens it.
+  const conversations = bob.page.getByRole('list', { name: 'Conversations' });
+  await conversations.getByRole('button', { name: /Alice/ }).click();
+  await shows(bob, 'Hi Bob, lunch today?');
+  await send(bob, 'Sure, 12:30 at the usual place');
+  await shows(alice, 'Sure, 12:30 at the usual place');
+
+  // Bob read Alice's message with the conversation on screen.
+  await alice.page.getByText('Seen by Bob').waitFor({ timeout: WAIT_MS });
+
+  // Alice keeps typing, as a person does (the client renews setTyping every 3 s while keys come),
+  // until Bob sees it.
+  const box = alice.page.getByRole('textbox', { name: 'Message' });
+  const words = 'See you there, I will bring the tickets and the umbrellas '.split('');
+  await eventually(
+    async () => {
+      await box.press(words.shift() ?? '.');
+      return bob.page.getByText('Alice is typing…').isVisible();
+    },
+    WAIT_MS,
+    'Bob sees Alice typing',
+    250,
+  );
+  if (shots) {
+    await alice.page.screenshot({ path: join(SCREENSHOTS, 'chat-desktop.png') });
+    await bob.page.screenshot({ path: join(SCREENSHOTS, 'chat-phone.png') });
+  }
+  await alice.page.getByRole('button', { name: 'Send' }).click();
+  await shows(bob, 'See you');
+  await bob.page.getByText('Alice is typing…').waitFor({ state: 'hidden', timeout: WAIT_MS });
+
+  // A phone-sized screen: the message box and Send are on screen, nothing scrolls sideways.
+  // (A string: this file is compiled without the DOM library.)
+  expect(await bob.page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+  for (const name of ['Message', 'Send']) {
+    const box = await bob.page.getByRole(name === 'Send' ? 'button' : 'textbox', { name }).boundingBox();
+    expect(box && box.x >= 0 && box.x + box.width <= 360 && box.y + box.height <= 740).toBe(true);
+  }
+  return [alice, bob];
+}
+
+/** Bob sends three messages; Alice, once back, shows each of them once, in order, after what she had. */
+async function sendThreeWhileAway(alice: Person, bob: Person): Promise<string[]> {
+  const missed = [1, 2, 3].map((i) => `while you were away ${i} ${suffix()}`);
+  for (const text of missed) {
+    await send(bob, text);
+    await shows(bob, text);
+  }
+  return missed;
+}
+
+async function expectShownOnceInOrder(alice: Person, missed: string[]) {
+  await shows(alice, missed[2]);
+  const all = await bodies(alice);
+  expect(all.filter((b) => missed.includes(b))).toEqual(missed);
+  expect(all.slice(-3)).toEqual(missed);
+  expect(new Set(all).size).toBe(all.length);
+}
+
+describe('web client on the embedded default', () => {
+  let cluster: TestCluster;
+  let url: string;
+  beforeAll(async () => {
+    cluster = await TestCluster.create({ embedded: true });
+    const child = await cluster.startChild({ WEB_DIR: webDir });
+    url = child.url.replace(/graphql$/, '');
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+
+  it('serves the client at / and keeps /graphql and /healthz', async () => {
+    const page = await fetch(`${url}c/anything`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    expect((await fetch(`${url}healthz`)).status).toBe(200);
+    const gql = await fetch(`${url}graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(await gql.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('two people chat live; a page that was closed shows what it missed once, in order', async () => {
+    const [alice, bob] = await meetAndChat(url, url, true);
+    try {
+      const conversationUrl = alice.page.url();
+      await alice.page.close();
+      const missed = await sendThreeWhileAway(alice, bob);
+      alice.page = await alice.context.newPage();
+      await alice.page.goto(conversationUrl);
+      await expectShownOnceInOrder(alice, missed);
+    } finally {
+      await Promise.all([alice.context.close(), bob.context.close()]);
+    }
+  }, 90_000);
+});
+
+describe('web client on two instances', () => {
+  let cluster: TestCluster;
+  let a: ParleyServer;
+  let b: ParleyServer;
+  const base = (s: ParleyServer) => s.url.replace(/graphql$/, '');
+  beforeAll(async () => {
+    cluster = await TestCluster.create();
+    [a, b] = [await cluster.start({ WEB_DIR: webDir }), await cluster.start({ WEB_DIR: webDir })];
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+
+  it('a page whose instance restarts shows "Reconnecting…", then exactly the messages it missed', async () => {
+    const [alice, bob] = await meetAndChat(base(a), base(b), false);
+    try {
+      // Alice's instance goes away (its sockets close with 1001) while Bob, on the other, sends three.
+      const port = new URL(a.url).port;
+      const status = alice.page.getByRole('status');
+      await a.stop();
+      cluster.servers.splice(cluster.servers.indexOf(a), 1);
+      await eventually(async () => (await status.textContent()) === 'Reconnecting…', WAIT_MS, 'Reconnecting… shown');
+      const missed = await sendThreeWhileAway(alice, bob);
+      await alice.page.screenshot({ path: join(SCREENSHOTS, 'reconnecting.png') });
+
+      a = await cluster.start({ WEB_DIR: webDir, PORT: port });
+      await expectShownOnceInOrder(alice, missed);
+      await eventually(async () => (await status.textContent()) === '', WAIT_MS, 'reconnected');
+      // And live again.
+      await send(bob, 'back online?');
+      await shows(alice, 'back online?');
+    } finally {
+      await Promise.all([alice.context.close(), bob.context.close()]);
+    }
+  }, 90_000);
+});
