@@ -6,7 +6,7 @@ import { LoaderSet, type LoaderDeps } from '../shared/loader';
 /** Builds the context of one request or operation (see {@link createContextFactory}). */
 export type ContextFactory = (
   auth: Authenticated | null,
-  options: { cache: boolean; requestId?: string; connectionId?: string },
+  options: { cache: boolean; requestId?: string; connectionId?: string; authFailure?: Error },
 ) => Context;
 
 /**
@@ -20,7 +20,7 @@ export type ContextFactory = (
  */
 export function createContextFactory(loaderDeps: LoaderDeps): ContextFactory {
   return (auth, options) =>
-    new RequestContext(loaderDeps, auth, options.cache, options.requestId, options.connectionId);
+    new RequestContext(loaderDeps, auth, options.cache, options.requestId, options.connectionId, options.authFailure);
 }
 
 /** {@link Context} with its loaders and request id made on first read. */
@@ -28,6 +28,7 @@ class RequestContext implements Context {
   readonly user: AuthUser | null;
   readonly session: AuthSession | null;
   readonly connectionId?: string;
+  readonly authFailure?: Error;
   private builtLoaders: LoaderSet | null = null;
 
   constructor(
@@ -36,10 +37,12 @@ class RequestContext implements Context {
     private readonly cache: boolean,
     private id: string | undefined,
     connectionId: string | undefined,
+    authFailure: Error | undefined,
   ) {
     this.user = auth?.user ?? null;
     this.session = auth?.session ?? null;
     if (connectionId) this.connectionId = connectionId;
+    if (authFailure) this.authFailure = authFailure;
   }
 
   get loaders(): LoaderSet {

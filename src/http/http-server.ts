@@ -8,6 +8,7 @@ import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { CompiledExecutor } from '../execution/compiled-executor';
 import { bearerToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context } from '../shared/context';
+import { DomainError } from '../shared/errors';
 import type { ErrorFormatter } from '../shared/format-error';
 import type { Metrics } from '../shared/metrics';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
@@ -20,7 +21,10 @@ export interface HttpDeps {
   httpServer: Server;
   authenticator: Authenticator;
   /** The context of one request (src/app/context.ts); loaders cache for the request. */
-  createContext: (auth: Authenticated | null, options: { cache: boolean; requestId?: string }) => Context;
+  createContext: (
+    auth: Authenticated | null,
+    options: { cache: boolean; requestId?: string; authFailure?: Error },
+  ) => Context;
   metrics: Metrics;
   formatError: ErrorFormatter;
   /** Readiness: resolves to the failing checks (empty when ready). */
@@ -32,8 +36,9 @@ export interface HttpDeps {
  * request listener of the instance:
  * - `/graphql` (POST for queries and mutations, GET for queries) goes to Apollo Server the way
  *   `@apollo/server/standalone`'s `startStandaloneServer` serves it: body-parser's JSON reader,
- *   then `executeHTTPGraphQLRequest` on the bare `node:http` request. A presented but invalid token
- *   is answered with 401 UNAUTHENTICATED before any resolver runs; no token means an anonymous request.
+ *   then `executeHTTPGraphQLRequest` on the bare `node:http` request. No token, or one that is
+ *   refused, makes an anonymous request: `login` and `register` work whatever header comes with
+ *   them, and a protected field answers UNAUTHENTICATED with status 401 (auth-checker.ts).
  * - everything else (`GET /healthz`, `GET /readyz`, `GET /metrics`, 404s) goes to an express app.
  *
  * `/graphql` does not pass through express: express 5 changes the prototype of every request and
@@ -67,11 +72,23 @@ export async function createHttpHandler(
 
   const contextOf = async (req: IncomingMessage): Promise<Context> => {
     const header = req.headers.authorization;
-    const authed = header ? await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true }) : null;
+    let authed: Authenticated | null = null;
+    let authFailure: DomainError | undefined;
+    if (header) {
+      try {
+        authed = await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true });
+      } catch (err) {
+        // A refused token makes the request anonymous (login and register still work); protected
+        // fields then answer with the refusal (auth-checker.ts).
+        if (!(err instanceof DomainError) || err.code !== 'UNAUTHENTICATED') throw err;
+        authFailure = err;
+      }
+    }
     const requestId = req.headers['x-request-id'];
     return deps.createContext(authed, {
       cache: true,
       requestId: typeof requestId === 'string' && requestId ? requestId : undefined,
+      authFailure,
     });
   };
   const readJson = bodyParser.json({ limit: '1mb' });

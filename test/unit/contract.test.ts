@@ -38,8 +38,6 @@ const NOT_YET = [
   'Query.blockedUsers',
   'Mutation.blockUser',
   'Mutation.unblockUser',
-  // [dx]
-  'Mutation.refreshToken',
 ];
 
 it('the schema contains the API contract, apart from the capabilities not built yet', () => {

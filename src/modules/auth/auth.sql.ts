@@ -38,6 +38,15 @@ export async function selectUserWithPassword(sql: Sql, username: string): Promis
   return rows.length ? Object.assign(new User(), rows[0]) : null;
 }
 
+/** The user with this id (without `passwordHash`), or `null`. */
+export async function selectUserById(sql: Sql, id: string): Promise<User | null> {
+  const rows = await sql<UserRow>(
+    `SELECT id, username, display_name AS "displayName", created_at AS "createdAt" FROM users WHERE id = $1`,
+    [id],
+  );
+  return rows.length ? Object.assign(new User(), rows[0]) : null;
+}
+
 /** Deletes the sessions whose `expires_at` has passed (the `sessions` table of the database store). */
 export async function deleteExpiredSessions(sql: Sql): Promise<void> {
   await sql('DELETE FROM sessions WHERE expires_at < now()');
@@ -54,6 +63,19 @@ export async function insertSession(sql: Sql, s: { id: string; userId: string; t
 /** `true` when the session exists and has not expired. */
 export async function selectSessionIsLive(sql: Sql, id: string): Promise<boolean> {
   const rows = await sql('SELECT 1 FROM sessions WHERE id = $1 AND expires_at > now()', [id]);
+  return rows.length === 1;
+}
+
+/**
+ * Moves a live session's end to `ttlMs` milliseconds from now (the database's clock).
+ * @returns `false` when the session does not exist or has expired (nothing changes).
+ */
+export async function extendSession(sql: Sql, id: string, ttlMs: number): Promise<boolean> {
+  const rows = await sql(
+    `UPDATE sessions SET expires_at = now() + make_interval(secs => $2::double precision / 1000)
+      WHERE id = $1 AND expires_at > now() RETURNING 1`,
+    [id, ttlMs],
+  );
   return rows.length === 1;
 }
 

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/sql';
-import { deleteExpiredSessions, deleteSession, insertSession, selectSessionIsLive } from './auth.sql';
+import { deleteExpiredSessions, deleteSession, extendSession, insertSession, selectSessionIsLive } from './auth.sql';
 
 /**
  * Live sessions: a token is valid only while its session is here. Logout deletes it, which
@@ -15,6 +15,11 @@ export interface SessionStore {
    * @param options.remember - a cache in front may keep a live answer (see {@link SessionCache}).
    */
   isActive(sessionId: string, options?: { remember?: boolean }): Promise<boolean>;
+  /**
+   * Moves a live session's end to `ttlMs` ms from now (refreshToken).
+   * @returns `false` when the session is gone (revoked or expired).
+   */
+  extend(sessionId: string, ttlMs: number): Promise<boolean>;
   revoke(sessionId: string): Promise<void>;
 }
 
@@ -27,6 +32,9 @@ export function createRedisSessionStore(redis: Redis, prefix: string): SessionSt
     },
     async isActive(sessionId) {
       return (await redis.exists(key(sessionId))) === 1;
+    },
+    async extend(sessionId, ttlMs) {
+      return (await redis.pexpire(key(sessionId), ttlMs)) === 1;
     },
     async revoke(sessionId) {
       await redis.del(key(sessionId));
@@ -46,6 +54,9 @@ export function createDatabaseSessionStore(db: Db): SessionStore {
     },
     isActive(sessionId) {
       return selectSessionIsLive(db.sql, sessionId);
+    },
+    extend(sessionId, ttlMs) {
+      return extendSession(db.sql, sessionId, ttlMs);
     },
     async revoke(sessionId) {
       await deleteSession(db.sql, sessionId);
@@ -90,6 +101,11 @@ export class SessionCache implements SessionStore {
     if (active && options.remember && this.options.ttlMs > 0 && !this.revoked.has(sessionId))
       this.live.set(sessionId, true);
     return active;
+  }
+
+  async extend(sessionId: string, ttlMs: number): Promise<boolean> {
+    if (this.revoked.has(sessionId)) return false;
+    return this.store.extend(sessionId, ttlMs);
   }
 
   async revoke(sessionId: string): Promise<void> {
