@@ -11,6 +11,7 @@ import type { Authenticator, SocketViewer } from '../shared/context';
 import { createErrorFormatter } from '../shared/format-error';
 import { observeAll, type StreamObserver } from '../shared/live-stream';
 import { createLogger, type Logger } from '../shared/logger';
+import { createOriginPolicy } from '../shared/origin-policy';
 import { createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
 import { SessionSockets } from '../ws/session-sockets';
 import { createWebSocketServer } from '../ws/ws-server';
@@ -104,6 +105,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // One compiled-operation cache for both transports.
     const executor = createCompiledExecutor(schema);
     const createContext = createContextFactory({ container });
+    const origins = createOriginPolicy(config.corsOrigins);
     const { handler, apollo } = await createHttpHandler({
       schema,
       executor,
@@ -113,6 +115,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       metrics,
       formatError,
       readiness,
+      origins,
     });
     httpServer.on('request', handler);
     const opened = instances.filter((i) => i.socketOpened !== undefined);
@@ -132,6 +135,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
       metrics,
       formatError,
+      origins,
       sockets,
       log,
       keepAliveMs: config.wsKeepAliveMs,

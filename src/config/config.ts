@@ -68,6 +68,22 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'must be 1-100 of letters, digits and : _ . -')
     .optional(),
+
+  // --- Developer experience (issue 15) --------------------------------------------------------
+  /** `production` switches the explorer and the localhost CORS default off when DATABASE_URL is set. */
+  NODE_ENV: z.string().optional(),
+  /** Comma-separated browser origins allowed on HTTP (CORS) and the WebSocket handshake; `*` allows any; `http://localhost:*` allows any port. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .optional(),
+  /** `true`/`false`: serve the explorer at GET /graphql for browsers (default: on unless production with DATABASE_URL). */
+  EXPLORER: z.enum(['true', 'false']).optional(),
 });
 
 /** The validated, frozen configuration of one Parley instance. */
@@ -112,6 +128,15 @@ export interface Config {
    * across restarts of one deployment slot), else with PORT=0 a random one.
    */
   readonly instanceId: string;
+  /**
+   * Browser origins allowed on both transports (CORS and the WebSocket `Origin`): exact origins,
+   * `scheme://host:*` for any port, or `*` for any origin. Default: `http://localhost:*` and
+   * `http://127.0.0.1:*` in development and on the embedded default; none in production with a
+   * DATABASE_URL.
+   */
+  readonly corsOrigins: readonly string[];
+  /** Serve the explorer at `GET /graphql` for browsers (see EXPLORER). */
+  readonly explorer: boolean;
 }
 
 /** Thrown by {@link loadConfig} with every problem found, one per line. */
@@ -147,6 +172,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // One late heartbeat (a GC pause, a Redis blip) must not make a connected user look offline.
     throw new ConfigError(['PRESENCE_TTL_MS: must be at least twice PRESENCE_HEARTBEAT_MS']);
   }
+  // Development and the embedded default are for trying things out on this machine.
+  const local = v.NODE_ENV !== 'production' || !v.DATABASE_URL;
   return Object.freeze({
     port: v.PORT,
     host: v.HOST,
@@ -168,5 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     presenceTtlMs: v.PRESENCE_TTL_MS,
     presenceSweepMs: v.PRESENCE_SWEEP_MS,
     instanceId: v.INSTANCE_ID ?? `${hostname()}:${v.PORT === 0 ? randomUUID() : v.PORT}`,
+    corsOrigins: Object.freeze(v.CORS_ORIGINS ?? (local ? ['http://localhost:*', 'http://127.0.0.1:*'] : [])),
+    explorer: v.EXPLORER ? v.EXPLORER === 'true' : local,
   });
 }

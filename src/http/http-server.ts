@@ -3,6 +3,7 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/serve
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import bodyParser from 'body-parser';
+import cors from 'cors';
 import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { CompiledExecutor } from '../execution/compiled-executor';
@@ -11,6 +12,7 @@ import type { Authenticated, Authenticator, Context } from '../shared/context';
 import { DomainError } from '../shared/errors';
 import type { ErrorFormatter } from '../shared/format-error';
 import type { Metrics } from '../shared/metrics';
+import type { OriginPolicy } from '../shared/origin-policy';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
 
 /** What the HTTP transport needs from the composition root. */
@@ -29,7 +31,12 @@ export interface HttpDeps {
   formatError: ErrorFormatter;
   /** Readiness: resolves to the failing checks (empty when ready). */
   readiness: () => Promise<string[]>;
+  /** Browser origins allowed (CORS); shared with the WebSocket transport. */
+  origins: OriginPolicy;
 }
+
+/** Request headers a browser page may send (CORS preflight). */
+const CORS_HEADERS = ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'];
 
 /**
  * Builds Apollo Server (executing with graphql-jit, see apollo-execution-plugin.ts) and the HTTP
@@ -127,12 +134,27 @@ export async function createHttpHandler(
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  const handler: RequestListener = (req, res) => {
+  const route: RequestListener = (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === '/graphql' || path === '/graphql/') serveGraphql(req, res, q < 0 ? '' : url.slice(q));
     else app(req, res);
+  };
+  // Bearer tokens, never cookies: no credentials mode. A preflight is answered here (204); an
+  // origin not allowed gets no Access-Control-Allow-Origin, so the browser keeps the answer from
+  // the page. Apollo's CSRF prevention still applies to what passes.
+  const allowCors = cors({
+    origin: (origin, done) => done(null, deps.origins.allows(origin)),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: CORS_HEADERS,
+    exposedHeaders: ['x-request-id'],
+    maxAge: 600,
+  });
+  const handler: RequestListener = (req, res) => {
+    // Only browsers send Origin; other clients skip the CORS work.
+    if (req.headers.origin === undefined) route(req, res);
+    else allowCors(req, res, () => route(req, res));
   };
   return { handler, apollo };
 }

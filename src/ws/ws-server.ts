@@ -11,6 +11,7 @@ import type { Authenticated, Authenticator, Context, SocketViewer } from '../sha
 import type { ErrorFormatter } from '../shared/format-error';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
+import type { OriginPolicy } from '../shared/origin-policy';
 import type { ViewerIndependentFields } from '../shared/viewer-independence';
 import { OpenSockets } from './open-sockets';
 import type { SessionSockets } from './session-sockets';
@@ -33,6 +34,8 @@ export interface WebSocketDeps {
   socketClosed: (viewer: SocketViewer) => void;
   metrics: Metrics;
   formatError: ErrorFormatter;
+  /** Browser origins allowed to open a socket (the handshake's `Origin`); shared with CORS. */
+  origins: OriginPolicy;
   sockets: SessionSockets;
   log: Logger;
   /** ms between keep-alive pings; a socket from which nothing (not even the pong) arrived since the previous ping is terminated (graphql-ws's default, 12 s). 0 turns it off. */
@@ -70,6 +73,15 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     handleProtocols,
     clientTracking: false,
     WebSocket: GraphqlWsSocket,
+    // Browsers let any page open a WebSocket to any host: the handshake's Origin is the check.
+    // An origin not allowed gets 403 before the upgrade; clients without an Origin pass.
+    verifyClient: (info: { origin?: string; req: { headers: { origin?: string } } }, done) => {
+      if (deps.origins.allows(info.req.headers.origin)) done(true);
+      else {
+        deps.metrics.wsRejected.inc({ reason: 'origin' });
+        done(false, 403, 'Origin not allowed');
+      }
+    },
   });
   const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
   const documents = createDocumentCache(deps.schema);
