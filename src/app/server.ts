@@ -116,6 +116,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       formatError,
       readiness,
       origins,
+      explorer: config.explorer,
     });
     httpServer.on('request', handler);
     const opened = instances.filter((i) => i.socketOpened !== undefined);

@@ -1,7 +1,10 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import bodyParser from 'body-parser';
 import cors from 'cors';
 import express from 'express';
@@ -14,6 +17,7 @@ import type { ErrorFormatter } from '../shared/format-error';
 import type { Metrics } from '../shared/metrics';
 import type { OriginPolicy } from '../shared/origin-policy';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
+import { createExplorer, EXPLORER_ASSETS_PATH } from './explorer';
 
 /** What the HTTP transport needs from the composition root. */
 export interface HttpDeps {
@@ -33,6 +37,8 @@ export interface HttpDeps {
   readiness: () => Promise<string[]>;
   /** Browser origins allowed (CORS); shared with the WebSocket transport. */
   origins: OriginPolicy;
+  /** Serve the explorer (explorer.ts) at `GET /graphql` for browsers. */
+  explorer: boolean;
 }
 
 /** Request headers a browser page may send (CORS preflight). */
@@ -46,6 +52,8 @@ const CORS_HEADERS = ['content-type', 'authorization', 'x-request-id', 'apollo-r
  *   then `executeHTTPGraphQLRequest` on the bare `node:http` request. No token, or one that is
  *   refused, makes an anonymous request: `login` and `register` work whatever header comes with
  *   them, and a protected field answers UNAUTHENTICATED with status 401 (auth-checker.ts).
+ * - `GET /graphql` from a browser (Accept: text/html, no query) answers the explorer when it is on
+ *   (explorer.ts), whose files are under `/explorer/`.
  * - everything else (`GET /healthz`, `GET /readyz`, `GET /metrics`, 404s) goes to an express app.
  *
  * `/graphql` does not pass through express: express 5 changes the prototype of every request and
@@ -71,6 +79,8 @@ export async function createHttpHandler(
       // Parley sets no cache hints; the plugin would still wrap every field resolver (1.7% of the
       // CPU on history pages, more with the per-field instrumentation it switches on).
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's landing pages load from a CDN: Parley serves its own explorer, or none.
+      ApolloServerPluginLandingPageDisabled(),
       // Queries and mutations run on graphql-jit (see compiledExecutionPlugin); it also counts them.
       compiledExecutionPlugin(deps.executor, deps.formatError, deps.metrics),
     ],
@@ -123,6 +133,8 @@ export async function createHttpHandler(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const explorer = deps.explorer ? createExplorer() : null;
+  if (explorer) app.use(EXPLORER_ASSETS_PATH, explorer.assets);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -138,8 +150,11 @@ export async function createHttpHandler(
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path === '/graphql' || path === '/graphql/') serveGraphql(req, res, q < 0 ? '' : url.slice(q));
-    else app(req, res);
+    if (path === '/graphql' || path === '/graphql/') {
+      const search = q < 0 ? '' : url.slice(q);
+      if (explorer?.wants(req, search)) explorer.serve(req, res);
+      else serveGraphql(req, res, search);
+    } else app(req, res);
   };
   // Bearer tokens, never cookies: no credentials mode. A preflight is answered here (204); an
   // origin not allowed gets no Access-Control-Allow-Origin, so the browser keeps the answer from
