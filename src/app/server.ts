@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config';
-import { openDatabase, type Database } from '../db/data-source';
+import { openDatabase, poolStats, type Database } from '../db/data-source';
 import { createCompiledExecutor } from '../execution/compiled-executor';
 import { createHttpHandler } from '../http/http-server';
 import { modules as registry } from '../modules';
@@ -12,7 +12,8 @@ import { createErrorFormatter } from '../shared/format-error';
 import { observeAll, type StreamObserver } from '../shared/live-stream';
 import { createLogger, type Logger } from '../shared/logger';
 import { createOriginPolicy } from '../shared/origin-policy';
-import { createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
+import { addPoolGauges, createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
+import { commandQueueLength } from '../redis/redis-client';
 import { SessionSockets } from '../ws/session-sockets';
 import { createWebSocketServer } from '../ws/ws-server';
 import { createContextFactory } from './context';
@@ -92,7 +93,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const authenticator = onlyAuthenticator(instances);
 
     const schema = await buildParleySchema(modules);
-    const formatError = createErrorFormatter(log);
+    const formatError = createErrorFormatter(log, (code) => metrics.errors.inc({ code }));
+    addPoolGauges(metrics, {
+      pool: () => poolStats(database.dataSource),
+      redisQueue: () => (messaging.redis ? commandQueueLength(messaging.redis) : null),
+    });
     const httpServer = createServer();
     const health = instances.flatMap((i) => Object.entries(i.health ?? {}));
     const readiness = async () => {
@@ -117,6 +122,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       readiness,
       origins,
       explorer: config.explorer,
+      log,
     });
     httpServer.on('request', handler);
     const opened = instances.filter((i) => i.socketOpened !== undefined);

@@ -134,3 +134,15 @@ export async function openDatabase(
     },
   };
 }
+
+/**
+ * The client counts of the node-postgres pool behind a TypeORM DataSource (for the pool gauges),
+ * or `null` before it is open.
+ */
+export function poolStats(
+  dataSource: DataSource,
+): { totalCount: number; idleCount: number; waitingCount: number } | null {
+  const pool = (dataSource.driver as { master?: { totalCount: number; idleCount: number; waitingCount: number } })
+    .master;
+  return pool ?? null;
+}

@@ -34,7 +34,8 @@ export function createExplorer(): {
           initialEnvironments: { base: { title: 'Parley', variables: { token: '' } } },
           initialHeaders: { Authorization: 'Bearer {{token}}' },
           initialSubscriptionsPayload: { authToken: '{{token}}' },
-          initialQuery: '# Paste a token from login or register into the environment variable "token".\n{ me { id username } }\n',
+          initialQuery:
+            '# Paste a token from login or register into the environment variable "token".\n{ me { id username } }\n',
           disableAccount: true,
         }),
       );

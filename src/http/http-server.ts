@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -14,6 +15,7 @@ import { bearerToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context } from '../shared/context';
 import { DomainError } from '../shared/errors';
 import type { ErrorFormatter } from '../shared/format-error';
+import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { OriginPolicy } from '../shared/origin-policy';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
@@ -39,7 +41,12 @@ export interface HttpDeps {
   origins: OriginPolicy;
   /** Serve the explorer (explorer.ts) at `GET /graphql` for browsers. */
   explorer: boolean;
+  /** One info line per request. */
+  log: Logger;
 }
+
+/** An X-Request-Id value kept as it is; anything else is replaced by a new UUID. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Request headers a browser page may send (CORS preflight). */
 const CORS_HEADERS = ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'];
@@ -167,6 +174,21 @@ export async function createHttpHandler(
     maxAge: 600,
   });
   const handler: RequestListener = (req, res) => {
+    // The caller's request id, or a new one: echoed in the answer, in the context and in the log line.
+    const given = req.headers['x-request-id'];
+    let requestId: string;
+    if (typeof given === 'string' && REQUEST_ID.test(given)) requestId = given;
+    else req.headers['x-request-id'] = requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const start = performance.now();
+    res.once('finish', () => {
+      const status = res.statusCode;
+      deps.metrics.httpRequests.inc({ status: `${Math.floor(status / 100)}xx` });
+      deps.log.info(
+        { requestId, method: req.method, url: req.url, status, ms: Math.round((performance.now() - start) * 10) / 10 },
+        'HTTP request',
+      );
+    });
     // Only browsers send Origin; other clients skip the CORS work.
     if (req.headers.origin === undefined) route(req, res);
     else allowCors(req, res, () => route(req, res));

@@ -19,3 +19,8 @@ export function createRedis(url: string, name: string, options: { autoPipelining
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });
 }
+
+/** Commands ioredis has sent or queued on `redis` and not yet had answered (its `commandQueue`). */
+export function commandQueueLength(redis: Redis): number {
+  return (redis as unknown as { commandQueue?: { length: number } }).commandQueue?.length ?? 0;
+}

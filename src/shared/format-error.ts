@@ -29,10 +29,11 @@ const PRIVATE_EXTENSIONS = new Set(['http', 'stacktrace', 'exception']);
  * extensions; anything else is logged with its stack and answered as a masked
  * INTERNAL_SERVER_ERROR, never with a stack or SQL.
  *
+ * @param onCode - told the code of every error answered (the errors-by-code counter).
  * @param defaultCode - code for a GraphQLError that has none and no cause (graphql-ws validation
  *   errors), or `null` to mask those too.
  */
-export function createErrorFormatter(log: Logger) {
+export function createErrorFormatter(log: Logger, onCode: (code: string) => void = () => undefined) {
   return (
     error: unknown,
     formatted?: GraphQLFormattedError,
@@ -60,9 +61,11 @@ export function createErrorFormatter(log: Logger) {
           ([k]) => !PRIVATE_EXTENSIONS.has(k),
         ),
       );
+      onCode(String(extensions.code));
       return { message: base.message, locations: base.locations, path: base.path, extensions };
     }
     log.error({ err: cause, path: base.path }, 'unexpected error while executing an operation');
+    onCode('INTERNAL_SERVER_ERROR');
     return {
       message: 'Internal server error',
       locations: base.locations,

@@ -10,7 +10,7 @@ import { connectionParamsToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context, SocketViewer } from '../shared/context';
 import type { ErrorFormatter } from '../shared/format-error';
 import type { Logger } from '../shared/logger';
-import type { Metrics } from '../shared/metrics';
+import { operationLabel, type Metrics } from '../shared/metrics';
 import type { OriginPolicy } from '../shared/origin-policy';
 import type { ViewerIndependentFields } from '../shared/viewer-independence';
 import { OpenSockets } from './open-sockets';
@@ -90,8 +90,17 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   const server = makeServer<ConnectionParams, GraphqlWsSocket>({
     schema: deps.schema,
     subscribe: createSharedSubscribe(deps.schema, deps.viewerIndependent),
-    // Queries and mutations: compiled once per document, as over HTTP.
-    execute: (args) => deps.executor.execute(args),
+    // Queries and mutations: compiled once per document, as over HTTP; one duration observation each.
+    async execute(args) {
+      const start = performance.now();
+      const result = await deps.executor.execute(args);
+      const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+      deps.metrics.operationDuration.observe(
+        { transport: 'ws', type, operation: operationLabel(args.operationName) },
+        (performance.now() - start) / 1000,
+      );
+      return result;
+    },
     async onConnect(ctx) {
       const socket = ctx.extra;
       const token = connectionParamsToken(ctx.connectionParams);
@@ -117,13 +126,15 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       // the connect, so a socket closing while its entry is written is still removed).
       socket.viewer = viewer;
       deps.metrics.wsConnections.inc();
+      deps.log.info({ connectionId: viewer.connectionId, userId: viewer.user.id }, 'WebSocket connected');
       deps.sockets.track(viewer.session.id, socket, viewer.session.expiresAt, expired);
       await deps.socketOpened(viewer);
       return true;
     },
-    onClose({ extra: socket }) {
+    onClose({ extra: socket }, code, reason) {
       const viewer = socket.viewer;
       if (!viewer) return;
+      deps.log.info({ connectionId: viewer.connectionId, userId: viewer.user.id, code, reason }, 'WebSocket closed');
       socket.viewer = null;
       deps.metrics.wsConnections.dec();
       deps.sockets.untrack(viewer.session.id, socket, viewer.session.expiresAt);

@@ -17,9 +17,9 @@ export const messagesModule = defineModule({
   entities: [Message],
   viewerIndependent: [messageViewerIndependent],
   adjustSchema: readJoinedSender,
-  build({ db, bus, log, streams, container }) {
+  build({ db, bus, log, streams, container, metrics }) {
     const conversations = container.get(ConversationsService);
-    const messages = new MessagesService(db, bus, conversations, log);
+    const messages = new MessagesService(db, bus, conversations, log, () => metrics.messagesSent.inc());
     const messageStreams = new MessageStreams({ bus, observer: streams }, conversations, messages);
     return {
       provides: [
