@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../shared/logger';
 import { createOriginPolicy } from '../shared/origin-policy';
 import { addPoolGauges, createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
 import { commandQueueLength } from '../redis/redis-client';
+import { RedisKeyValueCache } from '../redis/redis-kv-cache';
 import { SessionSockets } from '../ws/session-sockets';
 import { createWebSocketServer } from '../ws/ws-server';
 import { createContextFactory } from './context';
@@ -123,6 +124,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       origins,
       explorer: config.explorer,
       log,
+      // APQ registered on one instance is known on all of them (a day, as Apollo's default cache).
+      persistedQueries: messaging.redis
+        ? { cache: new RedisKeyValueCache(messaging.redis, `${config.redisPrefix}apq:`), ttl: 86_400 }
+        : null,
     });
     httpServer.on('request', handler);
     const opened = instances.filter((i) => i.socketOpened !== undefined);

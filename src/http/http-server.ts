@@ -15,6 +15,7 @@ import { bearerToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context } from '../shared/context';
 import { DomainError } from '../shared/errors';
 import type { ErrorFormatter } from '../shared/format-error';
+import type { RedisKeyValueCache } from '../redis/redis-kv-cache';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { OriginPolicy } from '../shared/origin-policy';
@@ -43,6 +44,8 @@ export interface HttpDeps {
   explorer: boolean;
   /** One info line per request. */
   log: Logger;
+  /** Where persisted queries (APQ) are kept: shared by every instance; `null`: in this process's memory. */
+  persistedQueries: { cache: RedisKeyValueCache; ttl: number } | null;
 }
 
 /** An X-Request-Id value kept as it is; anything else is replaced by a new UUID. */
@@ -81,6 +84,7 @@ export async function createHttpHandler(
     // passes the CSRF check too (Apollo Server docs, "Preventing Cross-Site Request Forgery").
     csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     formatError: (formatted, error) => deps.formatError(error, formatted),
+    ...(deps.persistedQueries ? { persistedQueries: deps.persistedQueries } : {}),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer }),
       // Parley sets no cache hints; the plugin would still wrap every field resolver (1.7% of the
