@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { StartConversationDocument } from '../../src/client/generated';
-import { createRedisSessionStore } from '../../src/modules/auth/session.store';
+import { createRedisSessionCache } from '../../src/modules/auth/session.store';
 import { hashPassword } from '../../src/modules/auth/password';
 import { verifyToken } from '../../src/modules/auth/tokens';
 import { gqlHttp, mapLimit } from './graphql';
@@ -35,7 +35,7 @@ function signJwt(userId: string, sessionId: string, secret: string, ttlSeconds: 
 
 /**
  * Creates `count` users directly in the bench database (after the migrations ran), each with a
- * session in Redis (through Parley's own session store) and a token with Parley's claims, so they
+ * session in the `sessions` table and its copy in Redis (Parley's own session cache) and a token with Parley's claims, so they
  * are what `register` would give. Registering through the API would spend most of a
  * scenario's budget in argon2 (thousands of users); registration is not what is measured.
  * Every user's password is `password123`.
@@ -50,16 +50,21 @@ export async function seedUsers(stack: BenchStack, prefix: string, count: number
          RETURNING id, username`,
     [prefix, await passwordHash, count],
   );
-  const sessions = createRedisSessionStore(stack.redis(), stack.redisPrefix);
+  const sessions = createRedisSessionCache(stack.redis(), stack.redisPrefix);
   const users: BenchUser[] = [];
   for (let i = 0; i < rows.length; i += 1000) {
-    const chunk = rows.slice(i, i + 1000);
+    const chunk = rows.slice(i, i + 1000).map((row) => ({ ...row, sessionId: randomUUID() }));
+    // The sessions table is the truth (sockets are re-validated against it); Redis holds a copy.
+    await stack.pool().query(
+      `INSERT INTO sessions (id, user_id, expires_at)
+         SELECT unnest($1::uuid[]), unnest($2::uuid[]), now() + make_interval(secs => $3)`,
+      [chunk.map((u) => u.sessionId), chunk.map((u) => u.id), TOKEN_TTL_SECONDS],
+    );
     users.push(
       ...(await Promise.all(
-        chunk.map(async ({ id, username }) => {
-          const sessionId = randomUUID();
+        chunk.map(async ({ id, username, sessionId }) => {
           const token = signJwt(id, sessionId, stack.jwtSecret, TOKEN_TTL_SECONDS);
-          await sessions.create(sessionId, id, TOKEN_TTL_SECONDS * 1000);
+          await sessions.remember(sessionId, id, TOKEN_TTL_SECONDS * 1000);
           return { id, username, token };
         }),
       )),

@@ -84,6 +84,7 @@ export const connections: Scenario = async (ctx) => {
   const step = f.number('step', 1000, 100);
   const settleMs = f.number('settle', 0.5, 0.3) * 1000;
   const openConcurrency = f.number('open-concurrency', 64);
+  const idleMs = f.number('idle', 30, 6) * 1000;
 
   const stack = await ctx.stack();
   const a = await stack.start('A', {}, { inspect: true });
@@ -144,6 +145,14 @@ export const connections: Scenario = async (ctx) => {
   const stats = await Promise.all(receivers.map((r) => r.call('stats', undefined)));
   const delivered = stats.reduce((s, r) => s + r.received, 0);
   if (delivered !== checks) ctx.warn(`liveness check: ${delivered} of ${checks} messages reached the idle subscribers`);
+  // Idle CPU: nothing is sent; the instance runs only its background work (keep-alive sweeps,
+  // presence heartbeats, the sessions re-validation and the messages tail check over every
+  // subscribed conversation).
+  const cpuSeconds = async () => promValue(await a.metrics(), 'parley_process_cpu_seconds_total');
+  const idleFrom = { cpu: await cpuSeconds(), at: performance.now() };
+  await sleep(idleMs);
+  const idleCpuPercent = ((100 * ((await cpuSeconds()) - idleFrom.cpu)) / (performance.now() - idleFrom.at)) * 1000;
+  ctx.log(`  idle for ${idleMs / 1000} s: ${idleCpuPercent.toFixed(2)}% of a core`);
   // 10,000 disconnects drained gracefully take many seconds of the budget; only a profile needs them.
   if (!ctx.launch.profileDir) await a.kill();
   await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
@@ -198,7 +207,7 @@ export const connections: Scenario = async (ctx) => {
   });
   return {
     title: '4. Connections',
-    options: { total, step, settleMs, openConcurrency },
+    options: { total, step, settleMs, openConcurrency, idleMs },
     figures: [
       figure({
         label: 'RSS growth per 1,000 subscribed connections',
@@ -224,6 +233,13 @@ export const connections: Scenario = async (ctx) => {
         baselineLabel: 'bare ws',
       }),
       figure({
+        label: `idle CPU holding ${total} subscriptions over ${conversationIds.length} conversations`,
+        unit: '% of a core',
+        value: idleCpuPercent,
+        baseline: null,
+        target: { text: '< 1%', met: idleCpuPercent < 1 },
+      }),
+      figure({
         label: 'connection set-up rate (connect, ack, subscribe)',
         unit: 'conn/s',
         value: setup(parley),
@@ -241,6 +257,7 @@ export const connections: Scenario = async (ctx) => {
       `Each connection is its own user (seeded with a session and token), sends connection_init with the token and subscribes to \`messageAdded\` without arguments; every user has one direct conversation, so the server follows two topics per subscription. Opened ${openConcurrency} at a time, in steps of ${step}; memory read ${settleMs / 1000} s after each step.`,
       `Growth per 1,000 is the least-squares slope over all steps (r²: Parley RSS ${rss.r2.toFixed(3)}, heap ${heap.r2.toFixed(3)}; bare RSS ${bareRss.r2.toFixed(3)}, heap ${bareHeap.r2.toFixed(3)}); memory is read after a full GC in both (Parley through its --inspect DevTools port, the bare server with --expose-gc).`,
       `Liveness check after the ramp: ${delivered} of ${checks} messages sent over HTTP reached the partner's idle subscription.`,
+      `Idle CPU: the instance's parley_process_cpu_seconds_total over ${idleMs / 1000} s with nothing sent after the liveness check (keep-alive, presence heartbeats, sessions re-validation every SESSION_CACHE_MS, messages tail check every MESSAGE_TAIL_CHECK_MS over all ${conversationIds.length} subscribed conversations).`,
       'Set-up rate: connections per second from the start of a step until the server has set up all of its subscriptions (TCP + WebSocket upgrade + connection_init/ack + subscribe; for Parley until parley_message_streams, or the subscription counter, reaches the count), averaged over the steps.',
     ],
   };

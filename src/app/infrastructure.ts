@@ -24,11 +24,12 @@ export async function openMessaging(config: Config, log: Logger): Promise<Messag
     const bus = createMemoryEventBus();
     return { bus, redis: null, failing: async () => [], close: () => bus.close() };
   }
-  const commands = createRedis(config.redisUrl, 'parley:cmd', { autoPipelining: true });
+  const commandTimeoutMs = config.redisCommandTimeoutMs;
+  const commands = createRedis(config.redisUrl, 'parley:cmd', { autoPipelining: true, commandTimeoutMs });
   const connections = [
     commands,
-    createRedis(config.redisUrl, 'parley:pub', { autoPipelining: true }),
-    createRedis(config.redisUrl, 'parley:sub'),
+    createRedis(config.redisUrl, 'parley:pub', { autoPipelining: true, commandTimeoutMs }),
+    createRedis(config.redisUrl, 'parley:sub', { commandTimeoutMs }),
   ];
   const quit = () => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   try {

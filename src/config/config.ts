@@ -69,6 +69,15 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9:_.-]{1,100}$/, 'must be 1-100 of letters, digits and : _ . -')
     .optional(),
 
+  // --- Reliability ---
+  /** Longest wait for one Redis command, in ms: past it the command fails (and the caller falls back or answers SERVICE_UNAVAILABLE). */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+  /** How often an instance checks, in one query, that its `messageAdded` subscribers have every conversation's newest message, in ms (0: only after a pub/sub reconnect). */
+  MESSAGE_TAIL_CHECK_MS: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000')
+    .default(5_000),
   // --- Developer experience (issue 15) --------------------------------------------------------
   /** `production` switches the explorer and the localhost CORS default off when DATABASE_URL is set. */
   NODE_ENV: z.string().optional(),
@@ -128,6 +137,14 @@ export interface Config {
    * across restarts of one deployment slot), else with PORT=0 a random one.
    */
   readonly instanceId: string;
+  /** Longest wait for one Redis command, ms (ioredis `commandTimeout`). */
+  readonly redisCommandTimeoutMs: number;
+  /**
+   * Period of the check that the `messageAdded` subscribers of this instance have the newest
+   * message of each of their conversations (a lost event is filled from PostgreSQL), ms; 0 runs
+   * it only after a pub/sub reconnect.
+   */
+  readonly messageTailCheckMs: number;
   /**
    * Browser origins allowed on both transports (CORS and the WebSocket `Origin`): exact origins,
    * `scheme://host:*` for any port, or `*` for any origin. Default: `http://localhost:*` and
@@ -195,6 +212,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     presenceTtlMs: v.PRESENCE_TTL_MS,
     presenceSweepMs: v.PRESENCE_SWEEP_MS,
     instanceId: v.INSTANCE_ID ?? `${hostname()}:${v.PORT === 0 ? randomUUID() : v.PORT}`,
+    redisCommandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
+    messageTailCheckMs: v.MESSAGE_TAIL_CHECK_MS,
     corsOrigins: Object.freeze(v.CORS_ORIGINS ?? (local ? ['http://localhost:*', 'http://127.0.0.1:*'] : [])),
     explorer: v.EXPLORER ? v.EXPLORER === 'true' : local,
   });

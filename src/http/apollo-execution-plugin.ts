@@ -19,7 +19,8 @@ import { operationLabel, type Metrics } from '../shared/metrics';
  *   graphql-ws on the same path.
  * - Errors in a result go through `formatError` the way Apollo formats its own
  *   (`normalizeAndFormatErrors` in @apollo/server): `extensions.code` defaults to
- *   INTERNAL_SERVER_ERROR, and `extensions.http` (UNAUTHENTICATED's 401) sets the answer's status.
+ *   INTERNAL_SERVER_ERROR, and `extensions.http` (UNAUTHENTICATED's 401) sets the answer's status;
+ *   an error the formatter answers with SERVICE_UNAVAILABLE sets 503.
  * - Plugins that watch Apollo's own execution (`executionDidStart`, `willResolveField`, such as
  *   Apollo's usage-reporting traces when APOLLO_KEY is set) see none for the operations it answers.
  *
@@ -75,10 +76,13 @@ function toResponse(result: ExecutionResult, formatError: ErrorFormatter): Graph
     errors = result.errors.map((error) => {
       status = httpStatusOf(error) ?? status;
       const formatted = error.toJSON();
-      return formatError(error, {
+      const answer = formatError(error, {
         ...formatted,
         extensions: { ...formatted.extensions, code: error.extensions?.code ?? 'INTERNAL_SERVER_ERROR' },
       });
+      // PostgreSQL or Redis unavailable (recognized by the formatter): 503, retryable.
+      if (answer.extensions?.code === 'SERVICE_UNAVAILABLE') status = 503;
+      return answer;
     });
   }
   return {

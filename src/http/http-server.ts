@@ -16,9 +16,11 @@ import type { Authenticated, Authenticator, Context } from '../shared/context';
 import { DomainError } from '../shared/errors';
 import type { ErrorFormatter } from '../shared/format-error';
 import type { RedisKeyValueCache } from '../redis/redis-kv-cache';
+import { serviceUnavailable } from '../shared/errors';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { OriginPolicy } from '../shared/origin-policy';
+import { isUnavailableError } from '../shared/unavailable';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
 import { createExplorer, EXPLORER_ASSETS_PATH } from './explorer';
 
@@ -106,6 +108,8 @@ export async function createHttpHandler(
       try {
         authed = await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true });
       } catch (err) {
+        // Apollo answers a context error with its `extensions.http` status: 503, not 500.
+        if (isUnavailableError(err)) throw serviceUnavailable();
         // A refused token makes the request anonymous (login and register still work); protected
         // fields then answer with the refusal (auth-checker.ts).
         if (!(err instanceof DomainError) || err.code !== 'UNAUTHENTICATED') throw err;

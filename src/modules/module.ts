@@ -18,6 +18,8 @@ export type ResolverClass = Function;
 export interface SessionSocketControl {
   /** Closes every socket opened with the session with 4403 and `reason`. @returns how many were closed. */
   closeSession(sessionId: string, reason: string): number;
+  /** The ids of the sessions that have an open socket here, each once. */
+  openSessions(): string[];
 }
 
 /** What every module's {@link ParleyModule.build} gets: the instance's infrastructure, built once. */

@@ -32,6 +32,19 @@ export interface EventBus {
   unsubscribe(topic: string, onEvent: (payload: never) => void): Promise<void>;
   /** `true` when the transport can be used now (readiness). */
   isReady(): Promise<boolean>;
+  /** The topics this instance has local subscribers for (a snapshot). */
+  localTopics(): string[];
+  /**
+   * Hands `payload` to this instance's subscribers of `topic`, as if it had been published, without
+   * publishing it (a check that wakes local streams up, such as the messages tail check).
+   */
+  deliverLocally<T extends object>(topic: string, payload: T): void;
+  /**
+   * Calls `listener` each time the transport has reconnected and subscribes again to every topic
+   * with local subscribers (events published meanwhile were lost). Never on the in-process bus.
+   * @returns a function that stops the calls.
+   */
+  onReconnect(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -67,7 +80,11 @@ interface Transport {
  * new listener has come meanwhile; a later subscriber then makes a new subscription, sent after
  * the unsubscribe, so the transport never ends up deaf to a channel that has listeners.
  */
-function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus, 'isReady' | 'close'>): EventBus {
+function localFanOut(
+  transport: Transport,
+  prefix: string,
+  extra: Pick<EventBus, 'isReady' | 'close' | 'onReconnect'>,
+): EventBus {
   // By topic, not channel: the subscribers keep the topic strings anyway.
   const local = new Map<string, LocalTopic>();
   const deliver = (topic: string, payload: unknown) => {
@@ -137,6 +154,8 @@ function localFanOut(transport: Transport, prefix: string, extra: Pick<EventBus,
       const entry = local.get(topic);
       if (entry) await release(topic, entry, onEvent);
     },
+    localTopics: () => Array.from(local.keys()),
+    deliverLocally: (topic, payload) => deliver(topic, payload),
     ...extra,
   };
 }
@@ -168,6 +187,16 @@ export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix:
   return localFanOut(engineTransport(engine), prefix, {
     async isReady() {
       return publisher.status === 'ready' && subscriber.status === 'ready';
+    },
+    onReconnect(listener) {
+      // ioredis emits 'ready' on the next tick after sending the SUBSCRIBEs of autoResubscribe; a
+      // PING queued behind them answers once Redis has run them, so the listener runs when every
+      // channel is heard again (Redis answers commands of one connection in order).
+      const onReady = () => {
+        subscriber.ping().then(listener, (err: unknown) => log?.warn({ err }, 'Redis PING after a reconnect failed'));
+      };
+      subscriber.on('ready', onReady);
+      return () => void subscriber.off('ready', onReady);
     },
     // The connections belong to the caller, which quits them; RedisPubSub.close() would quit
     // them too, without handling a failure.
@@ -203,5 +232,9 @@ function guardUnsubscribe(subscriber: Redis, log?: Logger): Redis {
 /** An in-process {@link EventBus} for the embedded default: one instance, no Redis. */
 export function createMemoryEventBus(): EventBus {
   const engine: PubSubEngine = new PubSub();
-  return localFanOut(engineTransport(engine), '', { isReady: async () => true, close: async () => undefined });
+  return localFanOut(engineTransport(engine), '', {
+    isReady: async () => true,
+    onReconnect: () => () => undefined,
+    close: async () => undefined,
+  });
 }

@@ -1,21 +1,32 @@
 import Redis from 'ioredis';
 
 /**
- * Opens an ioredis connection. Commands fail fast while Redis is unreachable (no offline queue
- * that would hold requests for minutes); the client keeps reconnecting in the background, with
- * a back-off capped at 2 s. With `autoPipelining`, commands issued in one event-loop turn go out
- * in one socket write (ioredis's auto-pipelining): the publishes of concurrent sends share writes.
+ * Opens an ioredis connection that never makes a caller wait long for an unreachable Redis:
+ * - no offline queue: a command issued while the connection is down fails at once ("Stream isn't
+ *   writeable"), rather than waiting in a queue that grows for as long as the outage lasts;
+ * - `commandTimeout`: a command sent to a Redis that does not answer fails after
+ *   `commandTimeoutMs` (ioredis's "Command timed out");
+ * - the client keeps reconnecting in the background, with a back-off capped at 2 s, and a
+ *   subscriber connection subscribes again to its channels (ioredis's `autoResubscribe`).
+ * With `autoPipelining`, commands issued in one event-loop turn go out in one socket write
+ * (ioredis's auto-pipelining): the publishes of concurrent sends share writes.
  *
  * @param url - `redis://` or `rediss://` URL.
  * @param name - connection name shown by `CLIENT LIST`, e.g. `parley:pub`.
  * @param options.autoPipelining - batch same-turn commands (not for a subscriber connection).
+ * @param options.commandTimeoutMs - longest wait for one command's answer, ms (REDIS_COMMAND_TIMEOUT_MS).
  */
-export function createRedis(url: string, name: string, options: { autoPipelining?: boolean } = {}): Redis {
+export function createRedis(
+  url: string,
+  name: string,
+  options: { autoPipelining?: boolean; commandTimeoutMs?: number } = {},
+): Redis {
   return new Redis(url, {
     connectionName: name,
     enableAutoPipelining: options.autoPipelining ?? false,
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
+    commandTimeout: options.commandTimeoutMs ?? 500,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });
 }

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /**
@@ -39,3 +40,18 @@ export const unauthenticated = (message = 'Authentication required'): DomainErro
   new DomainError('UNAUTHENTICATED', message, { http: { status: 401 } });
 /** CONFLICT */
 export const conflict = (message: string): DomainError => new DomainError('CONFLICT', message);
+
+/** ms a client waits before retrying an operation that failed with SERVICE_UNAVAILABLE. */
+export const RETRY_AFTER_MS = 1_000;
+
+/**
+ * SERVICE_UNAVAILABLE: PostgreSQL or Redis could not serve the operation (a connection refused or
+ * terminated, a timeout). Retrying is safe and expected (a send with the same `clientMessageId`
+ * is stored once); over HTTP it is answered with status 503.
+ * @param retryAfterMs - how long the client should wait before retrying, ms.
+ */
+export const serviceUnavailable = (retryAfterMs = RETRY_AFTER_MS): DomainError =>
+  new DomainError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable: retry later', {
+    retryAfterMs,
+    http: { status: 503 },
+  });

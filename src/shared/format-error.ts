@@ -1,6 +1,8 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../shared/logger';
+import { RETRY_AFTER_MS } from './errors';
+import { isUnavailableError } from './unavailable';
 
 /** Codes whose errors the client caused: their messages are safe to show. */
 const CLIENT_CODES = new Set([
@@ -10,6 +12,7 @@ const CLIENT_CODES = new Set([
   'BAD_USER_INPUT',
   'CONFLICT',
   'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
@@ -26,8 +29,9 @@ const PRIVATE_EXTENSIONS = new Set(['http', 'stacktrace', 'exception']);
 /**
  * The one error formatter, for HTTP (Apollo `formatError`) and WebSocket (graphql-ws `onNext` and
  * `onError`). A GraphQLError whose own code is a client code passes with its message and public
- * extensions; anything else is logged with its stack and answered as a masked
- * INTERNAL_SERVER_ERROR, never with a stack or SQL.
+ * extensions; a failure because PostgreSQL or Redis is unavailable (see isUnavailableError) is
+ * answered as SERVICE_UNAVAILABLE with `retryAfterMs`; anything else is logged with its stack and
+ * answered as a masked INTERNAL_SERVER_ERROR, never with a stack or SQL.
  *
  * @param onCode - told the code of every error answered (the errors-by-code counter).
  * @param defaultCode - code for a GraphQLError that has none and no cause (graphql-ws validation
@@ -63,6 +67,15 @@ export function createErrorFormatter(log: Logger, onCode: (code: string) => void
       );
       onCode(String(extensions.code));
       return { message: base.message, locations: base.locations, path: base.path, extensions };
+    }
+    if (isUnavailableError(cause)) {
+      log.warn({ err: cause, path: base.path }, 'PostgreSQL or Redis unavailable');
+      return {
+        message: 'The service is temporarily unavailable: retry later',
+        locations: base.locations,
+        path: base.path,
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterMs: RETRY_AFTER_MS },
+      };
     }
     log.error({ err: cause, path: base.path }, 'unexpected error while executing an operation');
     onCode('INTERNAL_SERVER_ERROR');

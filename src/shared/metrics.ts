@@ -35,7 +35,7 @@ export function createMetrics() {
     }),
     wsRejected: new Counter({
       name: 'parley_ws_rejected_total',
-      help: 'WebSocket connections refused or closed by the server: 403 (origin), 4403 (no_token, bad_token, revoked, expired) or terminated (slow_consumer)',
+      help: 'WebSocket connections refused or closed by the server: 403 (origin), 4403 (no_token, bad_token, revoked, expired) or terminated (slow_consumer), or closed 1013 (unavailable)',
       labelNames: ['reason'],
       registers: [registry],
     }),

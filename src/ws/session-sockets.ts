@@ -73,6 +73,11 @@ export class SessionSockets {
     return sockets.size;
   }
 
+  /** The ids of the sessions with an open socket, each once. */
+  openSessions(): string[] {
+    return Array.from(this.bySession.keys());
+  }
+
   /** Closes the sockets whose expiry has come, then arms the timer for the next one. */
   private expire(): void {
     this.timer = null;

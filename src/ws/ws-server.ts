@@ -46,11 +46,15 @@ export interface WebSocketDeps {
 
 type ConnectionParams = Record<string, unknown> | undefined;
 
+/** WebSocket close code 1013 (RFC 6455 registry: "Try Again Later"): a transient server-side failure. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
 /**
  * Serves graphql-ws (the `graphql-transport-ws` subprotocol) on `/graphql` of the HTTP server.
  * `connection_init` must carry a live token (`authToken`, or `Authorization: Bearer`); otherwise
  * graphql-ws closes the socket with 4403 before any operation runs. The socket is closed with 4403
- * when its token expires or its session is revoked. Loaders on a socket only batch (no cache):
+ * when its token expires or its session is revoked, and with 1013 (try again later) when it
+ * cannot be accepted because PostgreSQL or Redis is unavailable. Loaders on a socket only batch (no cache):
  * graphql-ws builds the context per operation, and a subscription lives long.
  *
  * The protocol is graphql-ws's own `makeServer`; what `useServer` (graphql-ws/use/ws) adds around
@@ -87,6 +91,18 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   const documents = createDocumentCache(deps.schema);
   const expired = () => deps.metrics.wsRejected.inc({ reason: 'expired' });
 
+  /**
+   * Closes a socket that cannot be served for a reason that is not the client's with 1013 (try
+   * again later), which tells a client to reconnect with the same token, not to drop it as 4403
+   * would. @returns false, for onConnect (graphql-ws's 4403 then finds the socket closing).
+   */
+  const tryAgainLater = (socket: GraphqlWsSocket, err: unknown, message: string): false => {
+    deps.log.warn({ err }, message);
+    deps.metrics.wsRejected.inc({ reason: 'unavailable' });
+    socket.close(CLOSE_TRY_AGAIN_LATER, 'Try again later');
+    return false;
+  };
+
   const server = makeServer<ConnectionParams, GraphqlWsSocket>({
     schema: deps.schema,
     subscribe: createSharedSubscribe(deps.schema, deps.viewerIndependent),
@@ -115,9 +131,12 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       try {
         auth = await deps.authenticator.authenticate(token);
       } catch (err) {
-        if (!(err instanceof GraphQLError)) deps.log.error({ err }, 'authenticating a socket failed');
-        deps.metrics.wsRejected.inc({ reason: 'bad_token' });
-        return false;
+        if (err instanceof GraphQLError && err.extensions.code === 'UNAUTHENTICATED') {
+          deps.metrics.wsRejected.inc({ reason: 'bad_token' });
+          return false;
+        }
+        // Not the client's fault (the session store is unreachable): 1013, and the token stays good.
+        return tryAgainLater(socket, err, 'authenticating a socket failed');
       }
       // Closed while authenticating: graphql-ws has already run onClose, which undoes nothing yet.
       if (socket.readyState !== socket.OPEN) return false;
@@ -128,7 +147,12 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       deps.metrics.wsConnections.inc();
       deps.log.info({ connectionId: viewer.connectionId, userId: viewer.user.id }, 'WebSocket connected');
       deps.sockets.track(viewer.session.id, socket, viewer.session.expiresAt, expired);
-      await deps.socketOpened(viewer);
+      try {
+        await deps.socketOpened(viewer);
+      } catch (err) {
+        // onClose undoes what was done above.
+        return tryAgainLater(socket, err, 'opening a socket failed');
+      }
       return true;
     },
     onClose({ extra: socket }, code, reason) {

@@ -8,6 +8,7 @@ import {
 import type { ParleyServer } from '../../src/app/server';
 import { codes, http, ok, Subscription, wsClient } from '../support/clients';
 import Redis from 'ioredis';
+import { Client } from 'pg';
 import { TEST_REDIS_URL } from '../support/env';
 import { buildUser } from '../support/factories';
 import { useInstances, type TestCluster } from '../support/server';
@@ -111,8 +112,8 @@ describe('logout', () => {
     const after = await http(other, MeDocument, {}, user.token);
     expect(after.status).toBe(401);
     expect(codes(after)).toEqual(['UNAUTHENTICATED']);
-    subA.dispose();
-    subB.dispose();
+    await subA.dispose();
+    await subB.dispose();
     // A new login still works.
     const { login } = await ok(other, LoginDocument, { input: { username: user.username, password: user.password } });
     expect((await ok(server, MeDocument, {}, login.token)).me.id).toBe(user.id);
@@ -126,11 +127,16 @@ describe('session cache', () => {
     expect((await ok(cached, MeDocument, {}, user.token)).me.id).toBe(user.id);
     // Delete the session behind the instance's back: no logout, so no sessionRevoked event.
     const claims = JSON.parse(Buffer.from(user.token.split('.')[1], 'base64url').toString()) as { sid: string };
+    // From the sessions table (the truth) and its copy in Redis.
     const redis = new Redis(TEST_REDIS_URL);
+    const db = new Client({ connectionString: cluster.db.url });
+    await db.connect();
     try {
+      expect((await db.query('DELETE FROM sessions WHERE id = $1', [claims.sid])).rowCount).toBe(1);
       expect(await redis.del(`${cluster.redisPrefix}session:${claims.sid}`)).toBe(1);
     } finally {
       redis.disconnect();
+      await db.end();
     }
     expect((await ok(cached, MeDocument, {}, user.token)).me.id).toBe(user.id);
     // Refused as soon as the cached entry expires: within 500 ms from now (400 ms and slack).
@@ -160,7 +166,7 @@ describe('WebSocket authentication', () => {
       const sub = new Subscription(client, MessageAddedDocument, {});
       expect((await client.closed).code).toBe(4403);
       expect(sub.events).toEqual([]);
-      sub.dispose();
+      await sub.dispose();
     }
   });
 
@@ -179,6 +185,6 @@ describe('WebSocket authentication', () => {
     const after = await http(shortLived, MeDocument, {}, user.token);
     expect(after.status).toBe(401);
     expect(after.errors?.[0].message).toBe('Token expired');
-    sub.dispose();
+    await sub.dispose();
   }, 20_000);
 });

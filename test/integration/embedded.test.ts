@@ -50,7 +50,7 @@ describe('embedded default', () => {
     // SIGTERM: exit code 0 and the open socket closed with 1001 (going away).
     expect(await first.terminate()).toBe(0);
     expect((await client.closed).code).toBe(1001);
-    sub.dispose();
+    await sub.dispose();
     expect((await stat(join(cluster.dataDir!, 'jwt-secret'))).mode & 0o777).toBe(0o600);
 
     const second = await cluster.startChild();

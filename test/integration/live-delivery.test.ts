@@ -5,9 +5,9 @@ import {
   MarkConversationReadDocument,
   MessageAddedDocument,
   MessageAddedWithReadStateDocument,
-  type MessageAddedWithReadStateSubscription,
   SendMessageDocument,
   type MessageAddedSubscription,
+  type MessageAddedSubscriptionVariables,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/app/server';
 import { http, ok, Subscription, wsClient } from '../support/clients';
@@ -32,8 +32,8 @@ beforeAll(async () => {
 });
 
 /** `user`'s messageAdded subscription on `server`, live on the server. */
-const subscribe = async (server: ParleyServer, user: TestUser, variables: Record<string, unknown> = {}) =>
-  keep(await subscribeLive<MessageAddedSubscription>(server, user, 'messageAdded', MessageAddedDocument, variables));
+const subscribe = async (server: ParleyServer, user: TestUser, variables: MessageAddedSubscriptionVariables = {}) =>
+  keep(await subscribeLive(server, user, 'messageAdded', MessageAddedDocument, variables));
 
 const send = (server: ParleyServer, user: TestUser, body: string, id = conversationId, clientMessageId?: string) =>
   ok(server, SendMessageDocument, { input: { conversationId: id, body, clientMessageId } }, user.token).then(
@@ -160,15 +160,7 @@ describe('messageAdded', () => {
     await send(a, alice, 'two', id);
     await ok(a, MarkConversationReadDocument, { conversationId: id, seq: 2 }, x.token);
     const subscribeReadState = async (user: TestUser) =>
-      keep(
-        await subscribeLive<MessageAddedWithReadStateSubscription>(
-          b,
-          user,
-          'messageAdded',
-          MessageAddedWithReadStateDocument,
-          { conversationId: id },
-        ),
-      );
+      keep(await subscribeLive(b, user, 'messageAdded', MessageAddedWithReadStateDocument, { conversationId: id }));
     const [forX, forY] = [await subscribeReadState(x), await subscribeReadState(y)];
     const plainX = await subscribe(b, x, { conversationId: id });
     const plainY = await subscribe(b, y, { conversationId: id });
@@ -187,11 +179,7 @@ describe('messageAdded', () => {
   it('answers an invalid document over the socket with GRAPHQL_VALIDATION_FAILED, every time', async () => {
     const client = keep(wsClient(a, { authToken: alice.token }));
     for (let i = 0; i < 2; i++) {
-      const sub = new Subscription(
-        client,
-        parse('subscription { messageAdded { nope } }') as TypedDocumentNode<unknown, object>,
-        {},
-      );
+      const sub = new Subscription(client, parse('subscription { messageAdded { nope } }'), {});
       expect(await sub.failure()).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     }
     const parseError = new Subscription(

@@ -57,7 +57,7 @@ it('Apollo Client: query, mutation and a subscription across instances', async (
   const subscription = client
     .subscribe({ query: MessageAddedDocument, variables: { after: [{ conversationId, seq: 0 }] } })
     .subscribe({
-      next: (result) => result.data && received.push(result.data as MessageAddedSubscription),
+      next: (result) => result.data && received.push(result.data),
     });
   cleanup(() => subscription.unsubscribe());
 
@@ -97,10 +97,10 @@ it('urql: query (GET), mutation and a subscription, and errors with their codes'
   });
 
   const received: MessageAddedSubscription[] = [];
-  const { unsubscribe } = client
+  const subscription = client
     .subscription(MessageAddedDocument, { conversationId, after: [{ conversationId, seq: 2 }] })
     .subscribe((result) => result.data && received.push(result.data));
-  cleanup(unsubscribe);
+  cleanup(() => subscription.unsubscribe());
 
   const sent = await ok(b, SendMessageDocument, { input: { conversationId, body: 'hello urql' } }, bob.token);
   await eventually(() => received.length >= 1);

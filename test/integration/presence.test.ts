@@ -40,7 +40,7 @@ const socket = async (server: Pick<Instance, 'wsUrl'>, user: TestUser) => track(
 /** `viewer`'s presenceChanged subscription (on a socket of its own), live on `server`. */
 const watch = async (server: Instance, viewer: TestUser, userIds?: string[]) =>
   track(
-    await subscribeLive<PresenceChangedSubscription>(server, viewer, 'presenceChanged', PresenceChangedDocument, {
+    await subscribeLive(server, viewer, 'presenceChanged', PresenceChangedDocument, {
       userIds,
     }),
   );

@@ -35,9 +35,7 @@ const stateOf = async (server: ParleyServer, user: TestUser, id: string) =>
 
 /** `user`'s readReceipt subscription (on a socket of its own), live on `server`. */
 const watch = async (server: ParleyServer, user: TestUser, conversationId?: string) =>
-  keep(
-    await subscribeLive<ReadReceiptSubscription>(server, user, 'readReceipt', ReadReceiptDocument, { conversationId }),
-  );
+  keep(await subscribeLive(server, user, 'readReceipt', ReadReceiptDocument, { conversationId }));
 /** Each receipt as [userId, lastReadSeq]. */
 const moves = (sub: Subscription<ReadReceiptSubscription>) =>
   sub.events.map((e) => [e.readReceipt.userId, e.readReceipt.lastReadSeq]);

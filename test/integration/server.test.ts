@@ -69,10 +69,13 @@ describe('execution (graphql-jit behind Apollo Server)', () => {
       }),
       user.token,
     );
-    const body = JSON.parse(res.text) as { data: Record<string, any>; errors?: unknown };
+    const body = JSON.parse(res.text) as {
+      data: { __schema: unknown; message: { fields: Array<{ name: string }> }; self: unknown; missing: unknown };
+      errors?: unknown;
+    };
     expect(body.errors).toBeUndefined();
     expect(body.data.__schema).toEqual({ queryType: { name: 'Query' }, subscriptionType: { name: 'Subscription' } });
-    expect(body.data.message.fields.map((f: { name: string }) => f.name)).toEqual(
+    expect(body.data.message.fields.map((f) => f.name)).toEqual(
       expect.arrayContaining(['id', 'seq', 'body', 'sender']),
     );
     expect(body.data.self).toEqual({ id: user.id, username: user.username, kind: 'User' });
@@ -117,7 +120,8 @@ describe('bad input', () => {
     });
     const huge = await post(JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1_100_000) } }));
     expect(huge.status).toBe(413);
-    expect(JSON.parse(huge.text).errors[0].extensions.code).toBe('BAD_REQUEST');
+    const tooLarge = JSON.parse(huge.text) as { errors: Array<{ extensions: { code: string } }> };
+    expect(tooLarge.errors[0].extensions.code).toBe('BAD_REQUEST');
     // The instance still answers.
     expect(await post(JSON.stringify({ query: '{ __typename }' }))).toMatchObject({
       status: 200,
@@ -190,7 +194,7 @@ describe('faults', () => {
 
       await redis.restart();
       await eventually(async () => (await get(server, '/readyz')).status === 200, 15_000);
-      // The new Redis is empty (sessions went with the old one): register, then chat as usual.
+      // The new Redis is empty: register, then chat as usual.
       const [alice, bob] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
       const id = (await buildConversation(server, alice, bob)).id;
       const client = wsClient(server, { authToken: bob.token });

@@ -7,9 +7,6 @@ import {
   SendMessageDocument,
   SetTypingDocument,
   TypingDocument,
-  type PresenceChangedSubscription,
-  type ReadReceiptSubscription,
-  type TypingSubscription,
 } from '../../src/client/generated';
 import { connected, ok } from '../support/clients';
 import { buildConversation, buildUser, type TestUser } from '../support/factories';
@@ -39,9 +36,7 @@ const presenceOf = async (userId: string) =>
 
 describe('the embedded default', () => {
   it('tracks presence over several sockets and goes OFFLINE after the last', async () => {
-    const watch = keep(
-      await subscribeLive<PresenceChangedSubscription>(server, bob, 'presenceChanged', PresenceChangedDocument, {}),
-    );
+    const watch = keep(await subscribeLive(server, bob, 'presenceChanged', PresenceChangedDocument, {}));
     const [tab1, tab2] = [await socket(alice), await socket(alice)];
     expect(await presenceOf(alice.id)).toMatchObject({ status: 'ONLINE', connectionCount: 2 });
     await tab1.dispose();
@@ -62,12 +57,8 @@ describe('the embedded default', () => {
   });
 
   it('delivers typing to the other participant, not the typer', async () => {
-    const bobSees = keep(
-      await subscribeLive<TypingSubscription>(server, bob, 'typing', TypingDocument, { conversationId }),
-    );
-    const aliceSees = keep(
-      await subscribeLive<TypingSubscription>(server, alice, 'typing', TypingDocument, { conversationId }),
-    );
+    const bobSees = keep(await subscribeLive(server, bob, 'typing', TypingDocument, { conversationId }));
+    const aliceSees = keep(await subscribeLive(server, alice, 'typing', TypingDocument, { conversationId }));
     await ok(server, SetTypingDocument, { conversationId, isTyping: true }, alice.token);
     await ok(server, SetTypingDocument, { conversationId, isTyping: false }, alice.token);
     const events = await bobSees.waitFor(2);
@@ -83,9 +74,7 @@ describe('the embedded default', () => {
   });
 
   it('keeps read positions, unread counts and receipts', async () => {
-    const receipts = keep(
-      await subscribeLive<ReadReceiptSubscription>(server, alice, 'readReceipt', ReadReceiptDocument, {}),
-    );
+    const receipts = keep(await subscribeLive(server, alice, 'readReceipt', ReadReceiptDocument, {}));
     for (const body of ['one', 'two', 'three'])
       await ok(server, SendMessageDocument, { input: { conversationId, body } }, alice.token);
     const state = async () =>

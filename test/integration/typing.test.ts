@@ -23,7 +23,7 @@ async function room() {
 
 /** `user`'s typing subscription (on a socket of its own), live on `server`. */
 const watch = async (server: ParleyServer, user: TestUser, conversationId: string) =>
-  keep(await subscribeLive<TypingSubscription>(server, user, 'typing', TypingDocument, { conversationId }));
+  keep(await subscribeLive(server, user, 'typing', TypingDocument, { conversationId }));
 
 const typing = (server: ParleyServer, user: TestUser, conversationId: string, isTyping: boolean) =>
   ok(server, SetTypingDocument, { conversationId, isTyping }, user.token).then((d) => d.setTyping);

@@ -36,6 +36,10 @@ interface Message {
   payload?: unknown;
 }
 
+/** The text of a received frame, whichever form `ws` hands it in (one Buffer, fragments, or an ArrayBuffer). */
+const frameText = (data: WebSocket.RawData): string =>
+  (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+
 /** A raw graphql-transport-ws socket: what it received, in order, and how it closed (terminated after the test). */
 class RawSocket {
   readonly received: Message[] = [];
@@ -56,7 +60,7 @@ class RawSocket {
     });
     setup.keep({ dispose: () => this.ws.terminate() });
     this.ws.on('ping', () => this.pings++);
-    this.ws.on('message', (data) => this.received.push(JSON.parse(String(data)) as Message));
+    this.ws.on('message', (data) => this.received.push(JSON.parse(frameText(data)) as Message));
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);

@@ -114,8 +114,11 @@ export function wsOk<T, V>(client: Client, document: TypedDocumentNode<T, V>, va
   });
 }
 
-/** A subscription whose events are collected as they arrive. */
-export class Subscription<T> {
+/**
+ * A subscription whose events are collected as they arrive.
+ * @typeParam V - the variables of its document (only the constructor reads them).
+ */
+export class Subscription<T, V extends Record<string, unknown> = Record<string, unknown>> {
   readonly events: T[] = [];
   readonly errors: unknown[] = [];
   completed = false;
@@ -123,13 +126,13 @@ export class Subscription<T> {
   private readonly unsubscribe: () => void;
   private readonly owned: Array<{ dispose: () => unknown }> = [];
 
-  constructor(client: Client, document: TypedDocumentNode<T, any>, variables?: Record<string, unknown>) {
+  constructor(client: Client, document: TypedDocumentNode<T, V>, variables?: V) {
     this.unsubscribe = client.subscribe<T>(
       { query: print(document), variables },
       {
         next: (value) => {
           if (value.errors) this.errors.push(...value.errors);
-          if (value.data) this.events.push(value.data as T);
+          if (value.data) this.events.push(value.data);
           this.wake();
         },
         error: (err) => {
@@ -213,7 +216,7 @@ export class Subscription<T> {
       () => 'the subscription to fail',
     );
     return this.errors
-      .flatMap((e) => (Array.isArray(e) ? e : [e]))
+      .flatMap((e): unknown[] => (Array.isArray(e) ? e : [e]))
       .map((e) => (e as GraphQLFormattedError).extensions?.code);
   }
 }

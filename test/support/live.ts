@@ -103,16 +103,16 @@ async function sample(server: Instance, name: string, kindLabel?: string): Promi
  * @param subscriber - a graphql-ws client, or a user: then a socket of the user's own is opened
  *   (and acknowledged) for the subscription, and closed when the subscription is disposed.
  */
-export async function subscribeLive<T>(
+export async function subscribeLive<T, V extends Record<string, unknown>>(
   server: Instance,
   subscriber: Client | { token: string },
   kind: LiveKind,
-  document: TypedDocumentNode<T, any>,
-  variables: Record<string, unknown> = {},
+  document: TypedDocumentNode<T, V>,
+  variables: V,
 ): Promise<Subscription<T>> {
   const client = 'token' in subscriber ? await connected(server, subscriber) : subscriber;
   const streams = await trackStreams(server, kind);
-  const sub = new Subscription<T>(client, document, variables);
+  const sub = new Subscription(client, document, variables);
   if (client !== subscriber) sub.owns(client);
   try {
     await streams.ready(1, () => sub.errors.length > 0 || sub.completed);

@@ -57,7 +57,7 @@ export async function startChild(env: Env, timeoutMs = 60_000): Promise<ChildIns
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const gone = () => child.exitCode !== null || child.signalCode !== null;
   const base = `127.0.0.1:${env.PORT}`;
@@ -72,7 +72,7 @@ export async function startChild(env: Env, timeoutMs = 60_000): Promise<ChildIns
     await eventually(ready, timeoutMs, 'child instance ready', 100);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}: ${stderr}`);
+    throw new Error(`${(err as Error).message}: ${stderr}`, { cause: err });
   }
   const signal = (name: NodeJS.Signals) => {
     if (!gone()) child.kill(name);
@@ -188,10 +188,13 @@ export interface Instances<S extends Instance> {
   readonly a: S;
   /** `servers[1]` */
   readonly b: S;
-  /** Hands over something a test opened: it is disposed after that test. */
-  keep<T extends Disposable>(d: T): T;
+  /**
+   * Hands over something a test opened: it is disposed after that test. A function property (it
+   * uses no `this`), so that a test file may take it out: `const { keep } = setup`.
+   */
+  readonly keep: <T extends Disposable>(d: T) => T;
   /** Disposes what was kept so far (what `afterEach` does). */
-  disposeAll(): Promise<void>;
+  readonly disposeAll: () => Promise<void>;
 }
 
 /**
@@ -222,11 +225,11 @@ export function useInstances(count: number, overrides: Env = {}, options: Cluste
     get b() {
       return setup.servers[1];
     },
-    keep<T extends Disposable>(d: T): T {
+    keep: <T extends Disposable>(d: T): T => {
       disposables.push(d);
       return d;
     },
-    async disposeAll() {
+    disposeAll: async () => {
       await Promise.all(disposables.splice(0).map((d) => d.dispose()));
     },
   };

@@ -33,9 +33,9 @@ describe('OpenSockets keep-alive', () => {
     let pings = 0;
     alive.on('ping', () => pings++);
     const deaf = await connect({ autoPong: false });
-    const deafClosed = once(deaf, 'close');
+    const deafClosed = new Promise<number>((resolve) => deaf.once('close', (code) => resolve(code)));
     const started = Date.now();
-    const [code] = await deafClosed;
+    const code = await deafClosed;
     expect(code).toBe(1006); // terminated, no close frame
     expect(Date.now() - started).toBeLessThan(1000);
     // The socket that answers outlives three more sweeps (each pings it).

@@ -15,7 +15,7 @@ describe('pushIterator', () => {
     const third = it.next();
     void push(3);
     expect((await third).value).toBe(3);
-    await it.return!();
+    await it.return();
     expect(await it.next()).toEqual({ value: undefined, done: true });
   });
 
@@ -26,7 +26,7 @@ describe('pushIterator', () => {
       cleaned = true;
     });
     const pending = it.next();
-    await it.return!();
+    await it.return();
     expect(await pending).toEqual({ value: undefined, done: true });
     await new Promise((r) => setImmediate(r));
     expect(cleaned).toBe(true);
@@ -58,7 +58,7 @@ describe('pushIterator', () => {
     expect((await it.next()).value).toBe(2);
     await flush();
     expect(log).toEqual(['1 taken', '2 taken']);
-    await it.return!();
+    await it.return();
   });
 });
 

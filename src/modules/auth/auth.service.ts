@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { isUniqueViolation } from '../../db/errors';
 import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
+import type { Logger } from '../../shared/logger';
 import type { Authenticated, Authenticator, AuthSession } from '../../shared/context';
 import { badInput, conflict, unauthenticated } from '../../shared/errors';
 import type { User } from '../users/user.entity';
@@ -39,6 +40,7 @@ export class AuthService implements Authenticator {
    * @param jwtSecret - the HMAC secret tokens are signed with (JWT_SECRET, or the one generated
    *   in the data directory).
    * @param tokenTtlSeconds - token (and session) lifetime, seconds.
+   * @param log - told when a revocation cannot be published (its sockets close on re-validation).
    */
   constructor(
     private readonly db: Db,
@@ -46,6 +48,7 @@ export class AuthService implements Authenticator {
     private readonly bus: EventBus,
     jwtSecret: string,
     private readonly tokenTtlSeconds: number,
+    private readonly log?: Logger,
   ) {
     this.key = hmacKey(jwtSecret);
   }
@@ -104,10 +107,20 @@ export class AuthService implements Authenticator {
     return { token, expiresAt, user };
   }
 
-  /** Revokes the session at once, on every instance; its sockets close with 4403. */
+  /**
+   * Revokes the session at once, on every instance; its sockets close with 4403 (at once through
+   * the `sessionRevoked` event, or within SESSION_CACHE_MS when the event is lost: see
+   * SessionSocketCheck).
+   * @throws when the session's copy in Redis cannot be deleted (answered SERVICE_UNAVAILABLE); the
+   *   session is already revoked in PostgreSQL then.
+   */
   async logout(session: AuthSession): Promise<void> {
     await this.sessions.revoke(session.id);
-    await this.bus.publish<SessionRevokedPayload>(sessionRevokedTopic(), { sessionId: session.id });
+    await this.bus
+      .publish<SessionRevokedPayload>(sessionRevokedTopic(), { sessionId: session.id })
+      .catch((err: unknown) =>
+        this.log?.warn({ err }, 'publishing a revocation failed: sockets close on re-validation'),
+      );
   }
 
   /**

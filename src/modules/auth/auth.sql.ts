@@ -60,10 +60,24 @@ export async function insertSession(sql: Sql, s: { id: string; userId: string; t
   );
 }
 
-/** `true` when the session exists and has not expired. */
-export async function selectSessionIsLive(sql: Sql, id: string): Promise<boolean> {
-  const rows = await sql('SELECT 1 FROM sessions WHERE id = $1 AND expires_at > now()', [id]);
-  return rows.length === 1;
+/** The session's user and the ms it has left, or `null` when it does not exist or has expired. */
+export async function selectLiveSession(sql: Sql, id: string): Promise<{ userId: string; ttlMs: number } | null> {
+  const rows = await sql<{ userId: string; ttlMs: number }>(
+    `SELECT user_id AS "userId", (extract(epoch FROM expires_at - now()) * 1000)::float8 AS "ttlMs"
+       FROM sessions WHERE id = $1 AND expires_at > now()`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * The ids among `ids` of sessions that exist (one query for all of them), expired or not: a token's
+ * expiry is checked on the token itself.
+ */
+export async function selectExistingSessionIds(sql: Sql, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql<{ id: string }>('SELECT id FROM sessions WHERE id = ANY($1::uuid[])', [ids]);
+  return rows.map((r) => r.id);
 }
 
 /**

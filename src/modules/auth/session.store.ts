@@ -1,7 +1,8 @@
 import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/sql';
-import { deleteExpiredSessions, deleteSession, extendSession, insertSession, selectSessionIsLive } from './auth.sql';
+import type { Logger } from '../../shared/logger';
+import { deleteExpiredSessions, deleteSession, extendSession, insertSession, selectLiveSession } from './auth.sql';
 
 /**
  * Live sessions: a token is valid only while its session is here. Logout deletes it, which
@@ -23,43 +24,68 @@ export interface SessionStore {
   revoke(sessionId: string): Promise<void>;
 }
 
-/** Sessions in Redis as `<prefix>session:<id>` keys with a PX expiry. */
-export function createRedisSessionStore(redis: Redis, prefix: string): SessionStore {
+/**
+ * Live sessions in Redis as `<prefix>session:<id>` keys with a PX expiry: a copy of the
+ * `sessions` table (the truth) that answers a healthy lookup without a database round trip.
+ * Every command may fail (Redis unreachable, or slower than REDIS_COMMAND_TIMEOUT_MS).
+ */
+export interface RedisSessionCache {
+  /** `true` when the session's key exists (a miss proves nothing: Redis may have restarted). */
+  has(sessionId: string): Promise<boolean>;
+  /** Stores the session's key for `ttlMs` ms. */
+  remember(sessionId: string, userId: string, ttlMs: number): Promise<void>;
+  /** Deletes the session's key. */
+  forget(sessionId: string): Promise<void>;
+}
+
+/** The {@link RedisSessionCache} on one connection, keys under `prefix` (REDIS_PREFIX). */
+export function createRedisSessionCache(redis: Redis, prefix: string): RedisSessionCache {
   const key = (id: string) => `${prefix}session:${id}`;
   return {
-    async create(sessionId, userId, ttlMs) {
-      await redis.set(key(sessionId), userId, 'PX', ttlMs);
+    has: async (sessionId) => (await redis.exists(key(sessionId))) === 1,
+    async remember(sessionId, userId, ttlMs) {
+      await redis.set(key(sessionId), userId, 'PX', Math.max(Math.round(ttlMs), 1));
     },
-    async isActive(sessionId) {
-      return (await redis.exists(key(sessionId))) === 1;
-    },
-    async extend(sessionId, ttlMs) {
-      return (await redis.pexpire(key(sessionId), ttlMs)) === 1;
-    },
-    async revoke(sessionId) {
+    async forget(sessionId) {
       await redis.del(key(sessionId));
     },
   };
 }
 
 /**
- * Sessions in PostgreSQL (`sessions` table), for deployments without Redis such as the embedded
- * default, so that tokens survive a restart. Expired rows are deleted as new sessions are made.
+ * Sessions in PostgreSQL (`sessions` table), durable as messages are, so that tokens survive a
+ * restart of the server or of Redis. With `redis`, a copy in Redis answers lookups first: a
+ * session found there costs no database round trip; on a miss (Redis restarted or flushed) or an
+ * error (Redis unreachable) the table answers and a live session is copied back to Redis. Expired
+ * rows are deleted as new sessions are made.
+ *
+ * @param log - told when Redis fails (the lookup goes on against the table).
  */
-export function createDatabaseSessionStore(db: Db): SessionStore {
+export function createDatabaseSessionStore(db: Db, redis?: RedisSessionCache, log?: Logger): SessionStore {
+  const warn = (err: unknown) => log?.warn({ err }, 'Redis session lookup failed: reading the sessions table');
   return {
     async create(sessionId, userId, ttlMs) {
       await deleteExpiredSessions(db.sql);
       await insertSession(db.sql, { id: sessionId, userId, ttlMs });
+      // The table has it: a failure here only costs a database lookup later.
+      await redis?.remember(sessionId, userId, ttlMs).catch(warn);
     },
-    isActive(sessionId) {
-      return selectSessionIsLive(db.sql, sessionId);
+    async isActive(sessionId) {
+      if (redis && (await redis.has(sessionId).catch((err: unknown) => (warn(err), false)))) return true;
+      const live = await selectLiveSession(db.sql, sessionId);
+      if (live && redis) await redis.remember(sessionId, live.userId, live.ttlMs).catch(warn);
+      return live !== null;
     },
+    // The table only: a Redis copy ends at the old expiry, and the next lookup after it reads the
+    // table and remembers the session again with its new lifetime.
     extend(sessionId, ttlMs) {
       return extendSession(db.sql, sessionId, ttlMs);
     },
     async revoke(sessionId) {
       await deleteSession(db.sql, sessionId);
+      // Not caught: a key left in Redis would keep the session live there, so the logout fails
+      // (SERVICE_UNAVAILABLE) and is retried; the table has already revoked it.
+      await redis?.forget(sessionId);
     },
   };
 }

@@ -6,7 +6,12 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import { userConversationsTopic, type ConversationJoinedPayload } from '../conversations/conversations.topics';
 import type { Message } from './message.entity';
 import type { MessagesService } from './messages.service';
-import { conversationMessagesTopic, messageFromPayload, type MessageAddedPayload } from './messages.topics';
+import {
+  conversationMessagesTopic,
+  messageFromPayload,
+  type MessageAddedPayload,
+  type MessageTailPayload,
+} from './messages.topics';
 
 /**
  * One Message per received payload: the event bus hands the same parsed payload to every local
@@ -125,10 +130,24 @@ class MessageStream extends LiveStream<Message> {
     super(deps, 'messageAdded', viewerId);
   }
 
-  /** A payload of a followed topic: only a message has a seq. */
-  protected onEvent(p: MessageAddedPayload | ConversationJoinedPayload): void {
+  /** A payload of a followed topic: only a message has a seq, only the tail check's a lastSeq. */
+  protected onEvent(p: MessageAddedPayload | ConversationJoinedPayload | MessageTailPayload): void {
     if ('seq' in p) this.onMessage(p);
+    else if ('lastSeq' in p) this.onTail(p);
     else this.onJoined(p.conversationId);
+  }
+
+  /**
+   * The conversation's newest seq (the tail check): when this stream's cursor is below it, the
+   * event of at least one message never arrived; fill the gap from PostgreSQL, in the queue.
+   */
+  private onTail({ conversationId, lastSeq }: MessageTailPayload): void {
+    const cursor = this.cursor(conversationId);
+    if ((cursor === undefined || lastSeq <= cursor) && this.queued === 0) return;
+    void this.enqueue(async () => {
+      const at = this.cursor(conversationId);
+      if (at !== undefined && lastSeq > at) await this.replay(conversationId, lastSeq);
+    });
   }
 
   /** A live event: delivered at once when it is the next seq and nothing is queued, else queued. */

@@ -4,12 +4,15 @@ import { ConversationsService } from '../conversations/conversations.service';
 import { defineModule } from '../module';
 import { Message, messageViewerIndependent } from './message.entity';
 import { MessageStreams } from './message-stream';
+import { MessageTailCheck } from './message-tail-check';
 import { ConversationMessagesResolver, MessageFieldsResolver, MessagesResolver } from './messages.resolver';
 import { MessagesService } from './messages.service';
 
 /**
  * Messages: `sendMessage`, history pages and the `messageAdded` stream, with gap-free seqs per
- * conversation (messages.sql.ts) and replay and gap fill on the stream (message-stream.ts).
+ * conversation (messages.sql.ts) and replay and gap fill on the stream (message-stream.ts); a
+ * periodic and post-reconnect tail check finds lost events without further traffic
+ * (message-tail-check.ts).
  */
 export const messagesModule = defineModule({
   name: 'messages',
@@ -17,11 +20,14 @@ export const messagesModule = defineModule({
   entities: [Message],
   viewerIndependent: [messageViewerIndependent],
   adjustSchema: readJoinedSender,
-  build({ db, bus, log, streams, container, metrics }) {
+  build({ config, db, bus, log, streams, container, metrics }) {
     const conversations = container.get(ConversationsService);
     const messages = new MessagesService(db, bus, conversations, log, () => metrics.messagesSent.inc());
     const messageStreams = new MessageStreams({ bus, observer: streams }, conversations, messages);
+    const tailCheck = new MessageTailCheck(bus, conversations, log, config.messageTailCheckMs);
     return {
+      start: async () => tailCheck.start(),
+      stop: async () => tailCheck.stop(),
       provides: [
         messages,
         new MessagesResolver(messages, messageStreams),

@@ -183,8 +183,8 @@ export class MessagesService {
       await this.bus.publish(conversationMessagesTopic(message.conversationId), toMessagePayload(message));
     } catch (err) {
       // The message is committed: a retry would be answered from the store and still not
-      // published. Subscribers get it by seq when the next message of the conversation arrives
-      // (gap fill) or when they resume with `after`.
+      // published. Subscribers get it by seq from the tail check (message-tail-check.ts), when
+      // the next message of the conversation arrives (gap fill) or when they resume with `after`.
       this.log.error({ err, messageId: message.id }, 'publishing a message failed');
     }
   }

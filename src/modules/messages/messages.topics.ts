@@ -24,6 +24,21 @@ export interface MessageAddedPayload {
 /** {@link MessageAddedPayload}s of one conversation, in the order of their commits. */
 export const conversationMessagesTopic = (conversationId: string) => `conversation.${conversationId}.messages`;
 
+const MESSAGES_TOPIC = /^conversation\.([^.]+)\.messages$/;
+
+/** The conversation of a {@link conversationMessagesTopic}, or `null` for any other topic. */
+export const conversationOfMessagesTopic = (topic: string): string | null => MESSAGES_TOPIC.exec(topic)?.[1] ?? null;
+
+/**
+ * Handed by the tail check (message-tail-check.ts) to this instance's listeners of a
+ * conversation's messages topic, never published: the conversation's newest seq, as PostgreSQL has
+ * it. A stream whose cursor is below it fills the gap from PostgreSQL.
+ */
+export interface MessageTailPayload {
+  conversationId: string;
+  lastSeq: number;
+}
+
 /** The payload of a stored message (dates as ISO strings), with its sender's fields when attached. */
 export function toMessagePayload(m: Message): MessageAddedPayload {
   return {

@@ -1,7 +1,11 @@
 import { LiveStream, type LiveStreamDeps } from '../../shared/live-stream';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { userConversationsTopic, type ConversationJoinedPayload } from '../conversations/conversations.topics';
-import { conversationMessagesTopic, type MessageAddedPayload } from '../messages/messages.topics';
+import {
+  conversationMessagesTopic,
+  type MessageAddedPayload,
+  type MessageTailPayload,
+} from '../messages/messages.topics';
 import {
   conversationReadsTopic,
   readReceiptFromMessage,
@@ -48,7 +52,7 @@ interface StreamDeps extends LiveStreamDeps {
 }
 
 /** What a followed topic carries. */
-type Payload = ReadReceiptPayload | MessageAddedPayload | ConversationJoinedPayload;
+type Payload = ReadReceiptPayload | MessageAddedPayload | ConversationJoinedPayload | MessageTailPayload;
 
 /**
  * One subscriber's stream (see {@link ReadReceiptStreams}), its state on the instance: an idle
@@ -99,6 +103,8 @@ class ReadReceiptStream extends LiveStream<ReadReceipt> {
       if (p.userId !== this.viewerId) void this.push(readReceiptFromPayload(p));
     } else if ('seq' in p) {
       if (p.senderId !== this.viewerId) void this.push(readReceiptFromMessage(p));
+    } else if ('lastSeq' in p) {
+      // The messages module's tail check (a MessageTailPayload): nothing to tell a reader.
     } else {
       this.onJoined(p.conversationId);
     }

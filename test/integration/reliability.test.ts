@@ -1,0 +1,321 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { Client } from 'pg';
+import {
+  LogoutDocument,
+  MeDocument,
+  MessageAddedDocument,
+  SendMessageDocument,
+  type MessageAddedSubscription,
+} from '../../src/client/generated';
+import type { ParleyServer } from '../../src/app/server';
+import { codes, connected, http, ok, wsClient, type Closed } from '../support/clients';
+import { buildConversation, buildUser, type TestUser } from '../support/factories';
+import { subscribeLive } from '../support/live';
+import { startPrivateRedis, type PrivateRedis } from '../support/redis';
+import { useInstances, type Env } from '../support/server';
+import { eventually } from '../support/wait';
+
+const setup = useInstances(0);
+const { keep } = setup;
+
+/** A Redis of this test's own, killed after the test. */
+async function privateRedis(): Promise<PrivateRedis> {
+  const redis = await startPrivateRedis();
+  keep({ dispose: () => redis.kill() });
+  return redis;
+}
+
+/** An instance of the cluster, stopped after the test (before its Redis is killed). */
+async function instance(env: Env): Promise<ParleyServer> {
+  const server = await setup.cluster.start(env);
+  keep({ dispose: () => server.stop() });
+  return server;
+}
+
+/**
+ * A TCP proxy between Parley and Redis that forwards everything except the pub/sub `message`
+ * pushes that `drop` picks (RESP2 `*3 $7 message <channel> <payload>`): an event lost on its way
+ * to one instance, while its connections stay up.
+ */
+interface DroppingProxy {
+  url: string;
+  /** Decides, per pub/sub message reaching the instance, whether it is dropped. */
+  drop: (channel: string, payload: string) => boolean;
+  /** The messages dropped so far, as `channel payload`. */
+  dropped: string[];
+  close(): Promise<void>;
+}
+
+/** The end (exclusive) of the RESP2 value starting at `at`, or -1 when `buf` does not hold all of it. */
+function valueEnd(buf: Buffer, at: number): number {
+  if (at >= buf.length) return -1;
+  const lineEnd = buf.indexOf('\r\n', at);
+  if (lineEnd < 0) return -1;
+  const type = String.fromCharCode(buf[at]);
+  if (type === '+' || type === '-' || type === ':') return lineEnd + 2;
+  const n = Number(buf.toString('latin1', at + 1, lineEnd));
+  if (type === '$') {
+    if (n < 0) return lineEnd + 2;
+    const end = lineEnd + 2 + n + 2;
+    return end <= buf.length ? end : -1;
+  }
+  let p = lineEnd + 2;
+  for (let i = 0; i < n; i++) {
+    p = valueEnd(buf, p);
+    if (p < 0) return -1;
+  }
+  return p;
+}
+
+/** The bulk strings of a RESP2 array of bulk strings. */
+function bulkStrings(frame: Buffer): string[] {
+  const out: string[] = [];
+  let p = frame.indexOf('\r\n') + 2;
+  while (p < frame.length) {
+    const lineEnd = frame.indexOf('\r\n', p);
+    const n = Number(frame.toString('latin1', p + 1, lineEnd));
+    out.push(frame.toString('utf8', lineEnd + 2, lineEnd + 2 + n));
+    p = lineEnd + 2 + n + 2;
+  }
+  return out;
+}
+
+const MESSAGE_PUSH = Buffer.from('*3\r\n$7\r\nmessage\r\n');
+
+async function startDroppingProxy(redisPort: number): Promise<DroppingProxy> {
+  const sockets = new Set<Socket>();
+  const proxy: DroppingProxy = {
+    url: '',
+    drop: () => false,
+    dropped: [],
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server: Server = createServer((client) => {
+    const upstream = connect(redisPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    client.pipe(upstream);
+    let pending: Buffer = Buffer.alloc(0);
+    upstream.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      const forward: Buffer[] = [];
+      let at = 0;
+      for (let end = valueEnd(pending, at); end >= 0; end = valueEnd(pending, at)) {
+        const frame = pending.subarray(at, end);
+        at = end;
+        if (frame.subarray(0, MESSAGE_PUSH.length).equals(MESSAGE_PUSH)) {
+          const [, channel, payload] = bulkStrings(frame);
+          if (proxy.drop(channel, payload)) {
+            proxy.dropped.push(`${channel} ${payload}`);
+            continue;
+          }
+        }
+        forward.push(frame);
+      }
+      pending = Buffer.from(pending.subarray(at));
+      if (forward.length) client.write(Buffer.concat(forward));
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.url = `redis://127.0.0.1:${(server.address() as { port: number }).port}`;
+  keep({ dispose: () => proxy.close() });
+  return proxy;
+}
+
+const get = (server: ParleyServer, path: string) => fetch(new URL(path, server.url));
+
+/** Sends a message and returns its seq, failing the test unless it took under `withinMs`. */
+async function timedSend(server: ParleyServer, user: TestUser, conversationId: string, body: string, withinMs = 1_000) {
+  const started = Date.now();
+  const { sendMessage } = await ok(server, SendMessageDocument, { input: { conversationId, body } }, user.token);
+  expect(Date.now() - started).toBeLessThan(withinMs);
+  return sendMessage.seq;
+}
+
+describe('a Redis outage', () => {
+  it('keeps queries and sends working, never closes a socket 4403, and delivers everything once Redis is back', async () => {
+    const redis = await privateRedis();
+    const env = { REDIS_URL: redis.url, MESSAGE_TAIL_CHECK_MS: '0' };
+    const [a, b] = [await instance(env), await instance(env)];
+    const [alice, bob] = [await buildUser(a, { prefix: 'alice' }), await buildUser(b, { prefix: 'bob' })];
+    const conversationId = (await buildConversation(a, alice, bob)).id;
+    const vars = { conversationId, includeOwn: true };
+    const onA = await subscribeLive(a, bob, 'messageAdded', MessageAddedDocument, vars);
+    const onB = await subscribeLive(b, alice, 'messageAdded', MessageAddedDocument, vars);
+    const seqs = [await timedSend(a, alice, conversationId, 'before')];
+    await onA.waitFor(1);
+    await onB.waitFor(1);
+
+    redis.kill();
+    await eventually(async () => (await get(a, '/readyz')).status === 503, 5_000, 'A not ready');
+    const readiness = (await (await get(b, '/readyz')).json()) as { failing: string[] };
+    expect(readiness.failing).toEqual(expect.arrayContaining(['redis']));
+    expect((await get(b, '/healthz')).status).toBe(200);
+    // 15 s without Redis: every request answers within a second.
+    const closes: Array<Closed | 'acknowledged'> = [];
+    const outageEnds = Date.now() + 15_000;
+    for (let i = 0; Date.now() < outageEnds; i++) {
+      const [server, user] = i % 2 ? [b, bob] : [a, alice];
+      const started = Date.now();
+      expect((await ok(server, MeDocument, {}, user.token)).me.id).toBe(user.id);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      seqs.push(await timedSend(server, user, conversationId, `during ${i}`));
+      if (i % 5 === 0) {
+        const socket = wsClient(server, { authToken: user.token });
+        closes.push(await Promise.race([socket.closed, socket.acknowledged.then(() => 'acknowledged' as const)]));
+        await socket.dispose();
+      }
+    }
+    expect(closes.length).toBeGreaterThan(0);
+    for (const close of closes) if (close !== 'acknowledged') expect(close.code).toBe(1013);
+
+    await redis.restart();
+    // No further traffic: the reconnects' tail checks deliver what the outage held back.
+    const expected = [...seqs];
+    const gotA = (await onA.waitFor(seqs.length, 15_000)).map((e) => e.messageAdded.seq);
+    const gotB = (await onB.waitFor(seqs.length, 15_000)).map((e) => e.messageAdded.seq);
+    expect(gotA).toEqual(expected);
+    expect(gotB).toEqual(expected);
+    expect(onA.errors).toEqual([]);
+    expect(onB.errors).toEqual([]);
+    // Nothing more (no duplicate) arrives; the sockets are still open and usable.
+    const last = await timedSend(a, alice, conversationId, 'after');
+    expect((await onB.waitFor(seqs.length + 1)).map((e) => e.messageAdded.seq)).toEqual([...expected, last]);
+    expect((await onA.waitFor(seqs.length + 1)).map((e) => e.messageAdded.seq)).toEqual([...expected, last]);
+    await onA.dispose();
+    await onB.dispose();
+  }, 60_000);
+
+  it('logs nobody out when Redis restarts empty', async () => {
+    const redis = await privateRedis();
+    const server = await instance({ REDIS_URL: redis.url, SESSION_CACHE_MS: '0' });
+    const user = await buildUser(server);
+    expect((await ok(server, MeDocument, {}, user.token)).me.id).toBe(user.id);
+
+    redis.kill();
+    await redis.restart();
+    await eventually(async () => (await get(server, '/readyz')).status === 200, 15_000, 'ready again');
+    expect((await ok(server, MeDocument, {}, user.token)).me.id).toBe(user.id);
+    const socket = wsClient(server, { authToken: user.token });
+    await socket.acknowledged;
+    await socket.dispose();
+  }, 30_000);
+});
+
+describe('a lost event', () => {
+  it('closes the socket of a revoked session with 4403 within SESSION_CACHE_MS and a margin', async () => {
+    const redis = await privateRedis();
+    const proxy = await startDroppingProxy(redis.port);
+    const env = { SESSION_CACHE_MS: '1000' };
+    const a = await instance({ ...env, REDIS_URL: redis.url });
+    const b = await instance({ ...env, REDIS_URL: proxy.url });
+    proxy.drop = (channel) => channel.endsWith('sessions.revoked');
+    const [alice, bob] = [await buildUser(a, { prefix: 'alice' }), await buildUser(a, { prefix: 'bob' })];
+    const conversationId = (await buildConversation(a, alice, bob)).id;
+    const socket = keep(await connected(b, bob));
+    const sub = await subscribeLive(b, socket, 'messageAdded', MessageAddedDocument, { conversationId });
+
+    const loggedOut = Date.now();
+    expect((await ok(a, LogoutDocument, {}, bob.token)).logout).toBe(true);
+    expect(await socket.closed).toEqual({ code: 4403, reason: 'Session revoked' });
+    // SESSION_CACHE_MS, one query and a margin.
+    expect(Date.now() - loggedOut).toBeLessThan(1_000 + 1_000);
+    expect(proxy.dropped).toEqual([expect.stringContaining('sessions.revoked')]);
+    await ok(a, SendMessageDocument, { input: { conversationId, body: 'after logout' } }, alice.token);
+    expect(codes(await http(b, MeDocument, {}, bob.token))).toEqual(['UNAUTHENTICATED']);
+    expect(sub.events).toEqual([]);
+    await sub.dispose();
+  }, 30_000);
+
+  it('delivers a message whose event was lost, with no further traffic, within MESSAGE_TAIL_CHECK_MS', async () => {
+    const redis = await privateRedis();
+    const proxy = await startDroppingProxy(redis.port);
+    const a = await instance({ REDIS_URL: redis.url });
+    const b = await instance({ REDIS_URL: proxy.url, MESSAGE_TAIL_CHECK_MS: '1000' });
+    const [alice, bob] = [await buildUser(a, { prefix: 'alice' }), await buildUser(a, { prefix: 'bob' })];
+    const conversationId = (await buildConversation(a, alice, bob)).id;
+    const sub = await subscribeLive<MessageAddedSubscription, Record<string, unknown>>(
+      b,
+      bob,
+      'messageAdded',
+      MessageAddedDocument,
+      { conversationId },
+    );
+    proxy.drop = (channel) => channel.endsWith(`conversation.${conversationId}.messages`) && proxy.dropped.length === 0;
+
+    const sent = Date.now();
+    await ok(a, SendMessageDocument, { input: { conversationId, body: 'the last word' } }, alice.token);
+    const [event] = await sub.waitFor(1, 5_000);
+    expect(event.messageAdded).toMatchObject({ body: 'the last word', seq: 1 });
+    // The check's period, one query and a margin.
+    expect(Date.now() - sent).toBeLessThan(1_000 + 1_000);
+    expect(proxy.dropped).toHaveLength(1);
+    await sub.dispose();
+  }, 30_000);
+});
+
+describe('a PostgreSQL failure', () => {
+  it('answers SERVICE_UNAVAILABLE, and a retry with the same clientMessageId stores the message once', async () => {
+    const server = await instance({});
+    const [alice, bob] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
+    const conversationId = (await buildConversation(server, alice, bob)).id;
+    const admin = new Client({ connectionString: setup.cluster.db.url });
+    await admin.connect();
+    keep({ dispose: () => admin.end() });
+    const kill = () =>
+      admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+    const send = (clientMessageId: string) =>
+      http(
+        server,
+        SendMessageDocument,
+        { input: { conversationId, body: clientMessageId, clientMessageId } },
+        alice.token,
+      );
+
+    const ids = Array.from({ length: 60 }, (_, i) => `retry-${i}`);
+    const failures: Array<{ id: string; status: number; codes: unknown[]; retryAfterMs: unknown }> = [];
+    // Sends in waves while the instance's connections are killed between them.
+    for (let i = 0; i < ids.length; i += 10) {
+      const wave = ids.slice(i, i + 10);
+      const [results] = await Promise.all([Promise.all(wave.map(send)), kill()]);
+      results.forEach((r, j) => {
+        if (r.errors?.length)
+          failures.push({
+            id: wave[j],
+            status: r.status,
+            codes: codes(r),
+            retryAfterMs: r.errors[0].extensions?.retryAfterMs,
+          });
+      });
+    }
+    expect(failures.length).toBeGreaterThan(0);
+    for (const f of failures)
+      expect(f).toMatchObject({ status: 503, codes: ['SERVICE_UNAVAILABLE'], retryAfterMs: 1000 });
+
+    // Every send retried (the failed ones and the stored ones alike) is stored once.
+    for (const id of ids) {
+      const { value } = await eventually(async () => {
+        const r = await send(id);
+        return r.errors?.length ? null : r.data!.sendMessage;
+      }, 10_000);
+      expect(value.body).toBe(id);
+    }
+    const { rows } = await admin.query<{ client_message_id: string; n: number }>(
+      'SELECT client_message_id, count(*)::int AS n FROM messages WHERE conversation_id = $1 GROUP BY 1',
+      [conversationId],
+    );
+    expect(rows).toHaveLength(ids.length);
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+  }, 60_000);
+});
