@@ -85,12 +85,15 @@ export async function selectExistingSessionIds(sql: Sql, ids: readonly string[])
  * @returns `false` when the session does not exist or has expired (nothing changes).
  */
 export async function extendSession(sql: Sql, id: string, ttlMs: number): Promise<boolean> {
-  const rows = await sql(
-    `UPDATE sessions SET expires_at = now() + make_interval(secs => $2::double precision / 1000)
-      WHERE id = $1 AND expires_at > now() RETURNING 1`,
+  // A SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count], not rows.
+  const rows = await sql<{ n: number }>(
+    `WITH extended AS (
+       UPDATE sessions SET expires_at = now() + make_interval(secs => $2::double precision / 1000)
+        WHERE id = $1 AND expires_at > now() RETURNING 1)
+     SELECT count(*)::int AS n FROM extended`,
     [id, ttlMs],
   );
-  return rows.length === 1;
+  return rows[0]?.n === 1;
 }
 
 /** Deletes a session (nothing happens when there is none). */
