@@ -6,7 +6,7 @@ import { LoaderSet, type LoaderDeps } from '../shared/loader';
 /** Builds the context of one request or operation (see {@link createContextFactory}). */
 export type ContextFactory = (
   auth: Authenticated | null,
-  options: { cache: boolean; requestId?: string; connectionId?: string; clientIp?: string },
+  options: { cache: boolean; requestId?: string; connectionId?: string; clientIp?: string; authFailure?: Error },
 ) => Context;
 
 /**
@@ -21,7 +21,15 @@ export type ContextFactory = (
  */
 export function createContextFactory(loaderDeps: LoaderDeps): ContextFactory {
   return (auth, options) =>
-    new RequestContext(loaderDeps, auth, options.cache, options.requestId, options.connectionId, options.clientIp);
+    new RequestContext(
+      loaderDeps,
+      auth,
+      options.cache,
+      options.requestId,
+      options.connectionId,
+      options.clientIp,
+      options.authFailure,
+    );
 }
 
 /** {@link Context} with its loaders and request id made on first read. */
@@ -30,6 +38,7 @@ class RequestContext implements Context {
   readonly session: AuthSession | null;
   readonly connectionId?: string;
   readonly clientIp?: string;
+  readonly authFailure?: Error;
   private builtLoaders: LoaderSet | null = null;
 
   constructor(
@@ -39,11 +48,13 @@ class RequestContext implements Context {
     private id: string | undefined,
     connectionId: string | undefined,
     clientIp: string | undefined,
+    authFailure: Error | undefined,
   ) {
     this.user = auth?.user ?? null;
     this.session = auth?.session ?? null;
     if (connectionId) this.connectionId = connectionId;
     if (clientIp) this.clientIp = clientIp;
+    if (authFailure) this.authFailure = authFailure;
   }
 
   get loaders(): LoaderSet {

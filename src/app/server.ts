@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config';
-import { openDatabase, type Database } from '../db/data-source';
+import { openDatabase, poolStats, type Database } from '../db/data-source';
 import { createCompiledExecutor } from '../execution/compiled-executor';
 import { createHttpHandler } from '../http/http-server';
 import { modules as registry } from '../modules';
@@ -12,7 +12,10 @@ import { createErrorFormatter } from '../shared/format-error';
 import { observeAll, type StreamObserver } from '../shared/live-stream';
 import { createLogger, type Logger } from '../shared/logger';
 import { noGuard } from '../shared/operation-guard';
-import { createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
+import { createOriginPolicy } from '../shared/origin-policy';
+import { addPoolGauges, createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
+import { commandQueueLength } from '../redis/redis-client';
+import { RedisKeyValueCache } from '../redis/redis-kv-cache';
 import { SessionSockets } from '../ws/session-sockets';
 import { createWebSocketServer } from '../ws/ws-server';
 import { createContextFactory } from './context';
@@ -93,7 +96,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
     const schema = await buildParleySchema(modules);
     const guard = onlyGuard(instances)?.(schema) ?? noGuard;
-    const formatError = createErrorFormatter(log);
+    const formatError = createErrorFormatter(log, (code) => metrics.errors.inc({ code }));
+    addPoolGauges(metrics, {
+      pool: () => poolStats(database.dataSource),
+      redisQueue: () => (messaging.redis ? commandQueueLength(messaging.redis) : null),
+    });
     const httpServer = createServer();
     const health = instances.flatMap((i) => Object.entries(i.health ?? {}));
     const readiness = async () => {
@@ -106,6 +113,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // One compiled-operation cache for both transports.
     const executor = createCompiledExecutor(schema);
     const createContext = createContextFactory({ container });
+    const origins = createOriginPolicy(config.corsOrigins);
     const { handler, apollo } = await createHttpHandler({
       schema,
       executor,
@@ -118,6 +126,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       guard,
       maxBodyBytes: config.limits.maxRequestBytes,
       webDir: config.webDir,
+      origins,
+      explorer: config.explorer,
+      log,
+      // APQ registered on one instance is known on all of them (a day, as Apollo's default cache).
+      persistedQueries: messaging.redis
+        ? { cache: new RedisKeyValueCache(messaging.redis, `${config.redisPrefix}apq:`), ttl: 86_400 }
+        : null,
     });
     httpServer.on('request', handler);
     const opened = instances.filter((i) => i.socketOpened !== undefined);
@@ -137,6 +152,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       },
       metrics,
       formatError,
+      origins,
       sockets,
       log,
       keepAliveMs: config.wsKeepAliveMs,

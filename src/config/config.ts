@@ -81,6 +81,21 @@ const schema = z.object({
   // --- Web client (src/web) ---
   /** Folder of the built web client served at `/` (`npm run build:web` writes dist/web). `off`: serve none. */
   WEB_DIR: z.string().min(1).default('dist/web'),
+  // --- Developer experience (issue 15) --------------------------------------------------------
+  /** `production` switches the explorer and the localhost CORS default off when DATABASE_URL is set. */
+  NODE_ENV: z.string().optional(),
+  /** Comma-separated browser origins allowed on HTTP (CORS) and the WebSocket handshake; `*` allows any; `http://localhost:*` allows any port. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .optional(),
+  /** `true`/`false`: serve the explorer at GET /graphql for browsers (default: on unless production with DATABASE_URL). */
+  EXPLORER: z.enum(['true', 'false']).optional(),
 });
 
 /** A rate as `<points>/<seconds>`, e.g. `10/1`: at most `points` in each window of `seconds`. */
@@ -236,6 +251,15 @@ export interface Config {
   readonly messageTailCheckMs: number;
   /** Folder of the built web client served at `/`, relative to the working directory; `null`: none. */
   readonly webDir: string | null;
+  /**
+   * Browser origins allowed on both transports (CORS and the WebSocket `Origin`): exact origins,
+   * `scheme://host:*` for any port, or `*` for any origin. Default: `http://localhost:*` and
+   * `http://127.0.0.1:*` in development and on the embedded default; none in production with a
+   * DATABASE_URL.
+   */
+  readonly corsOrigins: readonly string[];
+  /** Serve the explorer at `GET /graphql` for browsers (see EXPLORER). */
+  readonly explorer: boolean;
 }
 
 /** Thrown by {@link loadConfig} with every problem found, one per line. */
@@ -275,6 +299,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // One late heartbeat (a GC pause, a Redis blip) must not make a connected user look offline.
     throw new ConfigError(['PRESENCE_TTL_MS: must be at least twice PRESENCE_HEARTBEAT_MS']);
   }
+  // Development and the embedded default are for trying things out on this machine.
+  const local = v.NODE_ENV !== 'production' || !v.DATABASE_URL;
   return Object.freeze({
     port: v.PORT,
     host: v.HOST,
@@ -322,5 +348,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisCommandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
     messageTailCheckMs: v.MESSAGE_TAIL_CHECK_MS,
     webDir: v.WEB_DIR === 'off' ? null : v.WEB_DIR,
+    corsOrigins: Object.freeze(v.CORS_ORIGINS ?? (local ? ['http://localhost:*', 'http://127.0.0.1:*'] : [])),
+    explorer: v.EXPLORER ? v.EXPLORER === 'true' : local,
   });
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { migrations } from '../../migrations';
@@ -93,7 +94,15 @@ export async function openDatabase(
       pipeline = new PipelinedConnections({ connectionString: config.databaseUrl }, config.dbPipelineConnections, log);
   } else {
     const poolSize = Math.min(config.dbPoolSize, 8);
-    const embedded = await startEmbeddedPostgres(join(config.dataDir, 'pgdata'), poolSize);
+    const pgdata = join(config.dataDir, 'pgdata');
+    // Creating the embedded database is the slow part of a first start: say so.
+    log.info(
+      { dataDir: pgdata },
+      existsSync(join(pgdata, 'PG_VERSION'))
+        ? 'opening the embedded database'
+        : 'creating the embedded database and running migrations (first start only: this takes a while)',
+    );
+    const embedded = await startEmbeddedPostgres(pgdata, poolSize);
     closeEmbedded = () => embedded.close();
     dataSource = new DataSource({
       ...common,
@@ -124,4 +133,16 @@ export async function openDatabase(
       await closeEmbedded?.();
     },
   };
+}
+
+/**
+ * The client counts of the node-postgres pool behind a TypeORM DataSource (for the pool gauges),
+ * or `null` before it is open.
+ */
+export function poolStats(
+  dataSource: DataSource,
+): { totalCount: number; idleCount: number; waitingCount: number } | null {
+  const pool = (dataSource.driver as { master?: { totalCount: number; idleCount: number; waitingCount: number } })
+    .master;
+  return pool ?? null;
 }

@@ -3,14 +3,15 @@ import { GraphQLError, OperationTypeNode, type ExecutionResult, type GraphQLForm
 import type { CompiledExecutor } from '../execution/compiled-executor';
 import type { Context } from '../shared/context';
 import type { ErrorFormatter } from '../shared/format-error';
-import type { Metrics } from '../shared/metrics';
+import { operationLabel, type Metrics } from '../shared/metrics';
 
 /**
  * The Apollo Server plugin that runs HTTP queries and mutations on `executor` (graphql-jit),
  * through Apollo's `responseForOperation` hook: Apollo Server still parses, validates (with its
  * document cache), enforces GET-only-queries and CSRF prevention and runs every plugin hook up to
  * `didResolveOperation`; the plugin then answers the operation, and Apollo skips its own execution.
- * It also counts operations (`parley_graphql_operations_total{transport="http"}`).
+ * It also counts operations (`parley_graphql_operations_total{transport="http"}`) and times
+ * their execution (`parley_graphql_operation_duration_seconds`, one observation each).
  *
  * - An operation graphql-jit refuses, or whose variables do not coerce, is left to Apollo's own
  *   execution (graphql-js), which reports a bad variable as BAD_USER_INPUT with status 400.
@@ -40,12 +41,18 @@ export function compiledExecutionPlugin(
     async responseForOperation({ document, operation, operationName, request, contextValue }) {
       if (operation.operation === OperationTypeNode.SUBSCRIPTION)
         return toResponse({ errors: [SUBSCRIPTION_OVER_HTTP] }, formatError);
+      const start = performance.now();
       const result = await executor.executeCompiled({
         document,
         operationName,
         contextValue,
         variableValues: request.variables,
       });
+      if (result)
+        metrics.operationDuration.observe(
+          { transport: 'http', type: operation.operation, operation: operationLabel(operationName) },
+          (performance.now() - start) / 1000,
+        );
       return result && toResponse(result, formatError);
     },
   };

@@ -1,20 +1,30 @@
 import { isUtf8 } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import bodyParser from 'body-parser';
+import cors from 'cors';
 import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { CompiledExecutor } from '../execution/compiled-executor';
 import { bearerToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context } from '../shared/context';
+import { DomainError } from '../shared/errors';
 import type { ErrorFormatter } from '../shared/format-error';
+import type { RedisKeyValueCache } from '../redis/redis-kv-cache';
 import { serviceUnavailable } from '../shared/errors';
+import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { OperationGuard } from '../shared/operation-guard';
+import type { OriginPolicy } from '../shared/origin-policy';
 import { isUnavailableError } from '../shared/unavailable';
 import { compiledExecutionPlugin } from './apollo-execution-plugin';
+import { createExplorer, EXPLORER_ASSETS_PATH } from './explorer';
 import { guardPlugin } from './guard-plugin';
 import { webClient } from './web-client';
 
@@ -28,7 +38,7 @@ export interface HttpDeps {
   /** The context of one request (src/app/context.ts); loaders cache for the request. */
   createContext: (
     auth: Authenticated | null,
-    options: { cache: boolean; requestId?: string; clientIp?: string },
+    options: { cache: boolean; requestId?: string; clientIp?: string; authFailure?: Error },
   ) => Context;
   metrics: Metrics;
   formatError: ErrorFormatter;
@@ -40,15 +50,32 @@ export interface HttpDeps {
   maxBodyBytes: number;
   /** Folder of the built web client served at `/` (see web-client.ts); null serves none. */
   webDir?: string | null;
+  /** Browser origins allowed (CORS); shared with the WebSocket transport. */
+  origins: OriginPolicy;
+  /** Serve the explorer (explorer.ts) at `GET /graphql` for browsers. */
+  explorer: boolean;
+  /** One info line per request. */
+  log: Logger;
+  /** Where persisted queries (APQ) are kept: shared by every instance; `null`: in this process's memory. */
+  persistedQueries: { cache: RedisKeyValueCache; ttl: number } | null;
 }
+
+/** An X-Request-Id value kept as it is; anything else is replaced by a new UUID. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Request headers a browser page may send (CORS preflight). */
+const CORS_HEADERS = ['content-type', 'authorization', 'x-request-id', 'apollo-require-preflight'];
 
 /**
  * Builds Apollo Server (executing with graphql-jit, see apollo-execution-plugin.ts) and the HTTP
  * request listener of the instance:
  * - `/graphql` (POST for queries and mutations, GET for queries) goes to Apollo Server the way
  *   `@apollo/server/standalone`'s `startStandaloneServer` serves it: body-parser's JSON reader,
- *   then `executeHTTPGraphQLRequest` on the bare `node:http` request. A presented but invalid token
- *   is answered with 401 UNAUTHENTICATED before any resolver runs; no token means an anonymous request.
+ *   then `executeHTTPGraphQLRequest` on the bare `node:http` request. No token, or one that is
+ *   refused, makes an anonymous request: `login` and `register` work whatever header comes with
+ *   them, and a protected field answers UNAUTHENTICATED with status 401 (auth-checker.ts).
+ * - `GET /graphql` from a browser (Accept: text/html, no query) answers the explorer when it is on
+ *   (explorer.ts), whose files are under `/explorer/`.
  * - everything else (`GET /healthz`, `GET /readyz`, `GET /metrics`, the web client at `/`, 404s)
  *   goes to an express app.
  *
@@ -74,11 +101,14 @@ export async function createHttpHandler(
     // passes the CSRF check too (Apollo Server docs, "Preventing Cross-Site Request Forgery").
     csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     formatError: (formatted, error) => deps.formatError(error, formatted),
+    ...(deps.persistedQueries ? { persistedQueries: deps.persistedQueries } : {}),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer }),
       // Parley sets no cache hints; the plugin would still wrap every field resolver (1.7% of the
       // CPU on history pages, more with the per-field instrumentation it switches on).
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's landing pages load from a CDN: Parley serves its own explorer, or none.
+      ApolloServerPluginLandingPageDisabled(),
       // Queries and mutations run on graphql-jit (see compiledExecutionPlugin); it also counts them.
       compiledExecutionPlugin(deps.executor, deps.formatError, deps.metrics),
       guardPlugin(deps.guard),
@@ -88,17 +118,26 @@ export async function createHttpHandler(
 
   const contextOf = async (req: IncomingMessage): Promise<Context> => {
     const header = req.headers.authorization;
-    const authed = header
-      ? await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true }).catch((err: unknown) => {
-          // Apollo answers a context error with its `extensions.http` status: 503, not 500.
-          throw isUnavailableError(err) ? serviceUnavailable() : err;
-        })
-      : null;
+    let authed: Authenticated | null = null;
+    let authFailure: DomainError | undefined;
+    if (header) {
+      try {
+        authed = await deps.authenticator.authenticate(bearerToken(header) ?? '', { remember: true });
+      } catch (err) {
+        // Apollo answers a context error with its `extensions.http` status: 503, not 500.
+        if (isUnavailableError(err)) throw serviceUnavailable();
+        // A refused token makes the request anonymous (login and register still work); protected
+        // fields then answer with the refusal (auth-checker.ts).
+        if (!(err instanceof DomainError) || err.code !== 'UNAUTHENTICATED') throw err;
+        authFailure = err;
+      }
+    }
     const requestId = req.headers['x-request-id'];
     return deps.createContext(authed, {
       cache: true,
       requestId: typeof requestId === 'string' && requestId ? requestId : undefined,
       clientIp: req.socket.remoteAddress,
+      authFailure,
     });
   };
   const readJson = bodyParser.json({ limit: deps.maxBodyBytes, verify: requireUtf8 });
@@ -126,6 +165,8 @@ export async function createHttpHandler(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const explorer = deps.explorer ? createExplorer() : null;
+  if (explorer) app.use(EXPLORER_ASSETS_PATH, explorer.assets);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -138,12 +179,45 @@ export async function createHttpHandler(
   });
   if (deps.webDir) app.use(webClient(deps.webDir));
 
-  const handler: RequestListener = (req, res) => {
+  const route: RequestListener = (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path === '/graphql' || path === '/graphql/') serveGraphql(req, res, q < 0 ? '' : url.slice(q));
-    else app(req, res);
+    if (path === '/graphql' || path === '/graphql/') {
+      const search = q < 0 ? '' : url.slice(q);
+      if (explorer?.wants(req, search)) explorer.serve(req, res);
+      else serveGraphql(req, res, search);
+    } else app(req, res);
+  };
+  // Bearer tokens, never cookies: no credentials mode. A preflight is answered here (204); an
+  // origin not allowed gets no Access-Control-Allow-Origin, so the browser keeps the answer from
+  // the page. Apollo's CSRF prevention still applies to what passes.
+  const allowCors = cors({
+    origin: (origin, done) => done(null, deps.origins.allows(origin)),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: CORS_HEADERS,
+    exposedHeaders: ['x-request-id'],
+    maxAge: 600,
+  });
+  const handler: RequestListener = (req, res) => {
+    // The caller's request id, or a new one: echoed in the answer, in the context and in the log line.
+    const given = req.headers['x-request-id'];
+    let requestId: string;
+    if (typeof given === 'string' && REQUEST_ID.test(given)) requestId = given;
+    else req.headers['x-request-id'] = requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const start = performance.now();
+    res.once('finish', () => {
+      const status = res.statusCode;
+      deps.metrics.httpRequests.inc({ status: `${Math.floor(status / 100)}xx` });
+      deps.log.info(
+        { requestId, method: req.method, url: req.url, status, ms: Math.round((performance.now() - start) * 10) / 10 },
+        'HTTP request',
+      );
+    });
+    // Only browsers send Origin; other clients skip the CORS work.
+    if (req.headers.origin === undefined) route(req, res);
+    else allowCors(req, res, () => route(req, res));
   };
   return { handler, apollo };
 }

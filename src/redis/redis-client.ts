@@ -30,3 +30,8 @@ export function createRedis(
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });
 }
+
+/** Commands ioredis has sent or queued on `redis` and not yet had answered (its `commandQueue`). */
+export function commandQueueLength(redis: Redis): number {
+  return (redis as unknown as { commandQueue?: { length: number } }).commandQueue?.length ?? 0;
+}

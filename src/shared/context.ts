@@ -53,6 +53,12 @@ export interface Context {
    * src/shared/viewer-independence.ts): reading `user`, `session` or `connectionId` throws.
    */
   viewerBlind?: true;
+  /**
+   * Why the presented token was refused (UNAUTHENTICATED), for an HTTP request that came with a
+   * bad, expired or revoked token: the request runs as anonymous, so that `login` and `register`
+   * still work, and a protected field answers with this error (and status 401).
+   */
+  authFailure?: Error;
 }
 
 /** A context whose user is known: what `@Authorized()` resolvers receive. */

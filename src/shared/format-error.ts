@@ -33,10 +33,11 @@ const PRIVATE_EXTENSIONS = new Set(['http', 'stacktrace', 'exception']);
  * answered as SERVICE_UNAVAILABLE with `retryAfterMs`; anything else is logged with its stack and
  * answered as a masked INTERNAL_SERVER_ERROR, never with a stack or SQL.
  *
+ * @param onCode - told the code of every error answered (the errors-by-code counter).
  * @param defaultCode - code for a GraphQLError that has none and no cause (graphql-ws validation
  *   errors), or `null` to mask those too.
  */
-export function createErrorFormatter(log: Logger) {
+export function createErrorFormatter(log: Logger, onCode: (code: string) => void = () => undefined) {
   return (
     error: unknown,
     formatted?: GraphQLFormattedError,
@@ -64,6 +65,7 @@ export function createErrorFormatter(log: Logger) {
           ([k]) => !PRIVATE_EXTENSIONS.has(k),
         ),
       );
+      onCode(String(extensions.code));
       return { message: base.message, locations: base.locations, path: base.path, extensions };
     }
     if (isUnavailableError(cause)) {
@@ -76,6 +78,7 @@ export function createErrorFormatter(log: Logger) {
       };
     }
     log.error({ err: cause, path: base.path }, 'unexpected error while executing an operation');
+    onCode('INTERNAL_SERVER_ERROR');
     return {
       message: 'Internal server error',
       locations: base.locations,

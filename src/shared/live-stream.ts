@@ -11,6 +11,8 @@ export type StreamKind = 'messageAdded' | 'presenceChanged' | 'typing' | 'readRe
 export interface StreamObserver {
   ready(kind: StreamKind, viewerId: string): void;
   ended(kind: StreamKind, viewerId: string): void;
+  /** An event was handed to a subscriber's stream; `createdAt` is when it was stored (delivery latency). */
+  delivered?(kind: StreamKind, createdAt: Date): void;
 }
 
 /** An observer that calls each of `observers`. */
@@ -18,6 +20,7 @@ export function observeAll(observers: readonly StreamObserver[]): StreamObserver
   return {
     ready: (kind, viewerId) => observers.forEach((o) => o.ready(kind, viewerId)),
     ended: (kind, viewerId) => observers.forEach((o) => o.ended(kind, viewerId)),
+    delivered: (kind, createdAt) => observers.forEach((o) => o.delivered?.(kind, createdAt)),
   };
 }
 

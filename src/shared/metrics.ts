@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StreamKind, StreamObserver } from './live-stream';
 
 /** The Prometheus metrics of one server (a registry each, so that two servers in one process stay apart). */
@@ -35,7 +35,7 @@ export function createMetrics() {
     }),
     wsRejected: new Counter({
       name: 'parley_ws_rejected_total',
-      help: 'WebSocket connections refused or closed by the server: 4403 (no_token, bad_token, revoked, expired) or terminated (slow_consumer), or closed 1013 (unavailable)',
+      help: 'WebSocket connections refused or closed by the server: 403 (origin), 4403 (no_token, bad_token, revoked, expired) or terminated (slow_consumer), or closed 1013 (unavailable)',
       labelNames: ['reason'],
       registers: [registry],
     }),
@@ -51,7 +51,95 @@ export function createMetrics() {
       labelNames: ['transport', 'type'],
       registers: [registry],
     }),
+    // Named after Centrifugo's (centrifugo_node_*, centrifugo_client_*): what answers "is chat healthy?".
+    operationDuration: new Histogram({
+      name: 'parley_graphql_operation_duration_seconds',
+      help: 'Execution time of queries and mutations, seconds, by transport, type and operation name (at most 100 names, then "other")',
+      labelNames: ['transport', 'type', 'operation'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'parley_graphql_errors_total',
+      help: 'GraphQL errors answered, by extensions.code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    messagesSent: new Counter({
+      name: 'parley_messages_sent_total',
+      help: 'Messages stored by sendMessage on this instance',
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'parley_deliveries_total',
+      help: 'messageAdded events handed to subscribers on this instance',
+      registers: [registry],
+    }),
+    deliveryLatency: new Histogram({
+      name: 'parley_delivery_latency_seconds',
+      help: 'From a message being stored to its messageAdded event being handed to a subscriber stream, seconds',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    httpRequests: new Counter({
+      name: 'parley_http_requests_total',
+      help: 'HTTP requests answered, by status class (2xx, 4xx, 5xx)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
   };
+}
+
+/** Most distinct operation names kept as label values; the rest count as "other". */
+const MAX_OPERATION_NAMES = 100;
+const operationNames = new Set<string>();
+
+/**
+ * The `operation` label of an operation name: the name itself for the first
+ * {@link MAX_OPERATION_NAMES} names seen (process-wide), "anonymous" without one, else "other",
+ * so that clients sending ever new names cannot grow the series without bound.
+ */
+export function operationLabel(name: string | null | undefined): string {
+  if (!name) return 'anonymous';
+  if (operationNames.has(name)) return name;
+  if (operationNames.size >= MAX_OPERATION_NAMES || name.length > 64) return 'other';
+  operationNames.add(name);
+  return name;
+}
+
+/**
+ * Adds gauges read at scrape time: `parley_db_pool_connections{state}` (total, idle, waiting
+ * clients of node-postgres's pool) and `parley_redis_command_queue` (commands ioredis has sent
+ * or queued and not yet had answered). A scrape costs a few property reads; no hot-path work.
+ */
+export function addPoolGauges(
+  metrics: Metrics,
+  sources: {
+    pool: () => { totalCount: number; idleCount: number; waitingCount: number } | null;
+    redisQueue: () => number | null;
+  },
+): void {
+  new Gauge({
+    name: 'parley_db_pool_connections',
+    help: 'PostgreSQL pool clients by state: total, idle, waiting (callers queued for a client)',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    collect() {
+      const pool = sources.pool();
+      if (!pool) return;
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  new Gauge({
+    name: 'parley_redis_command_queue',
+    help: 'Redis commands sent or queued and not yet answered (ioredis), 0 without Redis',
+    registers: [metrics.registry],
+    collect() {
+      this.set(sources.redisQueue() ?? 0);
+    },
+  });
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -75,6 +163,10 @@ export function metricsStreamObserver(metrics: Metrics): StreamObserver {
     ended(kind) {
       if (kind === 'messageAdded') metrics.liveMessageStreams.dec();
       else metrics.liveStateStreams.labels(STATE_KIND[kind]).dec();
+    },
+    delivered(_kind, createdAt) {
+      metrics.deliveries.inc();
+      metrics.deliveryLatency.observe((Date.now() - createdAt.getTime()) / 1000);
     },
   };
 }

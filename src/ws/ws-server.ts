@@ -13,7 +13,8 @@ import type { ErrorFormatter } from '../shared/format-error';
 import type { Logger } from '../shared/logger';
 import { noGuard, type OperationGuard } from '../shared/operation-guard';
 import { DomainError } from '../shared/errors';
-import type { Metrics } from '../shared/metrics';
+import { operationLabel, type Metrics } from '../shared/metrics';
+import type { OriginPolicy } from '../shared/origin-policy';
 import type { ViewerIndependentFields } from '../shared/viewer-independence';
 import { OpenSockets } from './open-sockets';
 import type { SessionSockets } from './session-sockets';
@@ -36,6 +37,8 @@ export interface WebSocketDeps {
   socketClosed: (viewer: SocketViewer) => void;
   metrics: Metrics;
   formatError: ErrorFormatter;
+  /** Browser origins allowed to open a socket (the handshake's `Origin`); shared with CORS. */
+  origins: OriginPolicy;
   sockets: SessionSockets;
   log: Logger;
   /** ms between keep-alive pings; a socket from which nothing (not even the pong) arrived since the previous ping is terminated (graphql-ws's default, 12 s). 0 turns it off. */
@@ -86,6 +89,15 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     WebSocket: GraphqlWsSocket,
     // ws refuses a larger frame (close 1009, "Message too big") before buffering it whole.
     maxPayload: deps.maxPayloadBytes ?? 1024 * 1024,
+    // Browsers let any page open a WebSocket to any host: the handshake's Origin is the check.
+    // An origin not allowed gets 403 before the upgrade; clients without an Origin pass.
+    verifyClient: (info: { origin?: string; req: { headers: { origin?: string } } }, done) => {
+      if (deps.origins.allows(info.req.headers.origin)) done(true);
+      else {
+        deps.metrics.wsRejected.inc({ reason: 'origin' });
+        done(false, 403, 'Origin not allowed');
+      }
+    },
   });
   const guard = deps.guard ?? noGuard;
   const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
@@ -111,8 +123,17 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   const server = makeServer<ConnectionParams, GraphqlWsSocket>({
     schema: deps.schema,
     subscribe: createSharedSubscribe(deps.schema, deps.viewerIndependent),
-    // Queries and mutations: compiled once per document, as over HTTP.
-    execute: (args) => deps.executor.execute(args),
+    // Queries and mutations: compiled once per document, as over HTTP; one duration observation each.
+    async execute(args) {
+      const start = performance.now();
+      const result = await deps.executor.execute(args);
+      const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+      deps.metrics.operationDuration.observe(
+        { transport: 'ws', type, operation: operationLabel(args.operationName) },
+        (performance.now() - start) / 1000,
+      );
+      return result;
+    },
     async onConnect(ctx) {
       const socket = ctx.extra;
       const token = connectionParamsToken(ctx.connectionParams);
@@ -154,6 +175,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       // the connect, so a socket closing while its entry is written is still removed).
       socket.viewer = viewer;
       deps.metrics.wsConnections.inc();
+      deps.log.info({ connectionId: viewer.connectionId, userId: viewer.user.id }, 'WebSocket connected');
       deps.sockets.track(viewer.session.id, socket, viewer.session.expiresAt, expired);
       try {
         await deps.socketOpened(viewer);
@@ -163,11 +185,12 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       }
       return true;
     },
-    onClose({ extra: socket }) {
+    onClose({ extra: socket }, code, reason) {
       socket.release?.();
       socket.release = null;
       const viewer = socket.viewer;
       if (!viewer) return;
+      deps.log.info({ connectionId: viewer.connectionId, userId: viewer.user.id, code, reason }, 'WebSocket closed');
       socket.viewer = null;
       deps.metrics.wsConnections.dec();
       deps.sockets.untrack(viewer.session.id, socket, viewer.session.expiresAt);

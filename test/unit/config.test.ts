@@ -89,3 +89,34 @@ describe('loadConfig', () => {
     ]);
   });
 });
+
+describe('developer-experience defaults', () => {
+  const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@h/db', JWT_SECRET: 's'.repeat(32) };
+
+  it('allows localhost origins and the explorer in development and on the embedded default', () => {
+    for (const env of [
+      {},
+      { NODE_ENV: 'production' },
+      { DATABASE_URL: production.DATABASE_URL, JWT_SECRET: production.JWT_SECRET },
+    ]) {
+      const config = loadConfig(env);
+      expect(config.corsOrigins).toEqual(['http://localhost:*', 'http://127.0.0.1:*']);
+      expect(config.explorer).toBe(true);
+    }
+  });
+
+  it('allows no origin and no explorer in production with DATABASE_URL', () => {
+    const config = loadConfig(production);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.explorer).toBe(false);
+  });
+
+  it('takes CORS_ORIGINS and EXPLORER over either default', () => {
+    expect(loadConfig({ ...production, CORS_ORIGINS: 'https://a.example, *', EXPLORER: 'true' })).toMatchObject({
+      corsOrigins: ['https://a.example', '*'],
+      explorer: true,
+    });
+    expect(loadConfig({ EXPLORER: 'false' }).explorer).toBe(false);
+    expect(() => loadConfig({ EXPLORER: 'yes' })).toThrow(ConfigError);
+  });
+});

@@ -34,8 +34,6 @@ const NOT_YET = [
   'Mutation.registerPushSubscription',
   'Mutation.unregisterPushSubscription',
   'Subscription.notificationAdded',
-  // [dx]
-  'Mutation.refreshToken',
 ];
 
 it('the schema contains the API contract, apart from the capabilities not built yet', () => {

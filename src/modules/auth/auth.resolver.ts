@@ -3,7 +3,7 @@ import type { AuthedContext } from '../../shared/context';
 import { AuthPayload, LoginInput, RegisterInput } from './auth.types';
 import type { AuthService } from './auth.service';
 
-/** `register`, `login` and `logout`: the mutations that make and revoke tokens. */
+/** `register`, `login`, `refreshToken` and `logout`: the mutations that make, renew and revoke tokens. */
 @Resolver()
 export class AuthResolver {
   constructor(private readonly auth: AuthService) {}
@@ -18,6 +18,15 @@ export class AuthResolver {
   })
   login(@Arg('input', () => LoginInput) input: LoginInput): Promise<AuthPayload> {
     return this.auth.login(input);
+  }
+
+  @Authorized()
+  @Mutation(() => AuthPayload, {
+    description:
+      "[dx] a new token for the viewer's session with a fresh expiry; the current token stays valid until its own expiry",
+  })
+  refreshToken(@Ctx() ctx: AuthedContext): Promise<AuthPayload> {
+    return this.auth.refresh(ctx.user.id, ctx.session);
   }
 
   @Authorized()

@@ -7,7 +7,7 @@ import type { Logger } from '../../shared/logger';
 import type { Authenticated, Authenticator, AuthSession } from '../../shared/context';
 import { badInput, conflict, unauthenticated } from '../../shared/errors';
 import type { User } from '../users/user.entity';
-import { insertUser, selectUserWithPassword } from './auth.sql';
+import { insertUser, selectUserById, selectUserWithPassword } from './auth.sql';
 import { sessionRevokedTopic, type SessionRevokedPayload } from './auth.topics';
 import { hashPassword, verifyPassword } from './password';
 import type { SessionStore } from './session.store';
@@ -104,6 +104,22 @@ export class AuthService implements Authenticator {
     }
     await this.throttle.loginSucceeded(input.username);
     return this.startSession(row);
+  }
+
+  /**
+   * A new token for the same session, with a fresh expiry (`TOKEN_TTL_SECONDS` from now); the
+   * session is extended to match. The current token stays valid until its own expiry, and sockets
+   * opened with it still close then: a client reconnects with the new token before that.
+   * @throws DomainError UNAUTHENTICATED when the session was revoked meanwhile or the user is gone.
+   */
+  async refresh(userId: string, session: AuthSession): Promise<AuthResult> {
+    const { token, expiresAt } = signToken({ userId, sessionId: session.id }, this.key, this.tokenTtlSeconds);
+    if (!(await this.sessions.extend(session.id, expiresAt.getTime() - Date.now()))) {
+      throw unauthenticated('Session revoked');
+    }
+    const user = await selectUserById(this.db.sql, userId);
+    if (!user) throw unauthenticated('Session revoked');
+    return { token, expiresAt, user };
   }
 
   /**

@@ -38,6 +38,15 @@ export async function selectUserWithPassword(sql: Sql, username: string): Promis
   return rows.length ? Object.assign(new User(), rows[0]) : null;
 }
 
+/** The user with this id (without `passwordHash`), or `null`. */
+export async function selectUserById(sql: Sql, id: string): Promise<User | null> {
+  const rows = await sql<UserRow>(
+    `SELECT id, username, display_name AS "displayName", created_at AS "createdAt" FROM users WHERE id = $1`,
+    [id],
+  );
+  return rows.length ? Object.assign(new User(), rows[0]) : null;
+}
+
 /** Deletes the sessions whose `expires_at` has passed (the `sessions` table of the database store). */
 export async function deleteExpiredSessions(sql: Sql): Promise<void> {
   await sql('DELETE FROM sessions WHERE expires_at < now()');
@@ -69,6 +78,22 @@ export async function selectExistingSessionIds(sql: Sql, ids: readonly string[])
   if (ids.length === 0) return [];
   const rows = await sql<{ id: string }>('SELECT id FROM sessions WHERE id = ANY($1::uuid[])', [ids]);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Moves a live session's end to `ttlMs` milliseconds from now (the database's clock).
+ * @returns `false` when the session does not exist or has expired (nothing changes).
+ */
+export async function extendSession(sql: Sql, id: string, ttlMs: number): Promise<boolean> {
+  // A SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count], not rows.
+  const rows = await sql<{ n: number }>(
+    `WITH extended AS (
+       UPDATE sessions SET expires_at = now() + make_interval(secs => $2::double precision / 1000)
+        WHERE id = $1 AND expires_at > now() RETURNING 1)
+     SELECT count(*)::int AS n FROM extended`,
+    [id, ttlMs],
+  );
+  return rows[0]?.n === 1;
 }
 
 /** Deletes a session (nothing happens when there is none). */

@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/sql';
 import type { Logger } from '../../shared/logger';
-import { deleteExpiredSessions, deleteSession, insertSession, selectLiveSession } from './auth.sql';
+import { deleteExpiredSessions, deleteSession, extendSession, insertSession, selectLiveSession } from './auth.sql';
 
 /**
  * Live sessions: a token is valid only while its session is here. Logout deletes it, which
@@ -16,6 +16,11 @@ export interface SessionStore {
    * @param options.remember - a cache in front may keep a live answer (see {@link SessionCache}).
    */
   isActive(sessionId: string, options?: { remember?: boolean }): Promise<boolean>;
+  /**
+   * Moves a live session's end to `ttlMs` ms from now (refreshToken).
+   * @returns `false` when the session is gone (revoked or expired).
+   */
+  extend(sessionId: string, ttlMs: number): Promise<boolean>;
   revoke(sessionId: string): Promise<void>;
 }
 
@@ -71,6 +76,11 @@ export function createDatabaseSessionStore(db: Db, redis?: RedisSessionCache, lo
       if (live && redis) await redis.remember(sessionId, live.userId, live.ttlMs).catch(warn);
       return live !== null;
     },
+    // The table only: a Redis copy ends at the old expiry, and the next lookup after it reads the
+    // table and remembers the session again with its new lifetime.
+    extend(sessionId, ttlMs) {
+      return extendSession(db.sql, sessionId, ttlMs);
+    },
     async revoke(sessionId) {
       await deleteSession(db.sql, sessionId);
       // Not caught: a key left in Redis would keep the session live there, so the logout fails
@@ -117,6 +127,11 @@ export class SessionCache implements SessionStore {
     if (active && options.remember && this.options.ttlMs > 0 && !this.revoked.has(sessionId))
       this.live.set(sessionId, true);
     return active;
+  }
+
+  async extend(sessionId: string, ttlMs: number): Promise<boolean> {
+    if (this.revoked.has(sessionId)) return false;
+    return this.store.extend(sessionId, ttlMs);
   }
 
   async revoke(sessionId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { unauthenticated } from '../../shared/errors';
 
@@ -33,7 +33,9 @@ export function signToken(
 ): { token: string; expiresAt: Date } {
   const nowS = Math.floor(Date.now() / 1000);
   const exp = nowS + ttlSeconds;
-  const token = jwt.sign({ sub: claims.userId, sid: claims.sessionId, iat: nowS, exp }, secret, {
+  // jti: two tokens of one session signed within the same second (refreshToken) still differ.
+  const jti = randomBytes(9).toString('base64url');
+  const token = jwt.sign({ sub: claims.userId, sid: claims.sessionId, iat: nowS, exp, jti }, secret, {
     algorithm: ALGORITHM,
   });
   return { token, expiresAt: new Date(exp * 1000) };

@@ -261,7 +261,10 @@ class MessageStream extends LiveStream<Message> {
 
   private deliver(m: Message): Promise<void> | undefined {
     this.setCursor(m.conversationId, m.seq);
-    if (this.includeOwn || m.senderId !== this.viewerId) return this.push(m);
+    if (this.includeOwn || m.senderId !== this.viewerId) {
+      this.deps.observer.delivered?.('messageAdded', m.createdAt);
+      return this.push(m);
+    }
     return undefined;
   }
 

@@ -20,9 +20,9 @@ export const messagesModule = defineModule({
   entities: [Message],
   viewerIndependent: [messageViewerIndependent],
   adjustSchema: readJoinedSender,
-  build({ config, db, bus, log, streams, container }) {
+  build({ config, db, bus, log, streams, container, metrics }) {
     const conversations = container.get(ConversationsService);
-    const messages = new MessagesService(db, bus, conversations, log);
+    const messages = new MessagesService(db, bus, conversations, log, () => metrics.messagesSent.inc());
     const messageStreams = new MessageStreams({ bus, observer: streams }, conversations, messages);
     const tailCheck = new MessageTailCheck(bus, conversations, log, config.messageTailCheckMs);
     return {

@@ -48,6 +48,8 @@ export class MessagesService {
     private readonly bus: EventBus,
     private readonly conversations: ConversationsService,
     private readonly log: Logger,
+    /** Told of each message stored by {@link send} (the messages-sent counter). */
+    private readonly onSent: () => void = () => undefined,
   ) {}
 
   /**
@@ -112,6 +114,7 @@ export class MessagesService {
       }
       throw err;
     }
+    this.onSent();
     if (created?.created) await this.conversations.announce(created);
     await this.publish(sent);
     return { message: sent, sender: sent.sender };
