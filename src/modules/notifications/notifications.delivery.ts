@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import webpush, { WebPushError } from 'web-push';
+import webpush from 'web-push';
 import { GiveUp, RetryLater } from './notifications.queue';
 import type { NotificationKind } from './notifications.types';
 
@@ -93,7 +93,8 @@ export async function postWebhook(url: string, secret: string, payload: Delivery
 export class SubscriptionGone extends GiveUp {}
 
 /**
- * Sends a delivery to one Web Push subscription (encrypted, VAPID-signed, by `web-push`).
+ * Sends a delivery to one Web Push subscription: `web-push` encrypts the payload (aes128gcm) and
+ * signs the VAPID JWT; the request goes out with fetch (web-push's own sender speaks https only).
  * @throws SubscriptionGone on 404/410; RetryLater on a network error, 5xx or 429; GiveUp on another 4xx.
  */
 export async function sendWebPush(
@@ -101,16 +102,24 @@ export async function sendWebPush(
   vapid: { publicKey: string; privateKey: string; subject: string },
   payload: DeliveryPayload,
 ): Promise<void> {
+  const request = webpush.generateRequestDetails(
+    { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
+    payloadJson(payload, WEB_PUSH_MAX_BYTES),
+    { vapidDetails: vapid, TTL: 24 * 3600 },
+  );
+  let res: Response;
   try {
-    await webpush.sendNotification(
-      { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
-      payloadJson(payload, WEB_PUSH_MAX_BYTES),
-      { vapidDetails: vapid, TTL: 24 * 3600, timeout: 10_000 },
-    );
+    res = await fetch(request.endpoint, {
+      method: request.method,
+      headers: request.headers as Record<string, string>,
+      body: request.body as Buffer,
+      signal: AbortSignal.timeout(10_000),
+      redirect: 'error',
+    });
+    await res.arrayBuffer();
   } catch (err) {
-    if (!(err instanceof WebPushError)) throw new RetryLater(`push service unreachable: ${(err as Error).message}`);
-    if (err.statusCode === 404 || err.statusCode === 410) throw new SubscriptionGone(`push service answered ${err.statusCode}`);
-    const retryAfter = (err.headers as Record<string, string | undefined> | undefined)?.['retry-after'];
-    checkStatus(err.statusCode, retryAfter, 'push service');
+    throw new RetryLater(`push service unreachable: ${(err as Error).message}`);
   }
+  if (res.status === 404 || res.status === 410) throw new SubscriptionGone(`push service answered ${res.status}`);
+  checkStatus(res.status, res.headers.get('retry-after'), 'push service');
 }

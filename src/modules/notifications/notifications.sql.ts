@@ -161,11 +161,13 @@ export async function upsertPushSubscription(
 
 /** Removes a user's subscription. @returns whether there was one. */
 export async function deletePushSubscription(sql: Sql, userId: string, endpoint: string): Promise<boolean> {
-  const rows = await sql('DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2 RETURNING id', [
-    userId,
-    endpoint,
-  ]);
-  return rows.length > 0;
+  // A CTE: TypeORM answers a bare DELETE ... RETURNING with [rows, count], not rows.
+  const rows = await sql<{ n: number }>(
+    `WITH gone AS (DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2 RETURNING 1)
+     SELECT count(*)::int AS n FROM gone`,
+    [userId, endpoint],
+  );
+  return rows[0].n > 0;
 }
 
 /** Removes a subscription by id (its push service answered 404 or 410). */
