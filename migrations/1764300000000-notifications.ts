@@ -25,7 +25,9 @@ export class Notifications1764300000000 implements MigrationInterface {
     await q.query(`
       CREATE UNIQUE INDEX notifications_recipient_added_key ON notifications (recipient_id, conversation_id)
        WHERE kind = 'ADDED_TO_CONVERSATION'`);
-    await q.query(`CREATE INDEX notifications_recipient_created_idx ON notifications (recipient_id, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX notifications_recipient_created_idx ON notifications (recipient_id, created_at DESC, id DESC)`,
+    );
     await q.query(`CREATE INDEX notifications_unread_idx ON notifications (recipient_id) WHERE read_at IS NULL`);
     await q.query(`
       CREATE INDEX notifications_unpushed_idx ON notifications (recipient_id, conversation_id)

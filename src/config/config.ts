@@ -85,11 +85,20 @@ const schema = z.object({
   /** HMAC-SHA256 key of the webhook's X-Parley-Signature, at least 16 characters. */
   NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** VAPID public key (base64url). All three VAPID_* or none: Web Push is off without them. */
-  VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url').optional(),
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .optional(),
   /** VAPID private key (base64url). */
-  VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url').optional(),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .optional(),
   /** VAPID subject: a `mailto:` or `https:` URL push services may contact. */
-  VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL').optional(),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL')
+    .optional(),
   /** Comma-separated hosts a Web Push endpoint may have even when they resolve to private addresses. */
   WEB_PUSH_ALLOWED_HOSTS: z.string().default(''),
 });

@@ -27,8 +27,11 @@ beforeAll(() => ({ a, b } = setup));
 
 const send = (server: ParleyServer, user: TestUser, conversationId: string, body = 'hi') =>
   ok(server, SendMessageDocument, { input: { conversationId, body } }, user.token).then((d) => d.sendMessage);
-const list = (server: ParleyServer, user: TestUser, vars: { first?: number; after?: string; unreadOnly?: boolean } = {}) =>
-  ok(server, NotificationsDocument, vars, user.token).then((d) => d.notifications);
+const list = (
+  server: ParleyServer,
+  user: TestUser,
+  vars: { first?: number; after?: string; unreadOnly?: boolean } = {},
+) => ok(server, NotificationsDocument, vars, user.token).then((d) => d.notifications);
 /** The ids of the messages `user` was notified of, newest first. */
 const notifiedOf = async (server: ParleyServer, user: TestUser) =>
   (await list(server, user, { first: 100 })).edges
@@ -104,7 +107,10 @@ describe('who is notified of a message', () => {
     const [dave] = await users('dave');
     const first = await ok(a, SendMessageDocument, { input: { participantIds: [dave.id], body: 'hello' } }, bob.token);
     await eventually(async () => (await notifiedOf(a, dave)).includes(first.sendMessage.id));
-    expect((await list(a, dave)).edges.map((e) => e.node.kind).sort()).toEqual(['ADDED_TO_CONVERSATION', 'NEW_MESSAGE']);
+    expect((await list(a, dave)).edges.map((e) => e.node.kind).sort()).toEqual([
+      'ADDED_TO_CONVERSATION',
+      'NEW_MESSAGE',
+    ]);
     expect((await added(bob)).length).toBe(1);
   });
 });

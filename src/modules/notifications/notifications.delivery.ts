@@ -112,7 +112,7 @@ export async function sendWebPush(
     res = await fetch(request.endpoint, {
       method: request.method,
       headers: request.headers as Record<string, string>,
-      body: request.body as Buffer,
+      body: request.body,
       signal: AbortSignal.timeout(10_000),
       redirect: 'error',
     });

@@ -9,7 +9,13 @@ import { createNotifyMetrics } from './notifications.metrics';
 import { MemoryJobQueue, type JobQueue } from './notifications.queue';
 import { NotificationsResolver, WebPushKeyResolver } from './notifications.resolver';
 import { NotificationsService } from './notifications.service';
-import { JOB_ATTEMPTS, NotificationWorker, type AddedJob, type BlockersAmong, type MessageJob } from './notifications.worker';
+import {
+  JOB_ATTEMPTS,
+  NotificationWorker,
+  type AddedJob,
+  type BlockersAmong,
+  type MessageJob,
+} from './notifications.worker';
 
 /** Nobody blocks anybody until the blocking capability is wired in (see BlockersAmong). */
 const noBlockers: BlockersAmong = () => Promise.resolve(new Set());

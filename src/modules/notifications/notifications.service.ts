@@ -77,7 +77,10 @@ export class NotificationsService {
   }
 
   /** Stores the given preferences (omitted or null ones unchanged). */
-  async updatePreferences(viewerId: string, input: { notifyWhen?: NotifyWhen | null }): Promise<NotificationPreferences> {
+  async updatePreferences(
+    viewerId: string,
+    input: { notifyWhen?: NotifyWhen | null },
+  ): Promise<NotificationPreferences> {
     if (input.notifyWhen != null) await upsertPreference(this.db.sql, viewerId, input.notifyWhen);
     return this.preferences(viewerId);
   }
@@ -103,7 +106,10 @@ export class NotificationsService {
    * @throws DomainError BAD_USER_INPUT as {@link checkPushSubscription}.
    */
   async registerPush(viewerId: string, s: { endpoint: string; p256dh: string; auth: string }): Promise<boolean> {
-    await checkPushSubscription(s, { production: this.config.production, allowedHosts: this.config.webPushAllowedHosts });
+    await checkPushSubscription(s, {
+      production: this.config.production,
+      allowedHosts: this.config.webPushAllowedHosts,
+    });
     await upsertPushSubscription(this.db.sql, viewerId, s);
     return true;
   }

@@ -178,7 +178,10 @@ export class NotificationWorker {
     await Promise.all(
       stored.map(async ({ recipientId, notification }) => {
         try {
-          await this.d.bus.publish(userNotificationsTopic(recipientId), toNotificationPayload(notification, recipientId));
+          await this.d.bus.publish(
+            userNotificationsTopic(recipientId),
+            toNotificationPayload(notification, recipientId),
+          );
         } catch (err) {
           // Stored: the recipient lists it; only the live event is lost.
           this.d.log.error({ err, recipientId }, 'publishing a notification failed');
@@ -192,11 +195,11 @@ export class NotificationWorker {
    * whose id is the pair, so every instance shares it.
    */
   private openWindow(recipientId: string, conversationId: string, suffix = ''): Promise<void> {
-    return this.d.queue.add(
-      'window',
-      { recipientId, conversationId } satisfies WindowJob,
-      { jobId: `w.${recipientId}.${conversationId}${suffix}`, delayMs: this.d.config.coalesceMs, attempts: JOB_ATTEMPTS },
-    );
+    return this.d.queue.add('window', { recipientId, conversationId } satisfies WindowJob, {
+      jobId: `w.${recipientId}.${conversationId}${suffix}`,
+      delayMs: this.d.config.coalesceMs,
+      attempts: JOB_ATTEMPTS,
+    });
   }
 
   private async onWindowEnd(job: WindowJob): Promise<void> {
