@@ -10,6 +10,8 @@ export interface BullJobQueueOptions {
   concurrency: number;
   /** ms a job stays locked to its worker without a renewal; a dead worker's job is taken again after it. */
   lockMs: number;
+  /** Longest wait for running jobs on {@link BullJobQueue.close}, ms. */
+  closeTimeoutMs: number;
   /** Logs a job's final failure. */
   onError: (err: unknown, name: string) => void;
 }
@@ -35,6 +37,8 @@ export class BullJobQueue implements JobQueue {
       prefix: options.prefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 },
     });
+    // Without a listener BullMQ prints connection errors to the console; ioredis reconnects by itself.
+    this.queue.on('error', (err) => this.options.onError(err, 'queue'));
   }
 
   async add(name: string, data: object, o: JobOptions): Promise<void> {
@@ -82,9 +86,23 @@ export class BullJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    // Worker.close() waits for the running jobs to finish.
-    await this.worker?.close();
-    await this.queue.close();
-    await Promise.all([this.workerConnection?.quit(), this.queueConnection.quit()].map((p) => p?.catch(() => {})));
+    const worker = this.worker;
+    // Worker.close() waits for the running jobs to finish. With Redis unreachable it could wait
+    // forever, so the wait is bounded, then everything is dropped: an unfinished job is taken
+    // again by another worker once its lock expires.
+    if (worker && this.workerConnection?.status === 'ready') {
+      await within(worker.close(), this.options.closeTimeoutMs);
+    }
+    this.queueConnection.disconnect();
+    this.workerConnection?.disconnect();
+    await within(Promise.all([worker?.close(true), this.queue.close()]), 1_000);
   }
+}
+
+/** Waits for `work` at most `ms`; never rejects. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work.catch(() => undefined), bound]);
+  clearTimeout(timer);
 }

@@ -42,6 +42,7 @@ export const notificationsModule = defineModule({
           prefix: `${config.redisPrefix}bull`,
           concurrency: notify.workerConcurrency,
           lockMs: notify.jobLockMs,
+          closeTimeoutMs: config.shutdownTimeoutMs / 2,
           onError,
         })
       : new MemoryJobQueue(notify.workerConcurrency, onError);
