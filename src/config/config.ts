@@ -78,6 +78,36 @@ const schema = z.object({
     .int()
     .refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000')
     .default(5_000),
+  // --- Notifications ----------------------------------------------------------------------------
+  /** Whether this instance runs the notifications worker (`false`: it only enqueues). */
+  NOTIFY_WORKER: z.stringbool().default(true),
+  /** Notification jobs one instance's worker runs at once. */
+  NOTIFY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /** Coalescing window of external deliveries per (recipient, conversation), in ms. */
+  NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /** How long a job held by a worker that died waits before another worker takes it, in ms. */
+  NOTIFY_JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** URL that receives each external delivery as a signed POST. Unset: no webhook. */
+  NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** HMAC-SHA256 key of the webhook's X-Parley-Signature, at least 16 characters. */
+  NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** VAPID public key (base64url). All three VAPID_* or none: Web Push is off without them. */
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .optional(),
+  /** VAPID private key (base64url). */
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be base64url')
+    .optional(),
+  /** VAPID subject: a `mailto:` or `https:` URL push services may contact. */
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL')
+    .optional(),
+  /** Comma-separated hosts a Web Push endpoint may have even when they resolve to private addresses. */
+  WEB_PUSH_ALLOWED_HOSTS: z.string().default(''),
   // --- Web client (src/web) ---
   /** Folder of the built web client served at `/` (`npm run build:web` writes dist/web). `off`: serve none. */
   WEB_DIR: z.string().min(1).default('dist/web'),
@@ -198,6 +228,25 @@ export interface LimitsConfig {
   readonly fieldSuggestions: boolean;
 }
 
+/** Notification settings (see the README's Notifications section). */
+export interface NotifyConfig {
+  /** Enforce the Web Push endpoint rules (NODE_ENV=production). */
+  readonly production: boolean;
+  /** Run the worker on this instance. */
+  readonly worker: boolean;
+  readonly workerConcurrency: number;
+  /** ms */
+  readonly coalesceMs: number;
+  /** ms */
+  readonly jobLockMs: number;
+  /** `null`: no webhook. */
+  readonly webhook: { readonly url: string; readonly secret: string } | null;
+  /** `null`: no Web Push. */
+  readonly vapid: { readonly publicKey: string; readonly privateKey: string; readonly subject: string } | null;
+  /** Lower-cased host names. */
+  readonly webPushAllowedHosts: readonly string[];
+}
+
 /** The validated, frozen configuration of one Parley instance. */
 export interface Config {
   readonly port: number;
@@ -240,6 +289,7 @@ export interface Config {
    * across restarts of one deployment slot), else with PORT=0 a random one.
    */
   readonly instanceId: string;
+  readonly notify: NotifyConfig;
   readonly limits: LimitsConfig;
   /** Longest wait for one Redis command, ms (ioredis `commandTimeout`). */
   readonly redisCommandTimeoutMs: number;
@@ -299,6 +349,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // One late heartbeat (a GC pause, a Redis blip) must not make a connected user look offline.
     throw new ConfigError(['PRESENCE_TTL_MS: must be at least twice PRESENCE_HEARTBEAT_MS']);
   }
+  if (!v.NOTIFY_WEBHOOK_URL !== !v.NOTIFY_WEBHOOK_SECRET) {
+    throw new ConfigError(['NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET: set both or neither']);
+  }
+  const vapidSet = [v.VAPID_PUBLIC_KEY, v.VAPID_PRIVATE_KEY, v.VAPID_SUBJECT].filter(Boolean).length;
+  if (vapidSet !== 0 && vapidSet !== 3) {
+    throw new ConfigError(['VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT: set all three or none']);
+  }
   // Development and the embedded default are for trying things out on this machine.
   const local = v.NODE_ENV !== 'production' || !v.DATABASE_URL;
   return Object.freeze({
@@ -348,6 +405,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisCommandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
     messageTailCheckMs: v.MESSAGE_TAIL_CHECK_MS,
     webDir: v.WEB_DIR === 'off' ? null : v.WEB_DIR,
+    notify: Object.freeze({
+      production: v.NODE_ENV === 'production',
+      worker: v.NOTIFY_WORKER,
+      workerConcurrency: v.NOTIFY_WORKER_CONCURRENCY,
+      coalesceMs: v.NOTIFY_COALESCE_MS,
+      jobLockMs: v.NOTIFY_JOB_LOCK_MS,
+      webhook: v.NOTIFY_WEBHOOK_URL ? { url: v.NOTIFY_WEBHOOK_URL, secret: v.NOTIFY_WEBHOOK_SECRET! } : null,
+      vapid: v.VAPID_PUBLIC_KEY
+        ? { publicKey: v.VAPID_PUBLIC_KEY, privateKey: v.VAPID_PRIVATE_KEY!, subject: v.VAPID_SUBJECT! }
+        : null,
+      webPushAllowedHosts: v.WEB_PUSH_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    }),
     corsOrigins: Object.freeze(v.CORS_ORIGINS ?? (local ? ['http://localhost:*', 'http://127.0.0.1:*'] : [])),
     explorer: v.EXPLORER ? v.EXPLORER === 'true' : local,
   });

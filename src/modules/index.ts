@@ -1,6 +1,7 @@
 import { authModule } from './auth/auth.module';
 import { conversationsModule } from './conversations/conversations.module';
 import { messagesModule } from './messages/messages.module';
+import { notificationsModule } from './notifications/notifications.module';
 import type { ParleyModule } from './module';
 import { presenceModule } from './presence/presence.module';
 import { readReceiptsModule } from './read-receipts/read-receipts.module';
@@ -21,4 +22,5 @@ export const modules: readonly ParleyModule[] = [
   presenceModule,
   typingModule,
   readReceiptsModule,
+  notificationsModule,
 ];

@@ -1,7 +1,7 @@
 import { PushStream } from './push-stream';
 
 /** The subscriptions Parley streams, as the observer names them. */
-export type StreamKind = 'messageAdded' | 'presenceChanged' | 'typing' | 'readReceipt';
+export type StreamKind = 'messageAdded' | 'presenceChanged' | 'typing' | 'readReceipt' | 'notificationAdded';
 
 /**
  * Told when a subscription's stream is live (its topics are subscribed and its starting

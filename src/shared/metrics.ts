@@ -29,7 +29,7 @@ export function createMetrics() {
     }),
     liveStateStreams: new Gauge({
       name: 'parley_state_streams',
-      help: 'presenceChanged, typing and readReceipt subscriptions set up (topics subscribed)',
+      help: 'presenceChanged, typing, readReceipt and notificationAdded subscriptions set up (topics subscribed)',
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
@@ -149,6 +149,7 @@ const STATE_KIND: Record<Exclude<StreamKind, 'messageAdded'>, string> = {
   presenceChanged: 'presence',
   typing: 'typing',
   readReceipt: 'readReceipt',
+  notificationAdded: 'notification',
 };
 
 /** Counts live streams in the gauges (`parley_message_streams`, `parley_state_streams{kind}`). */

@@ -13,7 +13,7 @@ import { eventually } from './wait';
  */
 
 /** The subscriptions whose set-up a test waits for. */
-export type LiveKind = 'messageAdded' | 'presenceChanged' | 'typing' | 'readReceipt';
+export type LiveKind = 'messageAdded' | 'presenceChanged' | 'typing' | 'readReceipt' | 'notificationAdded';
 
 /** Counts, from when it was made, the streams of one kind an instance has set up and ended. */
 export interface StreamTracker {
@@ -49,7 +49,12 @@ export function registerStreamLog(server: object, log: StreamLog): void {
 }
 
 /** The `kind` label of `parley_state_streams`. */
-const stateLabel = { presenceChanged: 'presence', typing: 'typing', readReceipt: 'readReceipt' } as const;
+const stateLabel = {
+  presenceChanged: 'presence',
+  typing: 'typing',
+  readReceipt: 'readReceipt',
+  notificationAdded: 'notification',
+} as const;
 
 /**
  * The one place that knows how a test learns that a stream is live or has ended. Make the

@@ -44,11 +44,20 @@ export interface ConversationResult {
 }
 
 /**
+ * Told of each conversation created, after its commit, with who created it. The creating call
+ * answers when every listener resolved: a listener does only quick work (an enqueue) and must
+ * not throw (a rejection is logged).
+ */
+export type ConversationCreatedListener = (result: ConversationResult, creatorId: string) => Promise<void> | void;
+
+/**
  * Conversations: identity by participant set, get-or-create, membership checks, the viewer's
  * list by recent activity, and the reads other modules and the loaders batch on. SQL in
  * conversations.sql.ts.
  */
 export class ConversationsService {
+  private readonly createdListeners: ConversationCreatedListener[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
@@ -113,16 +122,23 @@ export class ConversationsService {
   async start(viewerId: string, participantIds: readonly string[], title?: string | null): Promise<Conversation> {
     const set = await this.participantSet(viewerId, participantIds);
     const result = await this.db.transaction((tx) => this.getOrCreateIn(tx, set, title));
-    if (result.created) await this.announce(result);
+    if (result.created) await this.announce(result, viewerId);
     return result.conversation;
+  }
+
+  /** Adds a listener told of every conversation created, after its announcement (see {@link ConversationCreatedListener}). */
+  onCreated(listener: ConversationCreatedListener): void {
+    this.createdListeners.push(listener);
   }
 
   /**
    * Tells each participant's live subscriptions that a conversation including them exists (a
    * {@link ConversationJoinedPayload} on each user's conversations topic), so that streams over
-   * all conversations start following it. Call after commit; a failed publish is logged, not thrown.
+   * all conversations start following it, then tells the {@link onCreated} listeners. Call after
+   * commit; a failed publish is logged, not thrown.
+   * @param creatorId - who created it.
    */
-  async announce(result: ConversationResult): Promise<void> {
+  async announce(result: ConversationResult, creatorId: string): Promise<void> {
     const payload: ConversationJoinedPayload = { conversationId: result.conversation.id };
     try {
       await Promise.all(result.participantIds.map((id) => this.bus.publish(userConversationsTopic(id), payload)));
@@ -131,6 +147,15 @@ export class ConversationsService {
       // their next reconnect. Failing the mutation now would invite a pointless retry.
       this.log.error({ err, conversationId: result.conversation.id }, 'announcing a conversation failed');
     }
+    await Promise.all(
+      this.createdListeners.map(async (listener) => {
+        try {
+          await listener(result, creatorId);
+        } catch (err) {
+          this.log.error({ err, conversationId: result.conversation.id }, 'a conversation-created listener failed');
+        }
+      }),
+    );
   }
 
   /**

@@ -9,7 +9,14 @@ import type { ConversationResult, ConversationsService } from '../conversations/
 import type { User } from '../users/user.entity';
 import { CANNOT_REACH } from '../safety/blocks.service';
 import type { Message } from './message.entity';
-import { insertMessage, selectByClientMessageId, selectLastMessages, selectPage, selectRange } from './messages.sql';
+import {
+  insertMessage,
+  selectByClientMessageId,
+  selectLastMessages,
+  selectMessagesByIds,
+  selectPage,
+  selectRange,
+} from './messages.sql';
 import { conversationMessagesTopic, toMessagePayload } from './messages.topics';
 import { MessageOrder } from './messages.types';
 
@@ -41,8 +48,17 @@ export interface PageArgs {
   order: MessageOrder;
 }
 
+/**
+ * Told of each message once it is committed and published (not of an idempotent retry). The send
+ * answers when every listener resolved: a listener does only quick work (an enqueue) and must
+ * not throw (a rejection is logged).
+ */
+export type MessageCommittedListener = (message: Message & { sender: User }) => Promise<void> | void;
+
 /** Sending messages and reading history. */
 export class MessagesService {
+  private readonly committedListeners: MessageCommittedListener[] = [];
+
   constructor(
     private readonly db: Db,
     private readonly bus: EventBus,
@@ -115,9 +131,15 @@ export class MessagesService {
       throw err;
     }
     this.onSent();
-    if (created?.created) await this.conversations.announce(created);
+    if (created?.created) await this.conversations.announce(created, senderId);
     await this.publish(sent);
+    if (this.committedListeners.length) await this.tellCommitted(sent);
     return { message: sent, sender: sent.sender };
+  }
+
+  /** Adds a listener told of every new message after its commit and publish (see {@link MessageCommittedListener}). */
+  onCommitted(listener: MessageCommittedListener): void {
+    this.committedListeners.push(listener);
   }
 
   /**
@@ -154,6 +176,11 @@ export class MessagesService {
     return selectLastMessages(this.db.sql, conversationIds);
   }
 
+  /** The messages among `ids`, senders attached, unknown ones missing, in no particular order (no membership check). */
+  byIds(ids: readonly string[]): Promise<Message[]> {
+    return selectMessagesByIds(this.db.sql, ids);
+  }
+
   /** The opaque cursor of a message (its seq), valid in both orders. */
   cursorOf(m: Message): string {
     return encodeCursor(CURSOR, [m.seq]);
@@ -180,6 +207,18 @@ export class MessagesService {
       throw conflict('clientMessageId was already used for a different message');
     }
     return stored;
+  }
+
+  private async tellCommitted(message: Message & { sender: User }): Promise<void> {
+    await Promise.all(
+      this.committedListeners.map(async (listener) => {
+        try {
+          await listener(message);
+        } catch (err) {
+          this.log.error({ err, messageId: message.id }, 'a message-committed listener failed');
+        }
+      }),
+    );
   }
 
   private async publish(message: Message): Promise<void> {

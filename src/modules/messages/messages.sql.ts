@@ -196,3 +196,14 @@ export async function selectLastMessages(sql: Sql, conversationIds: readonly str
   );
   return rows.map((row) => toMessage(row, row.conversationId));
 }
+
+/** The messages among `ids`, senders attached, unknown ids missing, in no particular order. */
+export async function selectMessagesByIds(sql: Sql, ids: readonly string[]): Promise<Message[]> {
+  const rows = await sql<MessageRow & { conversationId: string }>(
+    `SELECT ${MESSAGE_WITH_SENDER}, m.conversation_id AS "conversationId"
+       FROM messages m JOIN users u ON u.id = m.sender_id
+      WHERE m.id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return rows.map((row) => toMessage(row, row.conversationId));
+}

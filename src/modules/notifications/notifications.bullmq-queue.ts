@@ -1,0 +1,108 @@
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import Redis from 'ioredis';
+import { GiveUp, retryDelayMs, type JobHandler, type JobOptions, type JobQueue } from './notifications.queue';
+
+/** Where and how the BullMQ queue runs. */
+export interface BullJobQueueOptions {
+  redisUrl: string;
+  /** Key prefix (the deployment's REDIS_PREFIX + `bull`). */
+  prefix: string;
+  concurrency: number;
+  /** ms a job stays locked to its worker without a renewal; a dead worker's job is taken again after it. */
+  lockMs: number;
+  /** Longest wait for running jobs on {@link BullJobQueue.close}, ms. */
+  closeTimeoutMs: number;
+  /** Logs a job's final failure. */
+  onError: (err: unknown, name: string) => void;
+}
+
+const QUEUE = 'notifications';
+
+/**
+ * The {@link JobQueue} on Redis with BullMQ: a job survives the crash of the instance that added
+ * it, a job whose worker died is taken again once its lock expires (`lockMs`), and the job id
+ * dedupes. Queue and Worker get ioredis connections of their own, the Worker's with
+ * `maxRetriesPerRequest: null` as BullMQ requires for its blocking commands.
+ */
+export class BullJobQueue implements JobQueue {
+  private readonly queueConnection: Redis;
+  private readonly queue: Queue;
+  private worker: Worker | null = null;
+  private workerConnection: Redis | null = null;
+
+  constructor(private readonly options: BullJobQueueOptions) {
+    this.queueConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    this.queue = new Queue(QUEUE, {
+      connection: this.queueConnection,
+      prefix: options.prefix,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 },
+    });
+    // Without a listener BullMQ prints connection errors to the console; ioredis reconnects by itself.
+    this.queue.on('error', (err) => this.options.onError(err, 'queue'));
+  }
+
+  async add(name: string, data: object, o: JobOptions): Promise<void> {
+    await this.queue.add(name, data, {
+      jobId: o.jobId,
+      delay: o.delayMs,
+      attempts: o.attempts ?? 1,
+      backoff: { type: 'parley' },
+    });
+  }
+
+  run(handler: JobHandler): void {
+    this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
+    this.worker = new Worker(
+      QUEUE,
+      async (job: Job) => {
+        try {
+          await handler(job.name, job.data);
+        } catch (err) {
+          if (err instanceof GiveUp) throw new UnrecoverableError(err.message);
+          throw err;
+        }
+      },
+      {
+        connection: this.workerConnection,
+        prefix: this.options.prefix,
+        concurrency: this.options.concurrency,
+        lockDuration: this.options.lockMs,
+        stalledInterval: this.options.lockMs,
+        settings: { backoffStrategy: (attemptsMade, _type, err) => retryDelayMs(attemptsMade, err) },
+      },
+    );
+    this.worker.on('failed', (job, err) => {
+      if (job && (job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError)) {
+        this.options.onError(err, job.name);
+      }
+    });
+    // Connection errors are retried by ioredis; BullMQ re-emits them here.
+    this.worker.on('error', (err) => this.options.onError(err, 'worker'));
+  }
+
+  async depth(): Promise<number> {
+    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'active', 'prioritized');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    // Worker.close() waits for the running jobs to finish. With Redis unreachable it could wait
+    // forever, so the wait is bounded, then everything is dropped: an unfinished job is taken
+    // again by another worker once its lock expires.
+    if (worker && this.workerConnection?.status === 'ready') {
+      await within(worker.close(), this.options.closeTimeoutMs);
+    }
+    this.queueConnection.disconnect();
+    this.workerConnection?.disconnect();
+    await within(Promise.all([worker?.close(true), this.queue.close()]), 1_000);
+  }
+}
+
+/** Waits for `work` at most `ms`; never rejects. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work.catch(() => undefined), bound]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,300 @@
+import type { NotifyConfig } from '../../config/config';
+import type { Db } from '../../db/sql';
+import type { EventBus } from '../../pubsub/event-bus';
+import type { Logger } from '../../shared/logger';
+import type { ConversationsService } from '../conversations/conversations.service';
+import type { MessagesService } from '../messages/messages.service';
+import type { PresenceService } from '../presence/presence.service';
+import type { ReadReceiptsService } from '../read-receipts/read-receipts.service';
+import type { UsersService } from '../users/users.service';
+import { shouldNotify } from './notifications.decide';
+import { postWebhook, sendWebPush, SubscriptionGone, type DeliveryPayload } from './notifications.delivery';
+import type { NotifyMetrics } from './notifications.metrics';
+import { GiveUp, RetryLater, type JobQueue } from './notifications.queue';
+import {
+  deletePushSubscriptionById,
+  insertNotifications,
+  markPushed,
+  selectCandidates,
+  selectPushSubscriptions,
+  selectUnpushed,
+  type PushSubscriptionRow,
+} from './notifications.sql';
+import { toNotificationPayload, userNotificationsTopic } from './notifications.topics';
+import { NotificationKind } from './notifications.types';
+
+/** Attempts of every job (first run included). */
+export const JOB_ATTEMPTS = 5;
+
+/** A committed message, as its job carries it. */
+export interface MessageJob {
+  messageId: string;
+  conversationId: string;
+  senderId: string;
+  /** ms since the epoch, when the send enqueued it (after commit). */
+  committedAtMs: number;
+}
+
+/** A conversation someone created. */
+export interface AddedJob {
+  conversationId: string;
+  creatorId: string;
+  participantIds: string[];
+}
+
+/** The end of a coalescing window of one (recipient, conversation). */
+export interface WindowJob {
+  recipientId: string;
+  conversationId: string;
+}
+
+/** One delivery to one channel. */
+export interface SendJob {
+  payload: DeliveryPayload;
+  subscription?: PushSubscriptionRow;
+}
+
+/**
+ * Finds the recipients among `userIds` who block `senderId` (BlocksService.blockersAmong of the
+ * safety module).
+ */
+export type BlockersAmong = (userIds: readonly string[], senderId: string) => Promise<Set<string>>;
+
+/** The services the worker reads (all from modules above notifications in the registry). */
+export interface WorkerDeps {
+  db: Db;
+  bus: EventBus;
+  queue: JobQueue;
+  conversations: ConversationsService;
+  messages: MessagesService;
+  presence: PresenceService;
+  readReceipts: ReadReceiptsService;
+  users: UsersService;
+  blockersAmong: BlockersAmong;
+  config: NotifyConfig;
+  metrics: NotifyMetrics;
+  log: Logger;
+}
+
+/**
+ * The notifications worker: decides who is notified of a message or a new conversation, stores
+ * the notifications (one statement, at most one per recipient and message), publishes them to the
+ * recipients' topics, and runs the external deliveries: coalescing windows per (recipient,
+ * conversation), then one job per channel, retried with backoff by the queue.
+ */
+export class NotificationWorker {
+  /** Whether windows and deliveries run at all: a channel is configured, or the debug log would show them. */
+  private readonly external: boolean;
+
+  constructor(private readonly d: WorkerDeps) {
+    this.external = d.config.webhook !== null || d.config.vapid !== null || d.log.isLevelEnabled('debug');
+  }
+
+  /** Runs one job of the queue. @throws to fail the attempt (see RetryLater, GiveUp). */
+  handle = async (name: string, data: unknown): Promise<void> => {
+    switch (name) {
+      case 'message':
+        return this.onMessage(data as MessageJob);
+      case 'added':
+        return this.onAdded(data as AddedJob);
+      case 'window':
+        return this.onWindowEnd(data as WindowJob);
+      case 'webhook':
+        return this.sendWebhook(data as SendJob);
+      case 'webpush':
+        return this.sendWebPush(data as SendJob);
+      default:
+        throw new GiveUp(`unknown notification job ${name}`);
+    }
+  };
+
+  private async onMessage(job: MessageJob): Promise<void> {
+    const participants = await this.d.conversations.participantIdsOf(job.conversationId);
+    const recipients = await this.decide(participants, job.senderId, job.conversationId, true);
+    if (!recipients.length) return;
+    const stored = await insertNotifications(this.d.db.sql, {
+      recipientIds: recipients,
+      kind: NotificationKind.NEW_MESSAGE,
+      conversationId: job.conversationId,
+      messageId: job.messageId,
+    });
+    if (stored.length) this.d.metrics.commitToStored.observe((Date.now() - job.committedAtMs) / 1000);
+    await this.publish(stored);
+    if (!this.external) return;
+    // Every decided recipient, not only those stored now: a retry after a crash reopens the windows
+    // it may have missed (a window finding nothing unpushed sends nothing).
+    await Promise.all(recipients.map((r) => this.openWindow(r, job.conversationId)));
+  }
+
+  private async onAdded(job: AddedJob): Promise<void> {
+    const recipients = await this.decide(job.participantIds, job.creatorId, job.conversationId, false);
+    if (!recipients.length) return;
+    const stored = await insertNotifications(this.d.db.sql, {
+      recipientIds: recipients,
+      kind: NotificationKind.ADDED_TO_CONVERSATION,
+      conversationId: job.conversationId,
+      messageId: null,
+    });
+    await this.publish(stored);
+    if (!this.external || !stored.length) return;
+    const users = new Map((await this.d.users.byIds(stored.map((s) => s.recipientId))).map((u) => [u.id, u]));
+    await Promise.all(
+      stored.map(({ recipientId, notification }) =>
+        this.dispatch({
+          deliveryId: notification.id,
+          recipient: { id: recipientId, username: users.get(recipientId)?.username ?? '' },
+          kind: NotificationKind.ADDED_TO_CONVERSATION,
+          conversationId: job.conversationId,
+          count: 1,
+          message: null,
+          createdAt: new Date().toISOString(),
+        }),
+      ),
+    );
+  }
+
+  /** The participants but `senderId` who are to be notified, by preference, mute, presence and blocks. */
+  private async decide(
+    participantIds: readonly string[],
+    senderId: string,
+    conversationId: string,
+    honourMute: boolean,
+  ): Promise<string[]> {
+    const others = participantIds.filter((id) => id !== senderId);
+    if (!others.length) return [];
+    const candidates = await selectCandidates(this.d.db.sql, others, conversationId);
+    const ids = candidates.map((c) => c.userId);
+    const [presence, blockers] = await Promise.all([
+      this.d.presence.readMany(ids),
+      // Recipients who block the sender are dropped (BlocksService.blockersAmong).
+      this.d.blockersAmong(ids, senderId),
+    ]);
+    return candidates
+      .filter((c, i) => !blockers.has(c.userId) && shouldNotify(c, presence[i], conversationId, honourMute))
+      .map((c) => c.userId);
+  }
+
+  private async publish(stored: Awaited<ReturnType<typeof insertNotifications>>): Promise<void> {
+    await Promise.all(
+      stored.map(async ({ recipientId, notification }) => {
+        try {
+          await this.d.bus.publish(
+            userNotificationsTopic(recipientId),
+            toNotificationPayload(notification, recipientId),
+          );
+        } catch (err) {
+          // Stored: the recipient lists it; only the live event is lost.
+          this.d.log.error({ err, recipientId }, 'publishing a notification failed');
+        }
+      }),
+    );
+  }
+
+  /**
+   * Opens the coalescing window of a (recipient, conversation) unless one is open: a delayed job
+   * whose id is the pair, so every instance shares it.
+   */
+  private openWindow(recipientId: string, conversationId: string, suffix = ''): Promise<void> {
+    return this.d.queue.add('window', { recipientId, conversationId } satisfies WindowJob, {
+      jobId: `w.${recipientId}.${conversationId}${suffix}`,
+      delayMs: this.d.config.coalesceMs,
+      attempts: JOB_ATTEMPTS,
+    });
+  }
+
+  private async onWindowEnd(job: WindowJob): Promise<void> {
+    const rows = await selectUnpushed(this.d.db.sql, job.recipientId, job.conversationId);
+    if (!rows.length) return;
+    const newest = rows[rows.length - 1];
+    const [[message], [read], [recipient]] = await Promise.all([
+      this.d.messages.byIds([newest.messageId]),
+      this.d.readReceipts.lastReadSeqsOf({ conversationIds: [job.conversationId], userIds: [job.recipientId] }),
+      this.d.users.byIds([job.recipientId]),
+    ]);
+    if (message && recipient && (read?.seq ?? 0) < message.seq) {
+      await this.dispatch({
+        deliveryId: newest.id,
+        recipient: { id: recipient.id, username: recipient.username },
+        kind: NotificationKind.NEW_MESSAGE,
+        conversationId: job.conversationId,
+        count: rows.length,
+        message: {
+          id: message.id,
+          seq: message.seq,
+          body: message.body,
+          createdAt: message.createdAt.toISOString(),
+          sender: {
+            id: message.senderId,
+            username: message.sender!.username,
+            displayName: message.sender!.displayName,
+          },
+        },
+        createdAt: new Date().toISOString(),
+      });
+    } else this.d.metrics.deliveries.labels('all', 'skipped_read').inc();
+    await markPushed(
+      this.d.db.sql,
+      rows.map((r) => r.id),
+    );
+    // This job still holds the window's id, so a notification stored since the read above opened
+    // no window: give it one of its own.
+    const late = await selectUnpushed(this.d.db.sql, job.recipientId, job.conversationId);
+    if (late.length) await this.openWindow(job.recipientId, job.conversationId, `.${late[0].id}`);
+  }
+
+  /** Hands a delivery to every configured channel, one job each (the id dedupes a retried window), or logs it. */
+  private async dispatch(payload: DeliveryPayload): Promise<void> {
+    const { webhook, vapid } = this.d.config;
+    const jobs: Array<Promise<void>> = [];
+    if (webhook) {
+      jobs.push(
+        this.d.queue.add('webhook', { payload } satisfies SendJob, {
+          jobId: `h.${payload.deliveryId}`,
+          attempts: JOB_ATTEMPTS,
+        }),
+      );
+    }
+    if (vapid) {
+      for (const subscription of await selectPushSubscriptions(this.d.db.sql, payload.recipient.id)) {
+        jobs.push(
+          this.d.queue.add('webpush', { payload, subscription } satisfies SendJob, {
+            jobId: `p.${payload.deliveryId}.${subscription.id}`,
+            attempts: JOB_ATTEMPTS,
+          }),
+        );
+      }
+    }
+    if (!webhook && !vapid) {
+      this.d.log.debug({ delivery: payload }, 'notification delivery (no channel configured)');
+      this.d.metrics.deliveries.labels('log', 'delivered').inc();
+    }
+    await Promise.all(jobs);
+  }
+
+  private async sendWebhook({ payload }: SendJob): Promise<void> {
+    const { url, secret } = this.d.config.webhook!;
+    await this.counted('webhook', () => postWebhook(url, secret, payload));
+  }
+
+  private async sendWebPush({ payload, subscription }: SendJob): Promise<void> {
+    try {
+      await this.counted('webpush', () => sendWebPush(subscription!, this.d.config.vapid!, payload));
+    } catch (err) {
+      if (err instanceof SubscriptionGone) await deletePushSubscriptionById(this.d.db.sql, subscription!.id);
+      throw err;
+    }
+  }
+
+  /** Runs one attempt and counts its outcome. */
+  private async counted(channel: string, attempt: () => Promise<void>): Promise<void> {
+    try {
+      await attempt();
+      this.d.metrics.deliveries.labels(channel, 'delivered').inc();
+    } catch (err) {
+      const outcome = err instanceof SubscriptionGone ? 'gone' : err instanceof RetryLater ? 'retried' : 'failed';
+      this.d.metrics.deliveries.labels(channel, outcome).inc();
+      this.d.log.warn({ err, channel }, 'a notification delivery attempt failed');
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import type { ParleyServer } from '../../src/app/server';
+import { SendMessageDocument } from '../../src/client/generated';
+import { ok } from '../support/clients';
+import { TEST_REDIS_URL } from '../support/env';
+import { buildConversation, buildUser } from '../support/factories';
+import { useInstances } from '../support/server';
+import { eventually } from '../support/wait';
+
+// A enqueues only; the workers run in child processes that can be killed.
+const setup = useInstances(1, { NOTIFY_WORKER: 'false' });
+let a: ParleyServer;
+beforeAll(() => ({ a } = setup));
+
+const worker = { NOTIFY_WORKER_CONCURRENCY: '1', NOTIFY_JOB_LOCK_MS: '1500' };
+
+it('processes a job held by a worker killed with SIGKILL exactly once, after a restart', async () => {
+  const [alice, bob] = await Promise.all(['alice', 'bob'].map((prefix) => buildUser(a, { prefix })));
+  const conversationId = (await buildConversation(a, alice, bob)).id;
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('notifications', { connection, prefix: `${setup.cluster.redisPrefix}bull` });
+  const db = new Client({ connectionString: setup.cluster.db.url });
+  await db.connect();
+  try {
+    const count = 40;
+    for (let i = 0; i < count; i++) {
+      await ok(a, SendMessageDocument, { input: { conversationId, body: `m${i}` } }, alice.token);
+    }
+    const child = await setup.cluster.startChild(worker);
+    await eventually(async () => (await queue.getActiveCount()) > 0, 20_000, 'a job held by the worker', 1);
+    await child.kill();
+
+    await setup.cluster.startChild(worker);
+    const stored = async () =>
+      (
+        await db.query<{ message_id: string; n: number }>(
+          `SELECT message_id, count(*)::int AS n FROM notifications
+            WHERE recipient_id = $1 AND kind = 'NEW_MESSAGE' GROUP BY message_id`,
+          [bob.id],
+        )
+      ).rows;
+    await eventually(async () => (await stored()).length === count, 30_000, 'every notification stored');
+    expect((await stored()).every((r) => r.n === 1)).toBe(true);
+    // The killed worker's job is taken again once its lock expires, and completes.
+    await eventually(
+      async () => (await queue.getActiveCount()) + (await queue.getWaitingCount()) === 0,
+      30_000,
+      'the queue drained',
+    );
+    expect((await stored()).every((r) => r.n === 1)).toBe(true);
+  } finally {
+    await db.end();
+    await queue.close();
+    await connection.quit();
+  }
+}, 90_000);
