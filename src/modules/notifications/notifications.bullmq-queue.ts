@@ -24,6 +24,9 @@ const QUEUE = 'notifications';
  * dedupes. Queue and Worker get ioredis connections of their own, the Worker's with
  * `maxRetriesPerRequest: null` as BullMQ requires for its blocking commands.
  */
+/** Longest wait for Redis to take a job, ms: a send never waits longer on its notifications. */
+const ADD_TIMEOUT_MS = 1_000;
+
 export class BullJobQueue implements JobQueue {
   private readonly queueConnection: Redis;
   private readonly queue: Queue;
@@ -31,7 +34,9 @@ export class BullJobQueue implements JobQueue {
   private workerConnection: Redis | null = null;
 
   constructor(private readonly options: BullJobQueueOptions) {
-    this.queueConnection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // The producer fails fast while Redis is unreachable (BullMQ's advice for Queue instances): an
+    // enqueue runs on the send path, which must never hang on it. Only the worker blocks.
+    this.queueConnection = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     this.queue = new Queue(QUEUE, {
       connection: this.queueConnection,
       prefix: options.prefix,
@@ -41,13 +46,23 @@ export class BullJobQueue implements JobQueue {
     this.queue.on('error', (err) => this.options.onError(err, 'queue'));
   }
 
+  /** @throws when Redis does not take the job within {@link ADD_TIMEOUT_MS} (the caller logs it). */
   async add(name: string, data: object, o: JobOptions): Promise<void> {
-    await this.queue.add(name, data, {
+    const added = this.queue.add(name, data, {
       jobId: o.jobId,
       delay: o.delayMs,
       attempts: o.attempts ?? 1,
       backoff: { type: 'parley' },
     });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('enqueueing a notification job timed out')), ADD_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([added, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   run(handler: JobHandler): void {
