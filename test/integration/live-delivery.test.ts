@@ -16,7 +16,9 @@ import { subscribeLive } from '../support/live';
 import { useTwoInstances } from '../support/server';
 import { eventually } from '../support/wait';
 
-const setup = useTwoInstances();
+// No background statements on the instances (notifications worker, tail and session checks): a
+// test below counts the statements a delivery costs.
+const setup = useTwoInstances({ NOTIFY_WORKER: 'false', MESSAGE_TAIL_CHECK_MS: '0', SESSION_CACHE_MS: '60000' });
 const { keep } = setup;
 let a: ParleyServer;
 let b: ParleyServer;

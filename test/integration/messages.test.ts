@@ -14,7 +14,7 @@ import { subscribeLive } from '../support/live';
 import { useInstances, type TestCluster } from '../support/server';
 
 // No notifications worker: its statements would count in the send's statement count below.
-const setup = useInstances(1, { NOTIFY_WORKER: 'false' });
+const setup = useInstances(1, { NOTIFY_WORKER: 'false', MESSAGE_TAIL_CHECK_MS: '0', SESSION_CACHE_MS: '60000' });
 const { keep } = setup;
 let cluster: TestCluster;
 let server: ParleyServer;

@@ -13,7 +13,8 @@ import { subscribeLive } from '../support/live';
 import { useTwoInstances } from '../support/server';
 import { eventually } from '../support/wait';
 
-const setup = useTwoInstances();
+// No background statements (notifications worker, tail and session checks): a test counts statements.
+const setup = useTwoInstances({ NOTIFY_WORKER: 'false', MESSAGE_TAIL_CHECK_MS: '0', SESSION_CACHE_MS: '60000' });
 const { keep } = setup;
 let a: ParleyServer;
 let b: ParleyServer;
