@@ -19,13 +19,7 @@ import { elapse, eventually } from '../support/wait';
 /** Short presence timings so that expiry happens within a test: heartbeat 1 s, TTL 3 s, sweep 0.5 s. */
 const FAST = { PRESENCE_HEARTBEAT_MS: '1000', PRESENCE_TTL_MS: '3000', PRESENCE_SWEEP_MS: '500' };
 
-// No background statements (notifications worker, tail and session checks): a test counts statements.
-const setup = useTwoInstances({
-  ...FAST,
-  NOTIFY_WORKER: 'false',
-  MESSAGE_TAIL_CHECK_MS: '0',
-  SESSION_CACHE_MS: '60000',
-});
+const setup = useTwoInstances(FAST);
 const { keep: track } = setup;
 let cluster: TestCluster;
 let a: ParleyServer;
