@@ -1,4 +1,5 @@
 import { badInput } from './errors';
+import { checkId } from './ids';
 import { stringProblem } from './strings';
 
 /** Most items one page may ask for. */
@@ -73,4 +74,14 @@ export interface Page<T> {
 /** Splits the `first + 1` rows of a keyset query into a {@link Page}. */
 export function toPage<T>(rows: T[], first: number): Page<T> {
   return { items: rows.slice(0, first), hasNextPage: rows.length > first };
+}
+
+/**
+ * Decodes a cursor of `kind` holding an ISO time and an id (a keyset by time, then id).
+ * @throws DomainError BAD_USER_INPUT (field `after`) when it is malformed.
+ */
+export function decodeTimeIdCursor(cursor: string, kind: string): { at: string; id: string } {
+  const [at, id] = decodeCursor<[string, string]>(cursor, kind, ['string', 'string']);
+  if (Number.isNaN(Date.parse(at))) throw badInput('after is not a valid cursor', 'after');
+  return { at, id: checkId(id, 'after') };
 }

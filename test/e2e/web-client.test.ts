@@ -7,6 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { ParleyServer } from '../../src/app/server';
 import { TestCluster } from '../support/server';
 import { eventually } from '../support/wait';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium';
 
 /**
  * The web client (src/web) end to end: built with Vite, served by real Parley instances, driven
@@ -15,7 +16,6 @@ import { eventually } from '../support/wait';
 
 const repo = join(__dirname, '../..');
 const SCREENSHOTS = join(repo, 'test/screenshots/web');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WAIT_MS = 15_000;
 
 let webDir: string;
@@ -45,16 +45,7 @@ beforeAll(() => {
 beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
 }, 30_000);
 

@@ -9,8 +9,8 @@ import { ok } from '../support/clients';
 import { buildConversation, buildUser } from '../support/factories';
 import { trackStreams } from '../support/live';
 import { useInstances, type TestCluster } from '../support/server';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** The README's screenshot of the explorer, rewritten by a run with UPDATE_SCREENSHOTS=1. */
 const SCREENSHOT = join(__dirname, '..', 'screenshots', 'explorer.png');
 
@@ -27,16 +27,7 @@ beforeAll(async () => {
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     viewport: { width: 1280, height: 800 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
 }, 60_000);
 afterAll(async () => {

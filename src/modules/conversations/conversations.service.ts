@@ -5,7 +5,7 @@ import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { BlocksService } from '../safety/blocks.service';
-import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
+import { checkFirst, decodeTimeIdCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { Conversation } from './conversation.entity';
 import type { Participant } from './participant.entity';
 import {
@@ -189,12 +189,7 @@ export class ConversationsService {
    */
   async listForViewer(viewerId: string, args: { first: number; after?: string | null }): Promise<Page<Conversation>> {
     const first = checkFirst(args.first);
-    let after: { at: string; id: string } | undefined;
-    if (args.after) {
-      const [at, id] = decodeCursor<[string, string]>(args.after, CURSOR, ['string', 'string']);
-      if (Number.isNaN(Date.parse(at))) throw badInput('after is not a valid cursor', 'after');
-      after = { at, id: checkId(id, 'after') };
-    }
+    const after = args.after ? decodeTimeIdCursor(args.after, CURSOR) : undefined;
     const rows = await selectConversationPage(this.db.sql, { userId: viewerId, limit: first + 1, after });
     return toPage(rows, first);
   }

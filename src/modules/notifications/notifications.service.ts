@@ -1,8 +1,7 @@
 import type { NotifyConfig } from '../../config/config';
 import type { Db } from '../../db/sql';
 import { badInput } from '../../shared/errors';
-import { checkId } from '../../shared/ids';
-import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
+import { checkFirst, decodeTimeIdCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { checkPushSubscription } from './push-endpoint';
 import {
@@ -39,12 +38,7 @@ export class NotificationsService {
     args: { first: number; after?: string | null; unreadOnly: boolean },
   ): Promise<Page<Notification> & { unreadCount: number }> {
     const first = checkFirst(args.first);
-    let after: { at: string; id: string } | undefined;
-    if (args.after) {
-      const [at, id] = decodeCursor<[string, string]>(args.after, CURSOR, ['string', 'string']);
-      if (Number.isNaN(Date.parse(at))) throw badInput('after is not a valid cursor', 'after');
-      after = { at, id: checkId(id, 'after') };
-    }
+    const after = args.after ? decodeTimeIdCursor(args.after, CURSOR) : undefined;
     const [rows, unreadCount] = await Promise.all([
       selectNotificationPage(this.db.sql, { userId: viewerId, limit: first + 1, unreadOnly: args.unreadOnly, after }),
       countUnread(this.db.sql, viewerId),
