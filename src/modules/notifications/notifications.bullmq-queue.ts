@@ -100,12 +100,28 @@ export class BullJobQueue implements JobQueue {
     return Object.values(counts).reduce((a, b) => a + b, 0);
   }
 
+  /**
+   * Whether Redis answers a PING now. A connection's status still reads `ready` for a moment after
+   * Redis dies, and a graceful Worker.close() begun then never ends: its commands wait on a
+   * connection that will not come back, and BullMQ cannot turn it into a forced close later.
+   */
+  private async reachable(): Promise<boolean> {
+    const connection = this.workerConnection;
+    if (connection?.status !== 'ready') return false;
+    let answered = false;
+    await within(
+      connection.ping().then(() => (answered = true)),
+      PING_TIMEOUT_MS,
+    );
+    return answered;
+  }
+
   async close(): Promise<void> {
     const worker = this.worker;
     // Worker.close() waits for the running jobs to finish. With Redis unreachable it could wait
     // forever, so the wait is bounded, then everything is dropped: an unfinished job is taken
     // again by another worker once its lock expires.
-    if (worker && this.workerConnection?.status === 'ready') {
+    if (worker && (await this.reachable())) {
       await within(worker.close(), this.options.closeTimeoutMs);
     }
     this.queueConnection.disconnect();
@@ -113,6 +129,9 @@ export class BullJobQueue implements JobQueue {
     await within(Promise.all([worker?.close(true), this.queue.close()]), 1_000);
   }
 }
+
+/** Longest wait for Redis to answer a PING before a graceful close, ms. */
+const PING_TIMEOUT_MS = 500;
 
 /** Waits for `work` at most `ms`; never rejects. */
 async function within(work: Promise<unknown>, ms: number): Promise<void> {
