@@ -87,6 +87,8 @@ const schema = z.object({
   NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   /** How long a job held by a worker that died waits before another worker takes it, in ms. */
   NOTIFY_JOB_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** How often jobs parked in PostgreSQL during a Redis outage are handed back to the queue, in ms. */
+  NOTIFY_PARKED_RETRY_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** URL that receives each external delivery as a signed POST. Unset: no webhook. */
   NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** HMAC-SHA256 key of the webhook's X-Parley-Signature, at least 16 characters. */
@@ -239,6 +241,8 @@ export interface NotifyConfig {
   readonly coalesceMs: number;
   /** ms */
   readonly jobLockMs: number;
+  /** ms */
+  readonly parkedRetryMs: number;
   /** `null`: no webhook. */
   readonly webhook: { readonly url: string; readonly secret: string } | null;
   /** `null`: no Web Push. */
@@ -411,6 +415,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       workerConcurrency: v.NOTIFY_WORKER_CONCURRENCY,
       coalesceMs: v.NOTIFY_COALESCE_MS,
       jobLockMs: v.NOTIFY_JOB_LOCK_MS,
+      parkedRetryMs: v.NOTIFY_PARKED_RETRY_MS,
       webhook: v.NOTIFY_WEBHOOK_URL ? { url: v.NOTIFY_WEBHOOK_URL, secret: v.NOTIFY_WEBHOOK_SECRET! } : null,
       vapid: v.VAPID_PUBLIC_KEY
         ? { publicKey: v.VAPID_PUBLIC_KEY, privateKey: v.VAPID_PRIVATE_KEY!, subject: v.VAPID_SUBJECT! }

@@ -4,6 +4,7 @@ import {
   LogoutDocument,
   MeDocument,
   MessageAddedDocument,
+  NotificationsDocument,
   SendMessageDocument,
   type MessageAddedSubscription,
 } from '../../src/client/generated';
@@ -141,6 +142,18 @@ async function timedSend(server: ParleyServer, user: TestUser, conversationId: s
   return sendMessage.seq;
 }
 
+/** Notification jobs parked in PostgreSQL. */
+async function parkedJobs(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM notification_jobs_parked');
+    return rows[0].n;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('a Redis outage', () => {
   it('keeps queries and sends working, never closes a socket 4403, and delivers everything once Redis is back', async () => {
     const redis = await privateRedis();
@@ -194,6 +207,29 @@ describe('a Redis outage', () => {
     await onA.dispose();
     await onB.dispose();
   }, 60_000);
+
+  it('notifies of a message sent during the outage once Redis is back, once', async () => {
+    const redis = await privateRedis();
+    const server = await instance({ REDIS_URL: redis.url, NOTIFY_PARKED_RETRY_MS: '200' });
+    const [alice, bob] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
+    const conversationId = (await buildConversation(server, alice, bob)).id;
+    const notified = async () =>
+      (await ok(server, NotificationsDocument, { first: 10 }, bob.token)).notifications.edges
+        .map((e) => e.node)
+        .filter((n) => n.kind === 'NEW_MESSAGE');
+
+    redis.kill();
+    await eventually(async () => (await get(server, '/readyz')).status === 503, 5_000, 'not ready');
+    const seq = await timedSend(server, alice, conversationId, 'while Redis is down');
+    // Redis cannot take the job: it waits in PostgreSQL, and nothing is notified yet.
+    expect(await notified()).toEqual([]);
+
+    await redis.restart();
+    const { value } = await eventually(async () => (await notified()).length > 0 && notified(), 15_000, 'notified');
+    expect(value.map((n) => [n.message?.seq, n.message?.body])).toEqual([[seq, 'while Redis is down']]);
+    await eventually(async () => (await parkedJobs(setup.cluster.db.url)) === 0, 5_000, 'the parked job removed');
+    expect(await notified()).toHaveLength(1);
+  }, 30_000);
 
   it('logs nobody out when Redis restarts empty', async () => {
     const redis = await privateRedis();

@@ -18,6 +18,11 @@ export function createNotifyMetrics(metrics: Metrics, depth: () => Promise<numbe
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [metrics.registry],
     }),
+    parked: new Counter({
+      name: 'parley_notify_jobs_parked_total',
+      help: 'Notification jobs the queue on Redis refused (an outage), kept in PostgreSQL until it takes them',
+      registers: [metrics.registry],
+    }),
     deliveries: new Counter({
       name: 'parley_notify_deliveries_total',
       help: 'External delivery attempts by channel (webhook, webpush, log) and outcome (delivered, retried, failed, gone, skipped_read)',

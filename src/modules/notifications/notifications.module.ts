@@ -7,6 +7,7 @@ import { BlocksService } from '../safety/blocks.service';
 import { UsersService } from '../users/users.service';
 import { BullJobQueue } from './notifications.bullmq-queue';
 import { createNotifyMetrics } from './notifications.metrics';
+import { ParkedJobQueue } from './notifications.parked-queue';
 import { MemoryJobQueue, type JobQueue } from './notifications.queue';
 import { NotificationsResolver, WebPushKeyResolver } from './notifications.resolver';
 import { NotificationsService } from './notifications.service';
@@ -28,16 +29,25 @@ export const notificationsModule = defineModule({
   build({ config, db, bus, redis, log, metrics, streams, container }) {
     const notify = config.notify;
     const onError = (err: unknown, name: string) => log.error({ err, job: name }, 'a notification job failed');
-    const queue: JobQueue = redis
-      ? new BullJobQueue({
-          redisUrl: config.redisUrl!,
-          prefix: `${config.redisPrefix}bull`,
-          concurrency: notify.workerConcurrency,
-          lockMs: notify.jobLockMs,
-          closeTimeoutMs: config.shutdownTimeoutMs / 2,
-          onError,
-        })
-      : new MemoryJobQueue(notify.workerConcurrency, onError);
+    const notifyMetrics = createNotifyMetrics(metrics, () => queue.depth());
+    // On Redis, what the queue refuses during an outage is parked in PostgreSQL, not lost.
+    const parked = redis
+      ? new ParkedJobQueue(
+          new BullJobQueue({
+            redisUrl: config.redisUrl!,
+            prefix: `${config.redisPrefix}bull`,
+            concurrency: notify.workerConcurrency,
+            lockMs: notify.jobLockMs,
+            closeTimeoutMs: config.shutdownTimeoutMs / 2,
+            onError,
+          }),
+          db,
+          log,
+          notify.parkedRetryMs,
+          () => notifyMetrics.parked.inc(),
+        )
+      : null;
+    const queue: JobQueue = parked ?? new MemoryJobQueue(notify.workerConcurrency, onError);
     const conversations = container.get(ConversationsService);
     const blocks = container.get(BlocksService);
     const messages = container.get(MessagesService);
@@ -53,7 +63,7 @@ export const notificationsModule = defineModule({
       // A recipient who blocks the sender is not notified (the safety module's blocks).
       blockersAmong: (ids, sender) => blocks.blockersAmong(ids, sender),
       config: notify,
-      metrics: createNotifyMetrics(metrics, () => queue.depth()),
+      metrics: notifyMetrics,
       log,
     });
 
@@ -90,6 +100,11 @@ export const notificationsModule = defineModule({
       ],
       start: () => {
         if (notify.worker) queue.run(worker.handle);
+        if (parked) {
+          parked.start();
+          // Redis is back: hand the parked jobs over now rather than at the next run.
+          bus.onReconnect(() => void parked.handBack());
+        }
         return Promise.resolve();
       },
       stop: () => queue.close(),
