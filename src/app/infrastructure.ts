@@ -25,11 +25,11 @@ export async function openMessaging(config: Config, log: Logger): Promise<Messag
     return { bus, redis: null, failing: async () => [], close: () => bus.close() };
   }
   const commandTimeoutMs = config.redisCommandTimeoutMs;
-  const commands = createRedis(config.redisUrl, 'parley:cmd', { autoPipelining: true, commandTimeoutMs });
+  const commands = createRedis(config.redisUrl, 'parley:cmd', log, { autoPipelining: true, commandTimeoutMs });
   const connections = [
     commands,
-    createRedis(config.redisUrl, 'parley:pub', { autoPipelining: true, commandTimeoutMs }),
-    createRedis(config.redisUrl, 'parley:sub', { commandTimeoutMs }),
+    createRedis(config.redisUrl, 'parley:pub', log, { autoPipelining: true, commandTimeoutMs }),
+    createRedis(config.redisUrl, 'parley:sub', log, { commandTimeoutMs }),
   ];
   const quit = () => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   try {

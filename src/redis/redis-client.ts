@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import type { Logger } from 'pino';
 
 /**
  * Opens an ioredis connection that never makes a caller wait long for an unreachable Redis:
@@ -14,20 +15,43 @@ import Redis from 'ioredis';
  * @param url - `redis://` or `rediss://` URL.
  * @param name - connection name shown by `CLIENT LIST`, e.g. `parley:pub`.
  * @param options.autoPipelining - batch same-turn commands (not for a subscriber connection).
+ * @param log - told once when the connection fails and once when it is back (not at every retry).
  * @param options.commandTimeoutMs - longest wait for one command's answer, ms (REDIS_COMMAND_TIMEOUT_MS).
  */
 export function createRedis(
   url: string,
   name: string,
+  log: Logger,
   options: { autoPipelining?: boolean; commandTimeoutMs?: number } = {},
 ): Redis {
-  return new Redis(url, {
+  const redis = new Redis(url, {
     connectionName: name,
     enableAutoPipelining: options.autoPipelining ?? false,
     commandTimeout: options.commandTimeoutMs ?? 500,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     retryStrategy: (times) => Math.min(times * 100, 2000),
+  });
+  watchConnection(redis, name, log);
+  return redis;
+}
+
+/**
+ * Logs a connection's failure once (warn) and its recovery once (info), rather than every failed
+ * reconnect; without an error listener ioredis prints each one to stderr.
+ * @param name - the connection's name in the log line, e.g. `parley:pub`.
+ */
+export function watchConnection(redis: Redis, name: string, log: Logger): void {
+  let failing = false;
+  redis.on('error', (err) => {
+    if (failing) return;
+    failing = true;
+    log.warn({ err, connection: name }, 'Redis connection failed; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!failing) return;
+    failing = false;
+    log.info({ connection: name }, 'Redis connection restored');
   });
 }
 

@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import pino, { type Logger } from 'pino';
 import { Client } from 'pg';
 import {
   LogoutDocument,
@@ -27,8 +28,8 @@ async function privateRedis(): Promise<PrivateRedis> {
 }
 
 /** An instance of the cluster, stopped after the test (before its Redis is killed). */
-async function instance(env: Env): Promise<ParleyServer> {
-  const server = await setup.cluster.start(env);
+async function instance(env: Env, logger?: Logger): Promise<ParleyServer> {
+  const server = await setup.cluster.start(env, { logger });
   keep({ dispose: () => server.stop() });
   return server;
 }
@@ -158,7 +159,10 @@ describe('a Redis outage', () => {
   it('keeps queries and sends working, never closes a socket 4403, and delivers everything once Redis is back', async () => {
     const redis = await privateRedis();
     const env = { REDIS_URL: redis.url, MESSAGE_TAIL_CHECK_MS: '0' };
-    const [a, b] = [await instance(env), await instance(env)];
+    type Line = { level: number; msg: string; connection?: string };
+    const logged: Line[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Line) });
+    const [a, b] = [await instance(env, logger), await instance(env)];
     const [alice, bob] = [await buildUser(a, { prefix: 'alice' }), await buildUser(b, { prefix: 'bob' })];
     const conversationId = (await buildConversation(a, alice, bob)).id;
     const vars = { conversationId, includeOwn: true };
@@ -191,7 +195,15 @@ describe('a Redis outage', () => {
     expect(closes.length).toBeGreaterThan(0);
     for (const close of closes) if (close !== 'acknowledged') expect(close.code).toBe(1013);
 
+    // Operators read one warning per connection for the whole outage, not one line per retry.
+    const lines = (msg: string) => logged.filter((l) => l.msg === msg).map((l) => l.connection);
+    const connections = ['parley:bull-queue', 'parley:bull-worker', 'parley:cmd', 'parley:pub', 'parley:sub'];
+    expect(lines('Redis connection failed; reconnecting').sort()).toEqual(connections);
+    expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+
     await redis.restart();
+    await eventually(() => lines('Redis connection restored').length === connections.length, 15_000, 'restored');
+    expect(lines('Redis connection restored').sort()).toEqual(connections);
     // No further traffic: the reconnects' tail checks deliver what the outage held back.
     const expected = [...seqs];
     const gotA = (await onA.waitFor(seqs.length, 15_000)).map((e) => e.messageAdded.seq);

@@ -167,8 +167,9 @@ export class TestCluster {
   /**
    * Starts one more instance in this process.
    * @param options.modules - run these modules instead of the registry's.
+   * @param options.logger - log here instead of stdout at LOG_LEVEL.
    */
-  async start(overrides: Env = {}, options: Pick<StartOptions, 'modules'> = {}): Promise<ParleyServer> {
+  async start(overrides: Env = {}, options: Pick<StartOptions, 'modules' | 'logger'> = {}): Promise<ParleyServer> {
     if (this.dataDir) throw new Error('an embedded cluster starts child processes only: use startChild');
     const config = loadConfig(this.env(overrides));
     const streams = new StreamLog();

@@ -228,7 +228,7 @@ export class MessagesService {
       // The message is committed: a retry would be answered from the store and still not
       // published. Subscribers get it by seq from the tail check (message-tail-check.ts), when
       // the next message of the conversation arrives (gap fill) or when they resume with `after`.
-      this.log.error({ err, messageId: message.id }, 'publishing a message failed');
+      this.log.warn({ err, messageId: message.id }, 'publishing a message failed');
     }
   }
 }

@@ -1,5 +1,7 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import Redis from 'ioredis';
+import type { Logger } from 'pino';
+import { watchConnection } from '../../redis/redis-client';
 import { GiveUp, retryDelayMs, type JobHandler, type JobOptions, type JobQueue } from './notifications.queue';
 
 /** Where and how the BullMQ queue runs. */
@@ -14,6 +16,8 @@ export interface BullJobQueueOptions {
   closeTimeoutMs: number;
   /** Logs a job's final failure. */
   onError: (err: unknown, name: string) => void;
+  /** Where connection failures and recoveries are logged (once each, not per retry). */
+  log: Logger;
 }
 
 const QUEUE = 'notifications';
@@ -37,13 +41,15 @@ export class BullJobQueue implements JobQueue {
     // The producer fails fast while Redis is unreachable (BullMQ's advice for Queue instances): an
     // enqueue runs on the send path, which must never hang on it. Only the worker blocks.
     this.queueConnection = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    watchConnection(this.queueConnection, 'parley:bull-queue', options.log);
     this.queue = new Queue(QUEUE, {
       connection: this.queueConnection,
       prefix: options.prefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 },
     });
-    // Without a listener BullMQ prints connection errors to the console; ioredis reconnects by itself.
-    this.queue.on('error', (err) => this.options.onError(err, 'queue'));
+    // Without a listener BullMQ prints connection errors to the console; ioredis reconnects by
+    // itself, and watchConnection has logged the failure once.
+    this.queue.on('error', (err) => this.onBullError(err, 'queue'));
   }
 
   /** @throws when Redis does not take the job within {@link ADD_TIMEOUT_MS} (the caller logs it). */
@@ -67,6 +73,7 @@ export class BullJobQueue implements JobQueue {
 
   run(handler: JobHandler): void {
     this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
+    watchConnection(this.workerConnection, 'parley:bull-worker', this.options.log);
     this.worker = new Worker(
       QUEUE,
       async (job: Job) => {
@@ -92,7 +99,18 @@ export class BullJobQueue implements JobQueue {
       }
     });
     // Connection errors are retried by ioredis; BullMQ re-emits them here.
-    this.worker.on('error', (err) => this.options.onError(err, 'worker'));
+    this.worker.on('error', (err) => this.onBullError(err, 'worker'));
+  }
+
+  /**
+   * An error BullMQ emits. A connection error (a system error such as ECONNRESET, or ioredis's
+   * "Connection is closed") is dropped: ioredis reconnects, and watchConnection logs the failure
+   * once. Anything else is logged as an error.
+   */
+  private onBullError(err: Error, source: string): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code?.startsWith('E') || /Connection is closed|Stream isn't writeable/.test(err.message)) return;
+    this.options.log.error({ err, source }, 'the notification queue failed');
   }
 
   async depth(): Promise<number> {

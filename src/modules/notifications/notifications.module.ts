@@ -40,6 +40,7 @@ export const notificationsModule = defineModule({
             lockMs: notify.jobLockMs,
             closeTimeoutMs: config.shutdownTimeoutMs / 2,
             onError,
+            log,
           }),
           db,
           log,

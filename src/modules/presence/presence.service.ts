@@ -279,7 +279,7 @@ export class PresenceService {
   private track(work: Promise<unknown>): Promise<void> {
     const done = work.then(
       () => undefined,
-      (err: unknown) => this.log.error({ err }, 'presence update failed'),
+      (err: unknown) => this.log.warn({ err }, 'presence update failed'),
     );
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));

@@ -33,7 +33,7 @@ export class TypingService {
       this.store
         .sweep(TYPING_INTERVAL_MS, SWEEP_LIMIT)
         .then((changes) => Promise.all(changes.map((c) => this.publish(c.conversationId, c.userId, c.isTyping))))
-        .catch((err: unknown) => this.log.error({ err }, 'typing sweep failed'));
+        .catch((err: unknown) => this.log.warn({ err }, 'typing sweep failed'));
     }, sweepMs);
     this.sweeper.unref();
   }
