@@ -2,6 +2,7 @@ import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestListener, type G
 import { GraphQLError, OperationTypeNode, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { CompiledExecutor } from '../execution/compiled-executor';
 import type { Context } from '../shared/context';
+import { retryAfterHeader } from '../shared/errors';
 import type { ErrorFormatter } from '../shared/format-error';
 import { operationLabel, type Metrics } from '../shared/metrics';
 
@@ -84,7 +85,11 @@ function toResponse(result: ExecutionResult, formatError: ErrorFormatter): Graph
         extensions: { ...formatted.extensions, code: error.extensions?.code ?? 'INTERNAL_SERVER_ERROR' },
       });
       // PostgreSQL or Redis unavailable (recognized by the formatter): 503, retryable.
-      if (answer.extensions?.code === 'SERVICE_UNAVAILABLE') status = 503;
+      if (answer.extensions?.code === 'SERVICE_UNAVAILABLE') {
+        status = 503;
+        const wait = answer.extensions.retryAfterMs;
+        if (typeof wait === 'number') for (const [k, v] of retryAfterHeader(wait)) headers.set(k, v);
+      }
       return answer;
     });
   }

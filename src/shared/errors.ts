@@ -47,14 +47,18 @@ export const RETRY_AFTER_MS = 1_000;
 /**
  * SERVICE_UNAVAILABLE: PostgreSQL or Redis could not serve the operation (a connection refused or
  * terminated, a timeout). Retrying is safe and expected (a send with the same `clientMessageId`
- * is stored once); over HTTP it is answered with status 503.
+ * is stored once); over HTTP it is answered with status 503 and `Retry-After` (whole seconds).
  * @param retryAfterMs - how long the client should wait before retrying, ms.
  */
 export const serviceUnavailable = (retryAfterMs = RETRY_AFTER_MS): DomainError =>
   new DomainError('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable: retry later', {
     retryAfterMs,
-    http: { status: 503 },
+    http: { status: 503, headers: retryAfterHeader(retryAfterMs) },
   });
+
+/** `Retry-After` (RFC 9110, whole seconds, at least 1) for a wait of `ms`. */
+export const retryAfterHeader = (ms: number): Map<string, string> =>
+  new Map([['retry-after', String(Math.max(1, Math.ceil(ms / 1000)))]]);
 
 /**
  * RATE_LIMITED: `limit` names the limit (see README, "Limits"); the client may retry after
@@ -69,6 +73,6 @@ export const rateLimited = (
   return new DomainError('RATE_LIMITED', message, {
     limit,
     retryAfterMs: ms,
-    http: { status: 429, headers: new Map([['retry-after', String(Math.ceil(ms / 1000))]]) },
+    http: { status: 429, headers: retryAfterHeader(ms) },
   });
 };

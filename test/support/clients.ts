@@ -7,6 +7,8 @@ import type { Instance } from './server';
 /** A GraphQL-over-HTTP response, with the HTTP status. */
 export interface HttpResult<T> {
   status: number;
+  /** The `Retry-After` header, when the answer has one. */
+  retryAfter?: string;
   data?: T | null;
   errors?: GraphQLFormattedError[];
 }
@@ -23,7 +25,8 @@ export async function http<T, V>(
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query: print(document), variables }),
   });
-  return { status: res.status, ...((await res.json()) as Omit<HttpResult<T>, 'status'>) };
+  const retryAfter = res.headers.get('retry-after') ?? undefined;
+  return { status: res.status, retryAfter, ...((await res.json()) as Omit<HttpResult<T>, 'status' | 'retryAfter'>) };
 }
 
 /** Like {@link http} but fails the test on any error and returns `data`. */
