@@ -120,10 +120,13 @@ async function meetAndChat(urlA: string, urlB: string, shots: boolean): Promise<
   // Bob read Alice's message with the conversation on screen.
   await alice.page.getByText('Seen by Bob').waitFor({ timeout: WAIT_MS });
 
-  // Alice keeps typing, as a person does (the client renews setTyping every 3 s while keys come),
-  // until Bob sees it.
+  // Alice types "See you there", then keeps typing, as a person does (the client renews setTyping
+  // every 3 s while keys come), until Bob sees it. The whole phrase is typed before the check: the
+  // message is sent as soon as Bob sees the indicator, which on a busy machine can be after the
+  // first key, and "S" alone would never show as "See you there".
   const box = alice.page.getByRole('textbox', { name: 'Message' });
-  const words = 'See you there, I will bring the tickets and the umbrellas '.split('');
+  await box.pressSequentially('See you there');
+  const words = ', I will bring the tickets and the umbrellas '.split('');
   await eventually(
     async () => {
       await box.press(words.shift() ?? '.');
@@ -138,7 +141,7 @@ async function meetAndChat(urlA: string, urlB: string, shots: boolean): Promise<
     await bob.page.screenshot({ path: join(SCREENSHOTS, 'chat-phone.png') });
   }
   await alice.page.getByRole('button', { name: 'Send' }).click();
-  await shows(bob, 'See you');
+  await shows(bob, 'See you there');
   await bob.page.getByText('Alice is typing…').waitFor({ state: 'hidden', timeout: WAIT_MS });
 
   // A phone-sized screen: the message box and Send are on screen, nothing scrolls sideways.
