@@ -261,8 +261,8 @@ describe('web client: notifications and blocking', () => {
       await bob.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click();
       await shows(bob, 'Hello Bob');
 
-      await alice.page.getByRole('button', { name: 'Block Bob' }).click();
-      await alice.page.getByRole('button', { name: 'Unblock Bob' }).waitFor({ timeout: WAIT_MS });
+      await alice.page.getByRole('button', { name: 'Block Bob', exact: true }).click();
+      await alice.page.getByRole('button', { name: 'Unblock Bob', exact: true }).waitFor({ timeout: WAIT_MS });
       await alice.page.getByRole('button', { name: 'Blocked people (1)' }).click();
       await alice.page.getByRole('list', { name: 'Blocked people' }).getByText('Bob').waitFor();
 
@@ -275,9 +275,9 @@ describe('web client: notifications and blocking', () => {
       // Unblocked (from the list of blocked people), Bob's retry of the same text goes through once.
       await alice.page
         .getByRole('list', { name: 'Blocked people' })
-        .getByRole('button', { name: 'Unblock Bob' })
+        .getByRole('button', { name: 'Unblock Bob', exact: true })
         .click();
-      await alice.page.getByRole('button', { name: 'Block Bob' }).waitFor({ timeout: WAIT_MS });
+      await alice.page.getByRole('button', { name: 'Block Bob', exact: true }).waitFor({ timeout: WAIT_MS });
       await log(bob).getByRole('button', { name: 'Retry' }).click();
       await shows(alice, 'Did I say something wrong?');
       await eventually(async () => (await log(bob).getByRole('alert').count()) === 0, WAIT_MS, 'refusal gone');
