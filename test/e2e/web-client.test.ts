@@ -120,10 +120,13 @@ async function meetAndChat(urlA: string, urlB: string, shots: boolean): Promise<
   // Bob read Alice's message with the conversation on screen.
   await alice.page.getByText('Seen by Bob').waitFor({ timeout: WAIT_MS });
 
-  // Alice keeps typing, as a person does (the client renews setTyping every 3 s while keys come),
-  // until Bob sees it.
+  // Alice types "See you there", then keeps typing, as a person does (the client renews setTyping
+  // every 3 s while keys come), until Bob sees it. The whole phrase is typed before the check: the
+  // message is sent as soon as Bob sees the indicator, which on a busy machine can be after the
+  // first key, and "S" alone would never show as "See you there".
   const box = alice.page.getByRole('textbox', { name: 'Message' });
-  const words = 'See you there, I will bring the tickets and the umbrellas '.split('');
+  await box.pressSequentially('See you there');
+  const words = ', I will bring the tickets and the umbrellas '.split('');
   await eventually(
     async () => {
       await box.press(words.shift() ?? '.');
@@ -138,7 +141,7 @@ async function meetAndChat(urlA: string, urlB: string, shots: boolean): Promise<
     await bob.page.screenshot({ path: join(SCREENSHOTS, 'chat-phone.png') });
   }
   await alice.page.getByRole('button', { name: 'Send' }).click();
-  await shows(bob, 'See you');
+  await shows(bob, 'See you there');
   await bob.page.getByText('Alice is typing…').waitFor({ state: 'hidden', timeout: WAIT_MS });
 
   // A phone-sized screen: the message box and Send are on screen, nothing scrolls sideways.
@@ -201,6 +204,84 @@ describe('web client on the embedded default', () => {
       alice.page = await alice.context.newPage();
       await alice.page.goto(conversationUrl);
       await expectShownOnceInOrder(alice, missed);
+    } finally {
+      await Promise.all([alice.context.close(), bob.context.close()]);
+    }
+  }, 90_000);
+});
+
+/** Alice (desktop) starts a direct conversation with Bob and says `text`; Bob stays on his list. */
+async function aliceWritesToBob(url: string, text: string): Promise<[Person, Person]> {
+  const desktop = { width: 1100, height: 720 };
+  const [alice, bob] = await Promise.all([signUp(url, 'Alice', desktop), signUp(url, 'Bob', desktop)]);
+  await alice.page.getByRole('button', { name: 'New conversation' }).click();
+  await alice.page.getByRole('searchbox', { name: 'Find people' }).fill(bob.username);
+  await alice.page.getByRole('button', { name: 'Bob', exact: true }).click();
+  await alice.page.getByRole('button', { name: 'Start chat' }).click();
+  await send(alice, text);
+  await shows(alice, text);
+  return [alice, bob];
+}
+
+describe('web client: notifications and blocking', () => {
+  let cluster: TestCluster;
+  let url: string;
+  beforeAll(async () => {
+    cluster = await TestCluster.create({ embedded: true });
+    const child = await cluster.startChild({ WEB_DIR: webDir });
+    url = child.url.replace(/graphql$/, '');
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+
+  it('the bell counts a message Bob was not looking at; opening it opens the conversation', async () => {
+    const [alice, bob] = await aliceWritesToBob(url, 'Are you there?');
+    try {
+      // Bob is on his list, not in the conversation: the server notifies him, live.
+      const bell = bob.page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
+      await bell.waitFor({ timeout: WAIT_MS });
+      await bell.click();
+      const item = bob.page
+        .getByRole('list', { name: 'Notification list' })
+        .getByRole('button', { name: 'Alice: Are you there?' });
+      await item.waitFor({ timeout: WAIT_MS });
+      await bob.page.screenshot({ path: join(SCREENSHOTS, 'notifications.png') });
+      await item.click();
+      await shows(bob, 'Are you there?');
+      expect(bob.page.url()).toBe(alice.page.url()); // the same #/c/<id>
+      // Opened: its notifications are read, and the count is gone.
+      await bob.page.getByRole('button', { name: 'Notifications', exact: true }).waitFor({ timeout: WAIT_MS });
+    } finally {
+      await Promise.all([alice.context.close(), bob.context.close()]);
+    }
+  }, 90_000);
+
+  it('Alice blocks Bob: his send is refused with a message and kept; unblocking lets it through', async () => {
+    const [alice, bob] = await aliceWritesToBob(url, 'Hello Bob');
+    try {
+      await bob.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click();
+      await shows(bob, 'Hello Bob');
+
+      await alice.page.getByRole('button', { name: 'Block Bob', exact: true }).click();
+      await alice.page.getByRole('button', { name: 'Unblock Bob', exact: true }).waitFor({ timeout: WAIT_MS });
+      await alice.page.getByRole('button', { name: 'Blocked people (1)' }).click();
+      await alice.page.getByRole('list', { name: 'Blocked people' }).getByText('Bob').waitFor();
+
+      await send(bob, 'Did I say something wrong?');
+      const refusal = log(bob).getByRole('alert');
+      await refusal.waitFor({ timeout: WAIT_MS });
+      expect(await refusal.textContent()).toContain('You cannot message this person');
+      await bob.page.screenshot({ path: join(SCREENSHOTS, 'blocked.png') });
+
+      // Unblocked (from the list of blocked people), Bob's retry of the same text goes through once.
+      await alice.page
+        .getByRole('list', { name: 'Blocked people' })
+        .getByRole('button', { name: 'Unblock Bob', exact: true })
+        .click();
+      await alice.page.getByRole('button', { name: 'Block Bob', exact: true }).waitFor({ timeout: WAIT_MS });
+      await log(bob).getByRole('button', { name: 'Retry' }).click();
+      await shows(alice, 'Did I say something wrong?');
+      await eventually(async () => (await log(bob).getByRole('alert').count()) === 0, WAIT_MS, 'refusal gone');
+      expect((await bodies(bob)).filter((b) => b === 'Did I say something wrong?')).toHaveLength(1);
     } finally {
       await Promise.all([alice.context.close(), bob.context.close()]);
     }

@@ -1,5 +1,12 @@
 import { ChatStore } from '../../src/web/src/chat/chat-store';
-import { describeFailure } from '../../src/web/src/chat/errors';
+import { BLOCKED_MESSAGE, describeFailure, rateLimitWait } from '../../src/web/src/chat/errors';
+import {
+  addNotifications,
+  emptyNotifications,
+  markNotificationsRead,
+  unreadOf,
+  type Notification,
+} from '../../src/web/src/chat/notifications';
 import { seenBy, seenByLabel } from '../../src/web/src/chat/receipts';
 import {
   addPending,
@@ -172,5 +179,49 @@ describe('web client read receipts and errors', () => {
       /not a participant/,
     );
     expect(describeFailure({ networkError: new Error('fetch failed') })).toMatch(/offline/);
+  });
+});
+
+describe('web client notifications, blocks and rate limits', () => {
+  const note = (id: string, second: number, over: Partial<Notification> = {}): Notification => ({
+    id,
+    kind: 'NEW_MESSAGE',
+    conversationId: 'c1',
+    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString(),
+    readAt: null,
+    message: msg(second),
+    ...over,
+  });
+
+  it('keeps notifications newest first, each once, and counts the unread', () => {
+    let list = addNotifications(emptyNotifications, [note('n1', 1), note('n2', 2, { readAt: 'x' })], 1);
+    expect(list.unreadCount).toBe(1);
+    list = addNotifications(list, [note('n3', 3, { conversationId: 'c2' })]);
+    list = addNotifications(list, [note('n3', 3, { conversationId: 'c2' })]);
+    expect(list.items.map((n) => n.id)).toEqual(['n3', 'n2', 'n1']);
+    expect(list.unreadCount).toBe(2);
+    expect(unreadOf(list, 'c1')).toEqual(['n1']);
+    list = markNotificationsRead(list, ['n1', 'n2'], 'now');
+    expect(list.unreadCount).toBe(1);
+    expect(unreadOf(list, 'c1')).toEqual([]);
+    expect(markNotificationsRead(list, ['n1'], 'later')).toBe(list);
+  });
+
+  it('says a block refused a send, and how long a rate limit asks to wait', () => {
+    const blocked = { graphQLErrors: [{ message: BLOCKED_MESSAGE, extensions: { code: 'FORBIDDEN' } }] };
+    expect(describeFailure(blocked)).toMatch(/^You cannot message this person/);
+    const limited = { graphQLErrors: [{ message: 'x', extensions: { code: 'RATE_LIMITED', retryAfterMs: 1500 } }] };
+    expect(rateLimitWait(limited)).toBe(1500);
+    expect(rateLimitWait(blocked)).toBeNull();
+  });
+
+  it('keeps the people the viewer blocks, newest first', () => {
+    const store = new ChatStore('a');
+    store.setBlocked([bob]);
+    store.setBlockedOne(carol, true);
+    expect(store.getState().blocked.map((u) => u.id)).toEqual(['c', 'b']);
+    store.setBlockedOne(bob, false);
+    expect(store.isBlocked('b')).toBe(false);
+    expect(store.isBlocked('c')).toBe(true);
   });
 });

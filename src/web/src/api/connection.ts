@@ -90,17 +90,32 @@ export function followMessages(
   onUnknownConversation: (conversationId: string) => void,
 ): () => void {
   let stop: (() => void) | null = null;
+  let stopped = false;
+  let failures = 0;
+  let current = 0;
+  let again: ReturnType<typeof setTimeout> | undefined;
+  // The server ended the subscription while the socket stays up (an error, a dependency down):
+  // follow again from where the store stands, after a growing wait, rather than go quiet.
+  const restartLater = () => {
+    if (stopped) return;
+    clearTimeout(again);
+    again = setTimeout(start, Math.min(5000, 500 * 2 ** failures++));
+  };
   const start = () => {
+    // Unsubscribing completes the old sink: only the current subscription's end restarts.
+    const generation = ++current;
+    const ended = () => generation === current && restartLater();
     stop?.();
     stop = ws.subscribe<WebMessageAddedSubscription>(
       { query: MESSAGE_ADDED, variables: { after: store.positions() } },
       {
         next: ({ data }) => {
           if (!data) return;
+          failures = 0;
           for (const id of store.addMessages([data.messageAdded])) onUnknownConversation(id);
         },
-        error: () => undefined,
-        complete: () => undefined,
+        error: ended,
+        complete: ended,
       },
     );
   };
@@ -109,6 +124,9 @@ export function followMessages(
   });
   start();
   return () => {
+    stopped = true;
+    current = -1;
+    clearTimeout(again);
     off();
     stop?.();
   };

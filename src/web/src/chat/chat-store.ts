@@ -41,6 +41,8 @@ export interface ChatState {
   readonly typing: ReadonlyMap<string, ReadonlyMap<string, Typist>>;
   /** Live presence by user id, overriding what a conversation's participants said when loaded. */
   readonly presence: ReadonlyMap<string, WebPresenceFragment>;
+  /** People the viewer blocks, most recently blocked first. */
+  readonly blocked: readonly WebUserFragment[];
 }
 
 /** How long a typing event shows without being renewed, in ms (the server expires it after 6 s). */
@@ -59,6 +61,7 @@ export class ChatStore {
     timelines: new Map(),
     typing: new Map(),
     presence: new Map(),
+    blocked: [],
   };
   private readonly listeners = new Set<() => void>();
 
@@ -208,6 +211,21 @@ export class ChatStore {
   /** Typists of a conversation still shown at `now` (ms since the epoch). */
   typists(conversationId: string, now: number): Typist[] {
     return [...(this.state.typing.get(conversationId)?.values() ?? [])].filter((t) => t.until > now);
+  }
+
+  /** The viewer's blocked people as the server listed them. */
+  setBlocked(blocked: readonly WebUserFragment[]): void {
+    this.set({ blocked });
+  }
+
+  /** The viewer blocked (`isBlocked`) or unblocked `user`. */
+  setBlockedOne(user: WebUserFragment, isBlocked: boolean): void {
+    const others = this.state.blocked.filter((u) => u.id !== user.id);
+    this.set({ blocked: isBlocked ? [user, ...others] : others });
+  }
+
+  isBlocked(userId: string): boolean {
+    return this.state.blocked.some((u) => u.id === userId);
   }
 
   setPresence(p: WebPresenceFragment): void {

@@ -10,6 +10,20 @@ export interface FailureLike {
   networkError?: unknown;
 }
 
+/**
+ * The server's message with FORBIDDEN when a block refuses a direct send or start (the API has no
+ * code of its own for it, and does not say who blocks whom).
+ */
+export const BLOCKED_MESSAGE = 'you cannot message this user';
+
+/** Whether a failure is a rate limit, and how long to wait (ms) before trying again; null if not. */
+export function rateLimitWait(failure: FailureLike): number | null {
+  const first = failure.graphQLErrors?.[0];
+  if (first?.extensions?.code !== 'RATE_LIMITED') return null;
+  const ms = first.extensions.retryAfterMs;
+  return typeof ms === 'number' && ms >= 0 ? ms : 1000;
+}
+
 /** Seconds to wait, rounded up, from `extensions.retryAfterMs` (ms); null when absent. */
 export function retryAfterSeconds(error: ErrorLike): number | null {
   const ms = error.extensions?.retryAfterMs;
@@ -36,7 +50,9 @@ export function describeFailure(failure: FailureLike, action: 'log in' | 'sign u
     case 'UNAUTHENTICATED':
       return action === 'log in' ? 'Wrong username or password.' : 'Your session has ended. Log in again.';
     case 'FORBIDDEN':
-      return 'You are not a participant of this conversation.';
+      return first.message === BLOCKED_MESSAGE
+        ? 'You cannot message this person: they are not accepting messages from you.'
+        : 'You are not a participant of this conversation.';
     case 'NOT_FOUND':
       return 'That conversation or person does not exist.';
     case 'CONFLICT':

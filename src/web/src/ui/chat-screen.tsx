@@ -16,8 +16,10 @@ import {
 import { ChatContext, useChat, useChatState, type Chat } from './chat-context';
 import { ConversationList } from './conversation-list';
 import { ConversationView } from './conversation-view';
+import { BlockedPeople } from './blocked-people';
 import { LogoutIcon } from './icons';
 import { NewConversation } from './new-conversation';
+import { NotificationBell } from './notification-bell';
 import { useLive } from './use-live';
 import { useOpenConversation } from './use-route';
 
@@ -86,7 +88,7 @@ function Live() {
 }
 
 function Layout({ onLogout }: { onLogout: () => void }) {
-  const { session, connection } = useChat();
+  const { session, connection, capabilities } = useChat();
   const state = useChatState();
   const [openId, open] = useOpenConversation();
   const [composing, setComposing] = useState(false);
@@ -106,6 +108,7 @@ function Layout({ onLogout }: { onLogout: () => void }) {
           <strong className="me" title={session.user.username}>
             {nameOf(session.user)}
           </strong>
+          {capabilities.notifications && <NotificationBell openId={openId} onOpen={open} />}
           <button type="button" className="icon" aria-label="Log out" onClick={() => void logout()}>
             <LogoutIcon />
           </button>
@@ -119,6 +122,7 @@ function Layout({ onLogout }: { onLogout: () => void }) {
           }}
         />
         <ConversationList openId={openId} onOpen={open} />
+        {capabilities.blocking && <BlockedPeople />}
       </aside>
       <main className="main">
         {openId ? (
