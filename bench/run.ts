@@ -113,6 +113,7 @@ async function runScenario(
     command: `npm run ${what === 'all' ? 'bench' : `bench:${name}`}${args ? ` -- ${args}` : ''}`,
     profiled: launch.profileDir !== null,
     quick: scoped.quick,
+    safety: launch.safety,
     flags: scoped.toJSON(),
     machine,
     git,
@@ -157,13 +158,19 @@ async function main(): Promise<number> {
     profileDir = flags.get('profile-dir') ?? join(tmpdir(), 'parley-bench-profiles');
     mkdirSync(profileDir, { recursive: true });
   }
+  const safetyFlag = flags.get('safety') ?? process.env.BENCH_SAFETY ?? 'raised';
+  if (safetyFlag !== 'raised' && safetyFlag !== 'default') {
+    log(`--safety (BENCH_SAFETY) must be raised or default, got ${safetyFlag}`);
+    return 2;
+  }
+  const safety: ParleyLaunch['safety'] = safetyFlag;
   let failures = 0;
   for (const name of names) {
     if (
       !(await runScenario(
         name,
         flags,
-        { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? 'production' },
+        { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? 'production', safety },
         git,
       ))
     )

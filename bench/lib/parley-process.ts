@@ -9,6 +9,7 @@ import { sleep } from './stats';
 /**
  * The safety limits (README, "Limits") raised so that no benchmark load is refused: the bench
  * measures the limits' cost, not their refusals. A scenario's own `env` may still set any of them.
+ * `BENCH_SAFETY=default` (or `--safety default`) leaves them out: the instances run the shipped limits.
  */
 const BENCH_LIMITS: Record<string, string> = {
   RATE_LIMIT_SEND: '100000000/1',
@@ -40,6 +41,8 @@ export interface ParleyLaunch {
   profileName: string;
   /** NODE_ENV of the instances; null leaves it unset, as docker-compose.yml deploys Parley. */
   nodeEnv: string | null;
+  /** `raised`: the safety limits set out of the load's way ({@link BENCH_LIMITS}); `default`: the shipped limits. */
+  safety: 'raised' | 'default';
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
@@ -116,7 +119,7 @@ export class ParleyProcess {
         PATH: process.env.PATH ?? '',
         TS_NODE_TRANSPILE_ONLY: 'true',
         ...(launch.nodeEnv ? { NODE_ENV: launch.nodeEnv } : {}),
-        ...BENCH_LIMITS,
+        ...(launch.safety === 'raised' ? BENCH_LIMITS : {}),
         ...env,
         PORT: String(port),
         HOST: '127.0.0.1',

@@ -61,7 +61,9 @@ export function writeReport(): string {
   const all = readResults();
   const latest = new Map<string, ScenarioResult>();
   const profiled = new Map<string, ScenarioResult>();
-  for (const r of all) (r.profiled ? profiled : latest).set(r.scenario, r);
+  const shippedLimits = new Map<string, ScenarioResult>();
+  for (const r of all)
+    (r.profiled ? profiled : r.safety === 'default' ? shippedLimits : latest).set(r.scenario, r);
   const ordered = SCENARIOS.map((s) => latest.get(s)).filter((r): r is ScenarioResult => r !== undefined);
 
   const lines = [
@@ -91,7 +93,7 @@ export function writeReport(): string {
     lines.push(
       `## ${r.title}`,
       '',
-      `Run ${r.startedAt} in ${r.wallSeconds} s, commit \`${r.git.commit}\`${r.git.dirty ? ' (with uncommitted changes in src/)' : ''}, load average ${r.machine.loadAverage} at start${r.machine.stealPercent != null ? `, CPU steal ${r.machine.stealPercent}% during the run` : ''}${r.quick ? ', **quick smoke sizes**' : ''}: \`${r.command}\``,
+      `Run ${r.startedAt} in ${r.wallSeconds} s, commit \`${r.git.commit}\`${r.git.dirty ? ' (with uncommitted changes in src/)' : ''}, load average ${r.machine.loadAverage} at start${r.machine.stealPercent != null ? `, CPU steal ${r.machine.stealPercent}% during the run` : ''}${r.quick ? ', **quick smoke sizes**' : ''}${r.safety === 'default' ? ', **shipped safety limits**' : ''}: \`${r.command}\``,
       '',
       `![${r.scenario}](${r.scenario}.svg)`,
       '',
@@ -105,6 +107,21 @@ export function writeReport(): string {
       `Sizes: \`${JSON.stringify(r.options)}\``,
       '',
     );
+  }
+  const safetyRuns = SCENARIOS.map((s) => shippedLimits.get(s)).filter((r): r is ScenarioResult => r !== undefined);
+  if (safetyRuns.length) {
+    lines.push(
+      '## With the shipped safety limits',
+      '',
+      'The newest `--safety default` run of each scenario (BENCH_SAFETY=default: rate limits, connection',
+      'and cost limits as shipped, not raised out of the way). Refused operations show as failed sends in',
+      'the warnings; compare with the tables above for the cost of the limits.',
+      '',
+      '| scenario | figure | value | baseline | ratio | target | |',
+      '| --- | --- | ---: | ---: | ---: | --- | --- |',
+    );
+    for (const r of safetyRuns) lines.push(...figureRows(r.figures, `${r.scenario} (${r.startedAt.slice(0, 16)})`));
+    lines.push('');
   }
   const profiles = SCENARIOS.map((s) => profiled.get(s)).filter((r): r is ScenarioResult => r !== undefined);
   if (profiles.length) {

@@ -53,6 +53,8 @@ export interface ScenarioResult extends ScenarioOutput {
   /** `true` when the servers ran under `--cpu-prof` (figures are then slower than normal) */
   profiled: boolean;
   quick: boolean;
+  /** `default`: the instances ran the shipped safety limits (`--safety default`); absent or `raised`: limits out of the way */
+  safety?: 'raised' | 'default';
   flags: Record<string, string>;
   machine: MachineInfo;
   git: { commit: string; dirty: boolean };
@@ -76,7 +78,8 @@ export function figure(f: Omit<Figure, 'ratio'>): Figure {
 export function writeResult(result: ScenarioResult): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = result.startedAt.replace(/[:.]/g, '-');
-  const file = join(RESULTS_DIR, `${stamp}-${result.scenario}${result.profiled ? '-profiled' : ''}.json`);
+  const suffix = `${result.profiled ? '-profiled' : ''}${result.safety === 'default' ? '-safety-default' : ''}`;
+  const file = join(RESULTS_DIR, `${stamp}-${result.scenario}${suffix}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   return file;
 }
@@ -108,7 +111,8 @@ export function pruneResults(): string[] {
   const keep = new Map<string, string>();
   for (const file of files) {
     const r = readResult(file);
-    if (!r.quick) keep.set(`${r.scenario}${r.profiled ? '-profiled' : ''}`, file);
+    if (!r.quick)
+      keep.set(`${r.scenario}${r.profiled ? '-profiled' : ''}${r.safety === 'default' ? '-safety-default' : ''}`, file);
   }
   const kept = new Set(keep.values());
   const deleted = files.filter((f) => !kept.has(f));
