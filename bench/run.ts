@@ -16,16 +16,25 @@ import { WorkerProcess, type WorkerOptions } from './lib/workers';
 import { connections } from './scenarios/connections';
 import { e2e } from './scenarios/e2e';
 import { fanout } from './scenarios/fanout';
+import { groups } from './scenarios/groups';
 import { history } from './scenarios/history';
 import { notifications } from './scenarios/notifications';
 import { send } from './scenarios/send';
 
 /**
  * `npm run bench` (every scenario), `npm run bench:<scenario>`, `npm run bench:report`.
- * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|connections|history|notifications|report> [--flags]
+ * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|groups|connections|history|notifications|report> [--flags]
  * (`report --prune` first deletes every result file but the newest non-quick one per scenario).
  */
-const scenarios: Record<ScenarioName, Scenario> = { send, e2e, fanout, connections, history, notifications };
+const scenarios: Record<ScenarioName, Scenario> = {
+  send,
+  e2e,
+  fanout,
+  groups,
+  connections,
+  history,
+  notifications,
+};
 
 const t0 = Date.now();
 const log = (line: string) =>

@@ -1,4 +1,5 @@
-import type { Scenario, ScenarioContext } from '../lib/context';
+import type { Scenario } from '../lib/context';
+import { openHalves, startBarePair, type BareWorker } from '../lib/fanout';
 import { waitSubscribed, type LoadWorker, type SubscriberWorker } from '../lib/probe';
 import type { ParleyProcess } from '../lib/parley-process';
 import { perUnit, serverCounters } from '../lib/prom';
@@ -6,9 +7,6 @@ import { figure, type Figure } from '../lib/results';
 import { seedUsers, startConversations, type BenchUser } from '../lib/seed';
 import { sleep, summarize, wallNow } from '../lib/stats';
 import type { SeqTally } from '../workers/subscribers.worker';
-import type { handlers as BareHandlers } from '../workers/bare-ws.worker';
-
-type BareWorker = import('../lib/workers').WorkerProcess<typeof BareHandlers>;
 
 /** One fan-out measurement (Parley or the bare baseline) for one group size. */
 interface FanoutRun {
@@ -126,31 +124,6 @@ async function measureBare(
   return run;
 }
 
-/** Splits the subscribers over the two receiver processes (one per instance / bare server). */
-async function openHalves(
-  ctx: ScenarioContext,
-  receivers: SubscriberWorker[],
-  mode: 'graphql-ws' | 'raw',
-  urls: string[],
-  subscribers: BenchUser[],
-  conversationId: string,
-) {
-  const results = await Promise.all(
-    receivers.map((r, half) =>
-      r.call('open', {
-        mode,
-        url: urls[half],
-        receivers: subscribers.filter((_, i) => i % 2 === half).map((u) => ({ token: u.token, conversationId })),
-        concurrency: 50,
-      }),
-    ),
-  );
-  for (const r of results) if (r.failed) throw new Error(`${r.failed} subscribers failed to connect: ${r.firstError}`);
-  ctx.log(
-    `  ${subscribers.length} subscribers connected (${mode}) in ${Math.round(Math.max(...results.map((r) => r.elapsedMs)))} ms`,
-  );
-}
-
 const median = (values: number[]) => summarize(values).p50;
 
 /**
@@ -177,13 +150,7 @@ export const fanout: Scenario = async (ctx) => {
     await ctx.worker('subscribers.worker.ts', 'fanout-receivers-1'),
     await ctx.worker('subscribers.worker.ts', 'fanout-receivers-2'),
   ];
-  const bare: BareWorker[] = [
-    await ctx.worker('bare-ws.worker.ts', 'bare-ws-1'),
-    await ctx.worker('bare-ws.worker.ts', 'bare-ws-2'),
-  ];
-  const bareUrls = (await Promise.all(bare.map((s) => s.call('listen', undefined)))).map(
-    ({ port }) => `ws://127.0.0.1:${port}`,
-  );
+  const { bare, urls: bareUrls } = await startBarePair(ctx);
 
   const results: Array<{ n: number; parley: FanoutRun; bare: FanoutRun }> = [];
   for (const n of sizes) {
@@ -197,7 +164,13 @@ export const fanout: Scenario = async (ctx) => {
       wsUrl: a.wsUrl,
       senders: [{ token: sender.token, senderId: sender.id, conversationId }],
     });
-    await openHalves(ctx, receivers, 'graphql-ws', [a.wsUrl, b.wsUrl], subscribers, conversationId);
+    await openHalves(
+      ctx,
+      receivers,
+      'graphql-ws',
+      [a.wsUrl, b.wsUrl],
+      subscribers.map((u) => ({ token: u.token, conversationId })),
+    );
     await waitSubscribed(load, receivers);
     const parley = await measureParley([a, b], load, receivers, conversationId, n, trials, burst, concurrency);
     const sample = (await receivers[0].call('sample', undefined)) ?? { conversationId };
@@ -207,7 +180,13 @@ export const fanout: Scenario = async (ctx) => {
       `  Parley: ${Math.round(parley.burst.perSecond)} deliveries/s, last subscriber after ${median(parley.trials.map((t) => t.last)).toFixed(1)} ms`,
     );
 
-    await openHalves(ctx, receivers, 'raw', bareUrls, subscribers, conversationId);
+    await openHalves(
+      ctx,
+      receivers,
+      'raw',
+      bareUrls,
+      subscribers.map((u) => ({ token: u.token, conversationId })),
+    );
     const bareRun = await measureBare(bare, receivers, sample, n, trials, burst);
     await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
     await Promise.all(receivers.map((r) => r.call('reset', undefined)));
