@@ -4,7 +4,7 @@ import { waitSubscribed, type LoadWorker, type SubscriberWorker } from '../lib/p
 import type { ParleyProcess } from '../lib/parley-process';
 import { perUnit, serverCounters } from '../lib/prom';
 import { figure, type Figure } from '../lib/results';
-import { seedUsers, startConversations, type BenchUser } from '../lib/seed';
+import { seedUsers, startConversations } from '../lib/seed';
 import { sleep, summarize, wallNow } from '../lib/stats';
 import type { SeqTally } from '../workers/subscribers.worker';
 
