@@ -19,11 +19,12 @@ import { fanout } from './scenarios/fanout';
 import { groups } from './scenarios/groups';
 import { history } from './scenarios/history';
 import { notifications } from './scenarios/notifications';
+import { reconnect } from './scenarios/reconnect';
 import { send } from './scenarios/send';
 
 /**
  * `npm run bench` (every scenario), `npm run bench:<scenario>`, `npm run bench:report`.
- * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|groups|connections|history|notifications|report> [--flags]
+ * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|groups|connections|reconnect|history|notifications|report> [--flags]
  * (`report --prune` first deletes every result file but the newest non-quick one per scenario).
  */
 const scenarios: Record<ScenarioName, Scenario> = {
@@ -32,6 +33,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   fanout,
   groups,
   connections,
+  reconnect,
   history,
   notifications,
 };

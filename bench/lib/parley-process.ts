@@ -177,6 +177,11 @@ export class ParleyProcess {
     return parseProm(await res.text());
   }
 
+  /** SIGSTOP: the process holds its sockets but does nothing until killed (a hung instance). */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
   /** SIGKILL, when a graceful stop would only cost time (no profile wanted); waits for the exit. */
   async kill(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;

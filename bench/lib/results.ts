@@ -28,7 +28,16 @@ export interface Figure {
 }
 
 /** The names of the scenarios, in run order. */
-export const SCENARIOS = ['send', 'e2e', 'fanout', 'groups', 'connections', 'history', 'notifications'] as const;
+export const SCENARIOS = [
+  'send',
+  'e2e',
+  'fanout',
+  'groups',
+  'connections',
+  'reconnect',
+  'history',
+  'notifications',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** What a scenario module returns. */

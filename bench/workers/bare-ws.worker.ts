@@ -14,12 +14,18 @@ const sockets = new Set<WebSocket>();
 /** The sockets of each conversation, as their `subscribe` named them (`conversationIds`, else `conversationId`). */
 const groups = new Map<string, Set<WebSocket>>();
 
+/** Answer each `subscribe` with one `next` frame (the reconnect storm's "resumed"). */
+let replyToSubscribe = false;
+
 function join(socket: WebSocket, data: RawData): void {
   const frame = JSON.parse(messageText(data)) as {
+    id?: string;
     type?: string;
     payload?: { conversationId?: string | null; conversationIds?: string[] };
   };
   if (frame.type !== 'subscribe') return;
+  if (replyToSubscribe)
+    socket.send(JSON.stringify({ id: frame.id, type: 'next', payload: { data: { messageAdded: null } } }));
   const ids = frame.payload?.conversationIds ?? (frame.payload?.conversationId ? [frame.payload.conversationId] : []);
   for (const id of ids) {
     let set = groups.get(id);
@@ -32,8 +38,12 @@ function join(socket: WebSocket, data: RawData): void {
 }
 
 export const handlers = {
-  /** Listens on a free port of 127.0.0.1. */
-  async listen(): Promise<{ port: number }> {
+  /**
+   * Listens on a free port of 127.0.0.1.
+   * @param p.replyToSubscribe - answer each `subscribe` with one `next` frame.
+   */
+  async listen(p?: { replyToSubscribe?: boolean }): Promise<{ port: number }> {
+    replyToSubscribe = p?.replyToSubscribe ?? false;
     wss = new WebSocketServer({ host: '127.0.0.1', port: 0, backlog: 1024 });
     await new Promise<void>((resolve) => wss!.once('listening', () => resolve()));
     wss.on('connection', (socket) => {
