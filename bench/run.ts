@@ -141,6 +141,9 @@ async function runScenario(
         (f.baseline !== null
           ? ` | baseline ${Number(f.baseline.toPrecision(4))} | ratio ${f.ratio === null ? '–' : f.ratio.toFixed(2)}`
           : '') +
+        (f.peer != null
+          ? ` | peer ${Number(f.peer.toPrecision(4))} | Parley/peer ${f.peerRatio == null ? '–' : f.peerRatio.toFixed(2)}`
+          : '') +
         (f.target ? ` | target ${f.target.text}: ${f.target.met ? 'met' : 'NOT met'}` : ''),
     );
   }

@@ -94,13 +94,14 @@ export class ParleyProcess {
    * Starts an instance and waits until `/readyz` answers 200 (migrations done, Redis connected).
    * @param env - the instance's environment (PORT and HOST are added).
    * @param options.inspect - start with `--inspect` on a free port (to force GCs before reading memory).
+   * @param options.entry - run this TypeScript file through ts-node instead of Parley (the textbook peer).
    * @throws when the process exits or is not ready within 60 s; the error carries its last output.
    */
   static async start(
     name: string,
     env: Record<string, string>,
     launch: ParleyLaunch,
-    options: { inspect?: boolean } = {},
+    options: { inspect?: boolean; entry?: string } = {},
   ): Promise<ParleyProcess> {
     const port = await freePort();
     const args: string[] = [];
@@ -111,7 +112,8 @@ export class ParleyProcess {
       profilePath = join(launch.profileDir, file);
       args.push('--cpu-prof', `--cpu-prof-dir=${launch.profileDir}`, `--cpu-prof-name=${file}`);
     }
-    if (launch.mode === 'built') args.push(join(ROOT, 'dist', 'src', 'main.js'));
+    if (options.entry) args.push('-r', 'ts-node/register/transpile-only', options.entry);
+    else if (launch.mode === 'built') args.push(join(ROOT, 'dist', 'src', 'main.js'));
     else args.push('-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts'));
     const child = spawn(process.execPath, args, {
       cwd: ROOT,

@@ -24,6 +24,10 @@ export interface Figure {
   ratio: number | null;
   /** what the baseline is, in a few words */
   baselineLabel?: string;
+  /** the same figure measured on the textbook peer (bench/peers/textbook) in the same run, if measured */
+  peer?: number | null;
+  /** value / peer */
+  peerRatio?: number | null;
   target?: Target;
 }
 
@@ -79,8 +83,12 @@ export function ratio(value: number | null, baseline: number | null): number | n
 }
 
 /** A figure with its ratio computed. */
-export function figure(f: Omit<Figure, 'ratio'>): Figure {
-  return { ...f, ratio: ratio(f.value, f.baseline) };
+export function figure(f: Omit<Figure, 'ratio' | 'peerRatio'>): Figure {
+  return {
+    ...f,
+    ratio: ratio(f.value, f.baseline),
+    ...(f.peer !== undefined ? { peerRatio: ratio(f.value, f.peer) } : {}),
+  };
 }
 
 /** Writes a result file; @returns its path. */
