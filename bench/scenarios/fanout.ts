@@ -82,7 +82,7 @@ async function measureParley(
     perSecond: (got.delivered * 1000) / ms,
     outOfOrder: got.outOfOrder,
   };
-  run.perDelivery = perUnit(before, await serverCounters(servers), got.delivered);
+  if (servers.length) run.perDelivery = perUnit(before, await serverCounters(servers), got.delivered);
   return run;
 }
 
@@ -145,6 +145,8 @@ export const fanout: Scenario = async (ctx) => {
   const env = { MAX_PARTICIPANTS: String(Math.max(1000, ...sizes.map((n) => n + 1))) };
   const a = await stack.start('A', env);
   const b = await stack.start('B', env);
+  const peerA = await stack.startPeer('peer-A');
+  const peerB = await stack.startPeer('peer-B');
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'fanout-sender');
   const receivers: SubscriberWorker[] = [
     await ctx.worker('subscribers.worker.ts', 'fanout-receivers-1'),
@@ -152,32 +154,42 @@ export const fanout: Scenario = async (ctx) => {
   ];
   const { bare, urls: bareUrls } = await startBarePair(ctx);
 
-  const results: Array<{ n: number; parley: FanoutRun; bare: FanoutRun }> = [];
+  const results: Array<{ n: number; parley: FanoutRun; peer: FanoutRun; bare: FanoutRun }> = [];
   for (const n of sizes) {
     const burst = burstOf(n);
     ctx.log(`group of ${n}: ${trials} single messages, then a burst of ${burst}`);
     const [sender, ...subscribers] = await seedUsers(stack, `fan${n}_`, n + 1);
     const [conversationId] = await startConversations(a.url, [{ starter: sender, others: subscribers }]);
-    await load.call('connect', {
-      transport: 'http',
-      httpUrl: a.url,
-      wsUrl: a.wsUrl,
-      senders: [{ token: sender.token, senderId: sender.id, conversationId }],
-    });
-    await openHalves(
-      ctx,
-      receivers,
-      'graphql-ws',
-      [a.wsUrl, b.wsUrl],
-      subscribers.map((u) => ({ token: u.token, conversationId })),
-    );
-    await waitSubscribed(load, receivers);
-    const parley = await measureParley([a, b], load, receivers, conversationId, n, trials, burst, concurrency);
-    const sample = (await receivers[0].call('sample', undefined)) ?? { conversationId };
-    await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
-    await Promise.all(receivers.map((r) => r.call('reset', undefined)));
+    /** The graphql-ws measurement on a pair of servers: the sender posts to the first. */
+    const measureOn = async (x: ParleyProcess, y: ParleyProcess, counted: ParleyProcess[]) => {
+      await load.call('connect', {
+        transport: 'http',
+        httpUrl: x.url,
+        wsUrl: x.wsUrl,
+        senders: [{ token: sender.token, senderId: sender.id, conversationId }],
+      });
+      await openHalves(
+        ctx,
+        receivers,
+        'graphql-ws',
+        [x.wsUrl, y.wsUrl],
+        subscribers.map((u) => ({ token: u.token, conversationId })),
+      );
+      await waitSubscribed(load, receivers);
+      const run = await measureParley(counted, load, receivers, conversationId, n, trials, burst, concurrency);
+      const captured = await receivers[0].call('sample', undefined);
+      await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
+      await Promise.all(receivers.map((r) => r.call('reset', undefined)));
+      return { run, captured };
+    };
+    const { run: parley, captured } = await measureOn(a, b, [a, b]);
+    const sample = captured ?? { conversationId };
     ctx.log(
       `  Parley: ${Math.round(parley.burst.perSecond)} deliveries/s, last subscriber after ${median(parley.trials.map((t) => t.last)).toFixed(1)} ms`,
+    );
+    const { run: peerRun } = await measureOn(peerA, peerB, []);
+    ctx.log(
+      `  textbook peer: ${Math.round(peerRun.burst.perSecond)} deliveries/s, last subscriber after ${median(peerRun.trials.map((t) => t.last)).toFixed(1)} ms`,
     );
 
     await openHalves(
@@ -195,6 +207,7 @@ export const fanout: Scenario = async (ctx) => {
     );
     for (const [who, run] of [
       ['Parley', parley],
+      ['textbook peer', peerRun],
       ['bare ws', bareRun],
     ] as const) {
       if (run.burst.delivered !== run.burst.expected)
@@ -203,12 +216,12 @@ export const fanout: Scenario = async (ctx) => {
       if (short) ctx.warn(`${who}, group of ${n}: ${short} single-message trials did not reach all ${n} subscribers`);
       if (run.burst.outOfOrder) ctx.warn(`${who}, group of ${n}: ${run.burst.outOfOrder} deliveries out of order`);
     }
-    results.push({ n, parley, bare: bareRun });
+    results.push({ n, parley, peer: peerRun, bare: bareRun });
   }
   await load.call('close', undefined);
 
   const figures: Figure[] = [];
-  for (const { n, parley, bare: base } of results) {
+  for (const { n, parley, peer, bare: base } of results) {
     const ratio = parley.burst.perSecond / base.burst.perSecond;
     figures.push(
       figure({
@@ -217,6 +230,7 @@ export const fanout: Scenario = async (ctx) => {
         value: parley.burst.perSecond,
         baseline: base.burst.perSecond,
         baselineLabel: 'bare ws',
+        peer: peer.burst.perSecond,
         ...(n === 1000 ? { target: { text: 'ratio ≥ 0.40', met: ratio >= 0.4 } } : {}),
       }),
       figure({
@@ -225,6 +239,7 @@ export const fanout: Scenario = async (ctx) => {
         value: median(parley.trials.map((t) => t.last)),
         baseline: median(base.trials.map((t) => t.last)),
         baselineLabel: 'bare ws',
+        peer: median(peer.trials.map((t) => t.last)),
       }),
       figure({
         label: `time to last subscriber (burst of ${parley.burst.messages}), group of ${n}`,
@@ -232,6 +247,7 @@ export const fanout: Scenario = async (ctx) => {
         value: parley.burst.ms,
         baseline: base.burst.ms,
         baselineLabel: 'bare ws',
+        peer: peer.burst.ms,
       }),
     );
   }
@@ -248,6 +264,7 @@ export const fanout: Scenario = async (ctx) => {
         categories,
         series: [
           { name: 'bare ws baseline', values: results.map((r) => r.bare.burst.perSecond) },
+          { name: 'textbook peer', values: results.map((r) => r.peer.burst.perSecond) },
           { name: 'Parley', values: results.map((r) => r.parley.burst.perSecond) },
         ],
       },
@@ -268,6 +285,7 @@ export const fanout: Scenario = async (ctx) => {
       `Subscribers alternate between instance A and instance B (graphql-ws clients in two receiver processes, one per instance); the sender is an extra participant posting over HTTP to A. MAX_PARTICIPANTS=${env.MAX_PARTICIPANTS}.`,
       `Single-message trials: ${trials} messages one at a time; the figure is the median of their "last subscriber" times. Burst: the messages are sent ${concurrency} at a time as fast as A accepts them; deliveries/s = deliveries ÷ (last arrival − first send).`,
       `Server work per delivery during the burst (both instances, from /metrics; includes the sends): ${results.map((r) => `group of ${r.n}: ${r.parley.perDelivery?.queries.toFixed(2)} SQL statements, ${r.parley.perDelivery?.cpuMs.toFixed(3)} ms CPU`).join('; ')}.`,
+      'Peer: two textbook peer instances (bench/peers/textbook) sharing Redis, the same subscribers split the same way and the sender on the first.',
       'Baseline: two bare ws processes holding the same sockets (same split), each writing every event — serialized once — to all of its sockets in a loop; the frame is a real `messageAdded` payload captured from the Parley run.',
     ],
   };
