@@ -1,5 +1,6 @@
 import type { Scenario } from '../lib/context';
 import { openHalves, startBarePair, type BareWorker } from '../lib/fanout';
+import type { ParleyProcess } from '../lib/parley-process';
 import { waitSubscribed, type LoadWorker, type SubscriberWorker } from '../lib/probe';
 import { perUnit, serverCounters } from '../lib/prom';
 import { figure, type Figure } from '../lib/results';
@@ -82,6 +83,8 @@ export const groups: Scenario = async (ctx) => {
   const env = { MAX_PARTICIPANTS: String(Math.max(100, ...specs.map((l) => l.size + 1))) };
   const a = await stack.start('A', env);
   const b = await stack.start('B', env);
+  const peerA = await stack.startPeer('peer-A');
+  const peerB = await stack.startPeer('peer-B');
   const subscribers = await seedUsers(stack, 'grp', subscriberCount);
   const layouts: Layout[] = [];
   for (const [n, spec] of specs.entries()) {
@@ -107,33 +110,41 @@ export const groups: Scenario = async (ctx) => {
     await ctx.worker('subscribers.worker.ts', 'groups-receivers-1', { maxOldSpaceMb: 1024 }),
     await ctx.worker('subscribers.worker.ts', 'groups-receivers-2', { maxOldSpaceMb: 1024 }),
   ];
-  await openHalves(
-    ctx,
-    receivers,
-    'graphql-ws',
-    [a.wsUrl, b.wsUrl],
-    subscribers.map((u) => ({ token: u.token, conversationId: null })),
-  );
-
-  const parley: GroupsRun[] = [];
-  for (const layout of layouts) {
-    await load.call('connect', { transport: 'http', httpUrl: a.url, wsUrl: a.wsUrl, senders: layout.senders });
-    await waitSubscribed(load, receivers);
-    ctx.log(`Parley: ${layout.count} groups of ${layout.size}, ${rounds} rounds`);
-    const before = await serverCounters([a, b]);
-    const run = await measure(receivers, layout, rounds, async () => {
-      const start = wallNow();
-      const sent = await load.call('round', { concurrency });
-      if (sent.errors) throw new Error(`${sent.errors} sends of a round failed: ${sent.firstError}`);
-      return start;
-    });
-    run.perDelivery = perUnit(before, await serverCounters([a, b]), run.delivered);
-    ctx.log(`  ${Math.round(run.perSecond)} deliveries/s, last subscriber after ${summarize(run.rounds).p50.toFixed(0)} ms`);
-    parley.push(run);
-  }
-  const sample = (await receivers[0].call('sample', undefined)) ?? {};
+  /** Every layout on a pair of servers (graphql-ws): senders post to the first. */
+  const measureOn = async (x: ParleyProcess, y: ParleyProcess, counted: ParleyProcess[], who: string) => {
+    await openHalves(
+      ctx,
+      receivers,
+      'graphql-ws',
+      [x.wsUrl, y.wsUrl],
+      subscribers.map((u) => ({ token: u.token, conversationId: null })),
+    );
+    const runs: GroupsRun[] = [];
+    for (const layout of layouts) {
+      await load.call('connect', { transport: 'http', httpUrl: x.url, wsUrl: x.wsUrl, senders: layout.senders });
+      await waitSubscribed(load, receivers);
+      ctx.log(`${who}: ${layout.count} groups of ${layout.size}, ${rounds} rounds`);
+      const before = await serverCounters(counted);
+      const run = await measure(receivers, layout, rounds, async () => {
+        const start = wallNow();
+        const sent = await load.call('round', { concurrency });
+        if (sent.errors) throw new Error(`${sent.errors} sends of a round failed: ${sent.firstError}`);
+        return start;
+      });
+      if (counted.length) run.perDelivery = perUnit(before, await serverCounters(counted), run.delivered);
+      ctx.log(
+        `  ${Math.round(run.perSecond)} deliveries/s, last subscriber after ${summarize(run.rounds).p50.toFixed(0)} ms`,
+      );
+      runs.push(run);
+    }
+    const captured = await receivers[0].call('sample', undefined);
+    await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
+    return { runs, captured };
+  };
+  const { runs: parley, captured } = await measureOn(a, b, [a, b], 'Parley');
+  const { runs: peer } = await measureOn(peerA, peerB, [], 'textbook peer');
+  const sample = captured ?? {};
   await load.call('close', undefined);
-  await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
 
   const { bare, urls } = await startBarePair(ctx);
   await openHalves(
@@ -157,6 +168,7 @@ export const groups: Scenario = async (ctx) => {
     const base = baseline[i];
     for (const [who, run] of [
       ['Parley', p],
+      ['textbook peer', peer[i]],
       ['bare ws', base],
     ] as const) {
       if (run.delivered !== run.expected)
@@ -171,6 +183,7 @@ export const groups: Scenario = async (ctx) => {
         value: p.perSecond,
         baseline: base.perSecond,
         baselineLabel: 'bare ws',
+        peer: peer[i].perSecond,
         target: { text: 'ratio ≥ 0.60', met: Number.isFinite(r) && r >= 0.6 },
       }),
       figure({
@@ -179,6 +192,7 @@ export const groups: Scenario = async (ctx) => {
         value: summarize(p.rounds).p50,
         baseline: summarize(base.rounds).p50,
         baselineLabel: 'bare ws',
+        peer: summarize(peer[i].rounds).p50,
       }),
     );
   }
@@ -194,6 +208,7 @@ export const groups: Scenario = async (ctx) => {
         categories: names,
         series: [
           { name: 'bare ws baseline', values: baseline.map((r) => r.perSecond) },
+          { name: 'textbook peer', values: peer.map((r) => r.perSecond) },
           { name: 'Parley', values: parley.map((r) => r.perSecond) },
         ],
       },
@@ -204,15 +219,17 @@ export const groups: Scenario = async (ctx) => {
         categories: names,
         series: [
           { name: 'bare ws', values: baseline.map((r) => summarize(r.rounds).p50) },
+          { name: 'textbook peer', values: peer.map((r) => summarize(r.rounds).p50) },
           { name: 'Parley', values: parley.map((r) => summarize(r.rounds).p50) },
         ],
       },
     ],
-    details: { layouts: specs, parley, baseline },
+    details: { layouts: specs, parley, peer, baseline },
     notes: [
       `${subscriberCount} subscribers, each with one graphql-ws connection holding one \`messageAdded\` subscription over all of its conversations, alternating between instance A and instance B (two receiver processes). Each group has one more participant, its sender, posting over HTTP to A; MAX_PARTICIPANTS=${env.MAX_PARTICIPANTS}.`,
       `A round sends one message to every group (${concurrency} sends in flight) and ends when every subscriber of the layout has it; ${rounds} rounds one after the other. Deliveries/s = deliveries ÷ the summed round times; a round's time runs from its first send to its last arrival, so it includes the sends.`,
       `Server work per delivery (A and B, from /metrics, the sends included): ${layouts.map((_, i) => `${names[i]}: ${parley[i].perDelivery?.queries.toFixed(2)} SQL statements, ${parley[i].perDelivery?.cpuMs.toFixed(3)} ms CPU`).join('; ')}.`,
+      'Peer: two textbook peer instances (bench/peers/textbook) sharing Redis, the same subscribers split the same way, the senders on the first.',
       "Baseline: two bare ws processes holding the same sockets (same split); a round writes each group's frame — a real `messageAdded` payload captured from the Parley run, serialized once per group — to the group's sockets.",
     ],
   };
