@@ -64,8 +64,7 @@ export function writeReport(): string {
   const latest = new Map<string, ScenarioResult>();
   const profiled = new Map<string, ScenarioResult>();
   const shippedLimits = new Map<string, ScenarioResult>();
-  for (const r of all)
-    (r.profiled ? profiled : r.safety === 'default' ? shippedLimits : latest).set(r.scenario, r);
+  for (const r of all) (r.profiled ? profiled : r.safety === 'default' ? shippedLimits : latest).set(r.scenario, r);
   const ordered = SCENARIOS.map((s) => latest.get(s)).filter((r): r is ScenarioResult => r !== undefined);
 
   const lines = [

@@ -97,7 +97,8 @@ export const notifications: Scenario = async (ctx) => {
     ctx.log(`${kind}: notifications on (instance A)`);
     const onResult = await sendCell(load, on, [...senders], cell);
     const drainMs = await drained(on, drainTimeout);
-    if (Number.isNaN(drainMs)) ctx.warn(`${kind}: the notification queue did not drain within ${drainTimeout / 1000} s`);
+    if (Number.isNaN(drainMs))
+      ctx.warn(`${kind}: the notification queue did not drain within ${drainTimeout / 1000} s`);
     warnErrors(ctx, `${kind}, off`, offResult);
     warnErrors(ctx, `${kind}, on`, onResult);
     ctx.log(
@@ -148,7 +149,10 @@ export const notifications: Scenario = async (ctx) => {
       unit: 'ms',
       value: p99ms,
       baseline: null,
-      target: { text: `< 100 ms${rate === 500 ? '' : ' (target is at 500 msg/s)'}`, met: p99ms !== null && p99ms < 100 },
+      target: {
+        text: `< 100 ms${rate === 500 ? '' : ' (target is at 500 msg/s)'}`,
+        met: p99ms !== null && p99ms < 100,
+      },
     }),
   );
   const categories = kinds.map((k) => k.kind);

@@ -1,5 +1,6 @@
 import type { Scenario, ScenarioContext } from '../lib/context';
 import type { BareWorker } from '../lib/fanout';
+import type { ParleyProcess } from '../lib/parley-process';
 import type { LoadWorker } from '../lib/probe';
 import { perUnit, serverCounters } from '../lib/prom';
 import { figure } from '../lib/results';
@@ -36,7 +37,9 @@ async function openClients(
     ),
   );
   for (const r of results) if (r.failed) throw new Error(`${r.failed} clients failed to connect: ${r.firstError}`);
-  ctx.log(`  ${specs.length} clients connected (${mode}) in ${Math.round(Math.max(...results.map((r) => r.elapsedMs)))} ms`);
+  ctx.log(
+    `  ${specs.length} clients connected (${mode}) in ${Math.round(Math.max(...results.map((r) => r.elapsedMs)))} ms`,
+  );
 }
 
 /** Kills the holder at wall time t0 (via `kill`) and waits until every client has resumed elsewhere. */
@@ -97,51 +100,73 @@ export const reconnect: Scenario = async (ctx) => {
     conversationIds: [conversationIds[Math.floor(i / groupSize)]],
   }));
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'storm-senders');
-  await load.call('connect', {
-    transport: 'http',
-    httpUrl: c.url,
-    wsUrl: c.wsUrl,
-    senders: senderUsers.map((u, g) => ({ token: u.token, senderId: u.id, conversationId: conversationIds[g] })),
-  });
   const workers: StormWorker[] = [
     await ctx.worker('storm-clients.worker.ts', 'storm-clients-1', { maxOldSpaceMb: 1024 }),
     await ctx.worker('storm-clients.worker.ts', 'storm-clients-2', { maxOldSpaceMb: 1024 }),
   ];
 
-  ctx.log(`Parley: ${n} clients on B`);
-  await openClients(ctx, workers, 'graphql-ws', b.wsUrl, specs, openConcurrency);
-  // Every subscription is live once a round reached every client (`after` replays what a late one missed).
-  const ready = await load.call('round', { concurrency: 16 });
-  if (ready.errors) throw new Error(`${ready.errors} sends failed: ${ready.firstError}`);
-  const live = await Promise.all(
-    workers.map((w) => w.call('waitCaughtUp', { targets: seqsOf(ready.sends), timeoutMs: 60_000 })),
-  );
-  if (live.some((l) => l.done < l.of)) throw new Error(`clients not caught up before the storm: ${JSON.stringify(live)}`);
-  ctx.log(`  messages flowing at ${rate} msg/s for ${flowMs / 1000} s`);
-  const flow = await load.call('openLoop', { rate, durationMs: flowMs });
-  if (flow.errors) ctx.warn(`${flow.errors} failed sends while flowing: ${flow.firstError}`);
-  b.pause();
-  const gap = await load.call('round', { concurrency: 16 });
-  if (gap.errors) throw new Error(`${gap.errors} sends failed while B was stopped: ${gap.firstError}`);
-  const finals = seqsOf(gap.sends);
-  await Promise.all(workers.map((w) => w.call('prepareFailover', { url: a.wsUrl, concurrency, targets: finals })));
-  const before = await serverCounters([a]);
-  ctx.log('  kill -9 B');
-  const parley = await storm(workers, () => b.kill(), timeoutMs);
-  const perClient = perUnit(before, await serverCounters([a]), parley.reconnected);
-  const checked = await Promise.all(workers.map((w) => w.call('verify', { finals })));
-  const check = {
-    clients: checked.reduce((s, x) => s + x.clients, 0),
-    withGaps: checked.reduce((s, x) => s + x.withGaps, 0),
-    withDuplicates: checked.reduce((s, x) => s + x.withDuplicates, 0),
-    withDisorder: checked.reduce((s, x) => s + x.withDisorder, 0),
-    missing: checked.reduce((s, x) => s + x.missing, 0),
-    duplicates: checked.reduce((s, x) => s + x.duplicates, 0),
+  /** One storm over graphql-ws: clients on `hold`, senders on `sender`, failover to `failover`. */
+  const graphqlStorm = async (
+    who: string,
+    hold: ParleyProcess,
+    failover: ParleyProcess,
+    sender: ParleyProcess,
+    counted: ParleyProcess[],
+  ) => {
+    await load.call('connect', {
+      transport: 'http',
+      httpUrl: sender.url,
+      wsUrl: sender.wsUrl,
+      senders: senderUsers.map((u, g) => ({ token: u.token, senderId: u.id, conversationId: conversationIds[g] })),
+    });
+    ctx.log(`${who}: ${n} clients on ${hold.name}`);
+    await openClients(ctx, workers, 'graphql-ws', hold.wsUrl, specs, openConcurrency);
+    // Every subscription is live once a round reached every client (`after` replays what a late one missed).
+    const ready = await load.call('round', { concurrency: 16 });
+    if (ready.errors) throw new Error(`${ready.errors} sends failed: ${ready.firstError}`);
+    const live = await Promise.all(
+      workers.map((w) => w.call('waitCaughtUp', { targets: seqsOf(ready.sends), timeoutMs: 60_000 })),
+    );
+    if (live.some((l) => l.done < l.of))
+      throw new Error(`clients not caught up before the storm: ${JSON.stringify(live)}`);
+    ctx.log(`  messages flowing at ${rate} msg/s for ${flowMs / 1000} s`);
+    const flow = await load.call('openLoop', { rate, durationMs: flowMs });
+    if (flow.errors) ctx.warn(`${who}: ${flow.errors} failed sends while flowing: ${flow.firstError}`);
+    hold.pause();
+    const gap = await load.call('round', { concurrency: 16 });
+    if (gap.errors) throw new Error(`${gap.errors} sends failed while ${hold.name} was stopped: ${gap.firstError}`);
+    const finals = seqsOf(gap.sends);
+    await Promise.all(
+      workers.map((w) => w.call('prepareFailover', { url: failover.wsUrl, concurrency, targets: finals })),
+    );
+    const before = await serverCounters(counted);
+    ctx.log(`  kill -9 ${hold.name}`);
+    const run = await storm(workers, () => hold.kill(), timeoutMs);
+    const perClient = perUnit(before, await serverCounters(counted), run.reconnected);
+    const checked = await Promise.all(workers.map((w) => w.call('verify', { finals })));
+    const check = {
+      clients: checked.reduce((s, x) => s + x.clients, 0),
+      withGaps: checked.reduce((s, x) => s + x.withGaps, 0),
+      withDuplicates: checked.reduce((s, x) => s + x.withDuplicates, 0),
+      withDisorder: checked.reduce((s, x) => s + x.withDisorder, 0),
+      missing: checked.reduce((s, x) => s + x.missing, 0),
+      duplicates: checked.reduce((s, x) => s + x.duplicates, 0),
+    };
+    ctx.log(
+      `  ${run.resumed} of ${n} resumed ${Math.round(run.toResumedMs)} ms after the kill; gaps ${check.withGaps}, duplicates ${check.withDuplicates}`,
+    );
+    if (check.withGaps || check.withDuplicates || check.withDisorder)
+      ctx.warn(
+        `${who}: ${check.withGaps} clients with gaps (${check.missing} messages missing), ${check.withDuplicates} with duplicates (${check.duplicates}), ${check.withDisorder} out of order`,
+      );
+    await Promise.all(workers.map((w) => w.call('closeAll', undefined)));
+    return { run, perClient, check, flow };
   };
-  ctx.log(
-    `  all ${parley.resumed} of ${n} resumed ${Math.round(parley.toResumedMs)} ms after the kill; ${perClient.queries.toFixed(2)} statements per client on A; gaps ${check.withGaps}, duplicates ${check.withDuplicates}`,
-  );
-  await Promise.all(workers.map((w) => w.call('closeAll', undefined)));
+  const { run: parley, perClient, check, flow } = await graphqlStorm('Parley', b, a, c, [a]);
+  const peerA = await stack.startPeer('peer-A');
+  const peerB = await stack.startPeer('peer-B');
+  const peerC = await stack.startPeer('peer-C');
+  const { run: peer, check: peerCheck } = await graphqlStorm('textbook peer', peerB, peerA, peerC, []);
   await load.call('close', undefined);
 
   ctx.log(`bare ws: ${n} sockets, kill -9 of their server`);
@@ -159,15 +184,12 @@ export const reconnect: Scenario = async (ctx) => {
 
   for (const [who, run] of [
     ['Parley', parley],
+    ['textbook peer', peer],
     ['bare ws', baseline],
   ] as const) {
     if (run.resumed < n) ctx.warn(`${who}: ${run.resumed} of ${n} clients resumed within ${timeoutMs / 1000} s`);
     if (run.errors.length) ctx.warn(`${who}: client errors, e.g. ${run.errors[0]}`);
   }
-  if (check.withGaps || check.withDuplicates || check.withDisorder)
-    ctx.warn(
-      `${check.withGaps} clients with gaps (${check.missing} messages missing), ${check.withDuplicates} with duplicates (${check.duplicates}), ${check.withDisorder} out of order`,
-    );
   const clean = check.withGaps === 0 && check.withDuplicates === 0 && check.withDisorder === 0 && check.clients === n;
   const ratio = parley.toResumedMs / baseline.toResumedMs;
   return {
@@ -180,6 +202,7 @@ export const reconnect: Scenario = async (ctx) => {
         value: parley.toResumedMs,
         baseline: baseline.toResumedMs,
         baselineLabel: 'bare ws reconnects',
+        peer: peer.toResumedMs,
         target: { text: 'ratio ≤ 2', met: Number.isFinite(ratio) && ratio <= 2 },
       }),
       figure({
@@ -188,6 +211,7 @@ export const reconnect: Scenario = async (ctx) => {
         value: parley.toReconnectedMs,
         baseline: baseline.toReconnectedMs,
         baselineLabel: 'bare ws reconnects',
+        peer: peer.toReconnectedMs,
       }),
       figure({
         label: 'SQL statements on A per reconnected client',
@@ -200,6 +224,7 @@ export const reconnect: Scenario = async (ctx) => {
         unit: 'clients',
         value: check.withGaps + check.withDuplicates + check.withDisorder,
         baseline: null,
+        peer: peerCheck.withGaps + peerCheck.withDuplicates + peerCheck.withDisorder,
         target: { text: 'none, every client checked', met: clean },
       }),
     ],
@@ -211,15 +236,17 @@ export const reconnect: Scenario = async (ctx) => {
         categories: ['reconnected', 'resumed'],
         series: [
           { name: 'bare ws', values: [baseline.toReconnectedMs, baseline.toResumedMs] },
+          { name: 'textbook peer', values: [peer.toReconnectedMs, peer.toResumedMs] },
           { name: 'Parley', values: [parley.toReconnectedMs, parley.toResumedMs] },
         ],
       },
     ],
-    details: { parley, baseline, perClient, check, flow, finals: Object.keys(finals).length },
+    details: { parley, peer, baseline, perClient, check, peerCheck, flow },
     notes: [
       `${n} clients in ${groups} group conversations of ${groupSize} (each with one more participant who sends), one graphql-ws socket each on instance B with one \`messageAdded(after)\` subscription, in two client processes; the senders post over HTTP to a third instance C, ${rate} msg/s round-robin over the groups for ${flowMs / 1000} s.`,
       `Then B is stopped (SIGSTOP) and one more message goes to every group, so every client has a gap to replay; B is killed (SIGKILL) and each client, on its socket's close, reconnects to A (at most ${concurrency} handshakes in flight per client process) and subscribes with \`after\` = the last seq it received. "Resumed" = the client holds every message up to that last round's; the check afterwards requires each client to hold exactly seqs 1..last of its conversation, once each, in order.`,
       `A's work during the storm per reconnected client (from /metrics; authentication, subscription and replay): ${perClient.queries.toFixed(2)} SQL statements, ${perClient.cpuMs.toFixed(2)} ms CPU.`,
+      'Peer: the same storm on three textbook peer instances (clients on one, senders on another, failover to the third); its `after` replay reads the missed messages with TypeORM before the live events.',
       'Baseline: the same number of bare ws sockets on a bare server that is killed; they reconnect to a second bare server, which acknowledges connection_init and answers the subscribe frame with one `next` frame ("resumed").',
     ],
   };

@@ -39,7 +39,9 @@ export const send: Scenario = async (ctx) => {
   // both transports are driven before any cell is measured, so the first cell is not the slowest.
   for (const server of [a, peer]) {
     for (const transport of transports) {
-      ctx.log(`warming ${server.name} up over ${transport} (${prewarmMs / 1000} s at concurrency ${lanes}, not measured)`);
+      ctx.log(
+        `warming ${server.name} up over ${transport} (${prewarmMs / 1000} s at concurrency ${lanes}, not measured)`,
+      );
       await load.call('connect', { transport, httpUrl: server.url, wsUrl: server.wsUrl, senders });
       await load.call('closedLoop', { concurrency: lanes, warmupMs: prewarmMs, durationMs: 1 });
     }
@@ -84,7 +86,9 @@ export const send: Scenario = async (ctx) => {
       await load.call('connect', { transport, httpUrl: peer.url, wsUrl: peer.wsUrl, senders: targets });
       peerResults[transport] = await load.call('closedLoop', { concurrency, warmupMs, durationMs });
       if (peerResults[transport].errors)
-        ctx.warn(`${peerResults[transport].errors} failed peer sends over ${transport}: ${peerResults[transport].firstError}`);
+        ctx.warn(
+          `${peerResults[transport].errors} failed peer sends over ${transport}: ${peerResults[transport].firstError}`,
+        );
     }
     for (const b of [pool, pipelined]) if (b?.errors) ctx.warn(`${b.errors} failed baseline sends: ${b.firstError}`);
     cells.push({ concurrency, baseline, baselines: { pool, pipelined }, parley, peer: peerResults });

@@ -98,7 +98,10 @@ async function connect(c: StormClient, url: string): Promise<void> {
         if (result.errors?.length) onError(result.errors);
         if (result.data) onMessage(c, result.data.messageAdded);
       },
-      error: () => undefined,
+      // a close is handled by the failover; anything else is an error of the server
+      error: (err) => {
+        if (!(err && typeof err === 'object' && 'code' in err)) onError(err);
+      },
       complete: () => undefined,
     },
   );
@@ -167,7 +170,7 @@ export const handlers = {
     const deadline = performance.now() + p.timeoutMs;
     const done = () => clients.filter(caughtUp).length;
     while (done() < clients.length && performance.now() < deadline) await sleep(20);
-    return { done: done(), of: clients.length };
+    return { done: done(), of: clients.length, errors };
   },
 
   /**

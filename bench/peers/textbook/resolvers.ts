@@ -88,7 +88,10 @@ export function buildResolvers(db: DataSource, pubsub: RedisPubSub, prefix: stri
         const page = rows.slice(0, args.first);
         return {
           edges: page.map((node) => ({ cursor: String(node.seq), node })),
-          pageInfo: { hasNextPage: rows.length > args.first, endCursor: page.length ? String(page[page.length - 1].seq) : null },
+          pageInfo: {
+            hasNextPage: rows.length > args.first,
+            endCursor: page.length ? String(page[page.length - 1].seq) : null,
+          },
         };
       },
     },
@@ -146,9 +149,13 @@ export function buildResolvers(db: DataSource, pubsub: RedisPubSub, prefix: stri
           ctx.conversationIds = new Set(rows.map((r) => r.conversationId));
           if (args.conversationId && !ctx.conversationIds.has(args.conversationId))
             throw fail('FORBIDDEN', 'not a participant of this conversation');
-          const live = withFilter(
+          const live = (await withFilter(
             () => pubsub.asyncIterableIterator(topic) as AsyncIterableIterator<{ messageAdded: MessageRow }>,
-            (payload: { messageAdded: MessageRow } | undefined, variables: typeof args | undefined, context?: PeerContext) => {
+            (
+              payload: { messageAdded: MessageRow } | undefined,
+              variables: typeof args | undefined,
+              context?: PeerContext,
+            ) => {
               const m = payload!.messageAdded;
               return (
                 context!.conversationIds!.has(m.conversationId) &&
@@ -156,11 +163,10 @@ export function buildResolvers(db: DataSource, pubsub: RedisPubSub, prefix: stri
                 (variables?.includeOwn === true || m.senderId !== context!.userId)
               );
             },
-          )(root, args, ctx, info) as AsyncIterator<{ messageAdded: MessageRow }>;
+          )(root, args, ctx, info)) as AsyncIterator<{ messageAdded: MessageRow }>;
           return args.after?.length ? replayThenLive(live, args.after, ctx) : live;
         },
       },
     },
   };
 }
-

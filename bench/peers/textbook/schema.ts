@@ -52,7 +52,12 @@ export const typeDefs = /* GraphQL */ `
   }
 
   type Query {
-    messages(conversationId: ID!, first: Int = 50, after: String, order: MessageOrder = NEWEST_FIRST): MessageConnection!
+    messages(
+      conversationId: ID!
+      first: Int = 50
+      after: String
+      order: MessageOrder = NEWEST_FIRST
+    ): MessageConnection!
   }
 
   type Mutation {
