@@ -38,6 +38,9 @@ const scenarios: Record<ScenarioName, Scenario> = {
   notifications,
 };
 
+/** Default --timeout of the scenarios that start 10,000 clients three times over (Parley, peer, bare). */
+const TIMEOUT_S: Partial<Record<ScenarioName, number>> = { groups: 400, reconnect: 400 };
+
 const t0 = Date.now();
 const log = (line: string) =>
   process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${line}\n`);
@@ -79,7 +82,7 @@ async function runScenario(
   const cpuAtStart = cpuTimes();
   const startedAt = new Date().toISOString();
   const started = Date.now();
-  const timeoutS = scoped.number('timeout', 240);
+  const timeoutS = scoped.number('timeout', TIMEOUT_S[name] ?? 240);
   log(`${name}: starting (load average ${machine.loadAverage})`);
   let ok = true;
   let output;
