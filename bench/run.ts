@@ -24,18 +24,18 @@ import { send } from './scenarios/send';
 
 /**
  * `npm run bench` (every scenario), `npm run bench:<scenario>`, `npm run bench:report`.
- * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|groups|connections|reconnect|history|notifications|report> [--flags]
+ * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|connections|history|notifications|groups|reconnect|report> [--flags]
  * (`report --prune` first deletes every result file but the newest non-quick one per scenario).
  */
 const scenarios: Record<ScenarioName, Scenario> = {
   send,
   e2e,
   fanout,
-  groups,
   connections,
-  reconnect,
   history,
   notifications,
+  groups,
+  reconnect,
 };
 
 /** Default --timeout of the scenarios that start 10,000 clients three times over (Parley, peer, bare). */

@@ -36,11 +36,11 @@ export const SCENARIOS = [
   'send',
   'e2e',
   'fanout',
-  'groups',
   'connections',
-  'reconnect',
   'history',
   'notifications',
+  'groups',
+  'reconnect',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
