@@ -79,13 +79,18 @@ export class BenchStack {
   /**
    * Starts the textbook peer (bench/peers/textbook) on this stack's database, Redis and JWT secret,
    * after a Parley instance has run the migrations. Stopped with the instances.
+   * @param options.inspect - with `--inspect` (memory after GC, connections scenario).
    */
-  async startPeer(name: string, overrides: Record<string, string> = {}): Promise<ParleyProcess> {
+  async startPeer(
+    name: string,
+    overrides: Record<string, string> = {},
+    options: { inspect?: boolean } = {},
+  ): Promise<ParleyProcess> {
     const peer = await ParleyProcess.start(
       name,
       this.env({ REDIS_PREFIX: `${this.redisPrefix}peer:`, ...overrides }),
       { ...this.launch, profileName: `${this.launch.profileName}-peer` },
-      { entry: join(__dirname, '..', 'peers', 'textbook', 'server.ts') },
+      { ...options, entry: join(__dirname, '..', 'peers', 'textbook', 'server.ts') },
     );
     this.instances.push(peer);
     this.started.push(peer);
