@@ -16,15 +16,30 @@ import { WorkerProcess, type WorkerOptions } from './lib/workers';
 import { connections } from './scenarios/connections';
 import { e2e } from './scenarios/e2e';
 import { fanout } from './scenarios/fanout';
+import { groups } from './scenarios/groups';
 import { history } from './scenarios/history';
+import { notifications } from './scenarios/notifications';
+import { reconnect } from './scenarios/reconnect';
 import { send } from './scenarios/send';
 
 /**
  * `npm run bench` (every scenario), `npm run bench:<scenario>`, `npm run bench:report`.
- * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|connections|history|report> [--flags]
+ * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|connections|history|notifications|groups|reconnect|report> [--flags]
  * (`report --prune` first deletes every result file but the newest non-quick one per scenario).
  */
-const scenarios: Record<ScenarioName, Scenario> = { send, e2e, fanout, connections, history };
+const scenarios: Record<ScenarioName, Scenario> = {
+  send,
+  e2e,
+  fanout,
+  connections,
+  history,
+  notifications,
+  groups,
+  reconnect,
+};
+
+/** Default --timeout of the scenarios that start 10,000 clients three times over (Parley, peer, bare). */
+const TIMEOUT_S: Partial<Record<ScenarioName, number>> = { groups: 400, reconnect: 400 };
 
 const t0 = Date.now();
 const log = (line: string) =>
@@ -67,7 +82,7 @@ async function runScenario(
   const cpuAtStart = cpuTimes();
   const startedAt = new Date().toISOString();
   const started = Date.now();
-  const timeoutS = scoped.number('timeout', 240);
+  const timeoutS = scoped.number('timeout', TIMEOUT_S[name] ?? 240);
   log(`${name}: starting (load average ${machine.loadAverage})`);
   let ok = true;
   let output;
@@ -113,6 +128,7 @@ async function runScenario(
     command: `npm run ${what === 'all' ? 'bench' : `bench:${name}`}${args ? ` -- ${args}` : ''}`,
     profiled: launch.profileDir !== null,
     quick: scoped.quick,
+    safety: launch.safety,
     flags: scoped.toJSON(),
     machine,
     git,
@@ -127,6 +143,9 @@ async function runScenario(
       `${name}:   ${f.label}: ${f.value === null ? '–' : Number(f.value.toPrecision(4))} ${f.unit}` +
         (f.baseline !== null
           ? ` | baseline ${Number(f.baseline.toPrecision(4))} | ratio ${f.ratio === null ? '–' : f.ratio.toFixed(2)}`
+          : '') +
+        (f.peer != null
+          ? ` | peer ${Number(f.peer.toPrecision(4))} | Parley/peer ${f.peerRatio == null ? '–' : f.peerRatio.toFixed(2)}`
           : '') +
         (f.target ? ` | target ${f.target.text}: ${f.target.met ? 'met' : 'NOT met'}` : ''),
     );
@@ -157,13 +176,19 @@ async function main(): Promise<number> {
     profileDir = flags.get('profile-dir') ?? join(tmpdir(), 'parley-bench-profiles');
     mkdirSync(profileDir, { recursive: true });
   }
+  const safetyFlag = flags.get('safety') ?? process.env.BENCH_SAFETY ?? 'raised';
+  if (safetyFlag !== 'raised' && safetyFlag !== 'default') {
+    log(`--safety (BENCH_SAFETY) must be raised or default, got ${safetyFlag}`);
+    return 2;
+  }
+  const safety: ParleyLaunch['safety'] = safetyFlag;
   let failures = 0;
   for (const name of names) {
     if (
       !(await runScenario(
         name,
         flags,
-        { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? 'production' },
+        { mode, profileDir, profileName: name, nodeEnv: flags.get('node-env') ?? 'production', safety },
         git,
       ))
     )

@@ -2,6 +2,49 @@ import WebSocket from 'ws';
 import { messageText } from './ws-text';
 
 /**
+ * Sends Chrome DevTools protocol requests, one after the other, to a process started with
+ * `--inspect`. @returns each request's `result`.
+ * @param inspectorUrl - the `ws://127.0.0.1:<port>/<id>` the process printed on start.
+ * @throws when the protocol answers an error.
+ */
+async function devtools(
+  inspectorUrl: string,
+  requests: ReadonlyArray<{ method: string; params?: Record<string, unknown> }>,
+): Promise<unknown[]> {
+  const socket = new WebSocket(inspectorUrl);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  const results: unknown[] = [];
+  try {
+    for (const [index, request] of requests.entries()) {
+      const id = index + 1;
+      results.push(
+        await new Promise<unknown>((resolve, reject) => {
+          const onMessage = (data: WebSocket.RawData) => {
+            const reply = JSON.parse(messageText(data)) as {
+              id?: number;
+              result?: unknown;
+              error?: { message: string };
+            };
+            if (reply.id !== id) return;
+            socket.off('message', onMessage);
+            if (reply.error) reject(new Error(reply.error.message));
+            else resolve(reply.result);
+          };
+          socket.on('message', onMessage);
+          socket.send(JSON.stringify({ id, ...request }));
+        }),
+      );
+    }
+  } finally {
+    socket.close();
+  }
+  return results;
+}
+
+/**
  * Forces a full garbage collection in a process started with `--inspect`, through the Chrome
  * DevTools protocol (`HeapProfiler.collectGarbage`), so that memory is compared without the
  * garbage of the moment and without changing the server to expose `gc()`.
@@ -9,26 +52,21 @@ import { messageText } from './ws-text';
  * @param inspectorUrl - the `ws://127.0.0.1:<port>/<id>` the process printed on start.
  */
 export async function collectGarbage(inspectorUrl: string): Promise<void> {
-  const socket = new WebSocket(inspectorUrl);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  try {
-    for (const id of [1, 2]) {
-      await new Promise<void>((resolve, reject) => {
-        const onMessage = (data: WebSocket.RawData) => {
-          const reply = JSON.parse(messageText(data)) as { id?: number; error?: { message: string } };
-          if (reply.id !== id) return;
-          socket.off('message', onMessage);
-          if (reply.error) reject(new Error(reply.error.message));
-          else resolve();
-        };
-        socket.on('message', onMessage);
-        socket.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
-      });
-    }
-  } finally {
-    socket.close();
-  }
+  await devtools(inspectorUrl, [{ method: 'HeapProfiler.collectGarbage' }, { method: 'HeapProfiler.collectGarbage' }]);
+}
+
+/**
+ * `process.memoryUsage()` of a process started with `--inspect`, after two full garbage
+ * collections (for a server that has no `/metrics`: the textbook peer).
+ */
+export async function memoryAfterGc(inspectorUrl: string): Promise<{ rss: number; heapUsed: number }> {
+  const [, , evaluated] = await devtools(inspectorUrl, [
+    { method: 'HeapProfiler.collectGarbage' },
+    { method: 'HeapProfiler.collectGarbage' },
+    {
+      method: 'Runtime.evaluate',
+      params: { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true },
+    },
+  ]);
+  return JSON.parse((evaluated as { result: { value: string } }).result.value) as { rss: number; heapUsed: number };
 }

@@ -9,6 +9,7 @@ import { sleep } from './stats';
 /**
  * The safety limits (README, "Limits") raised so that no benchmark load is refused: the bench
  * measures the limits' cost, not their refusals. A scenario's own `env` may still set any of them.
+ * `BENCH_SAFETY=default` (or `--safety default`) leaves them out: the instances run the shipped limits.
  */
 const BENCH_LIMITS: Record<string, string> = {
   RATE_LIMIT_SEND: '100000000/1',
@@ -40,6 +41,8 @@ export interface ParleyLaunch {
   profileName: string;
   /** NODE_ENV of the instances; null leaves it unset, as docker-compose.yml deploys Parley. */
   nodeEnv: string | null;
+  /** `raised`: the safety limits set out of the load's way ({@link BENCH_LIMITS}); `default`: the shipped limits. */
+  safety: 'raised' | 'default';
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
@@ -91,13 +94,14 @@ export class ParleyProcess {
    * Starts an instance and waits until `/readyz` answers 200 (migrations done, Redis connected).
    * @param env - the instance's environment (PORT and HOST are added).
    * @param options.inspect - start with `--inspect` on a free port (to force GCs before reading memory).
+   * @param options.entry - run this TypeScript file through ts-node instead of Parley (the textbook peer).
    * @throws when the process exits or is not ready within 60 s; the error carries its last output.
    */
   static async start(
     name: string,
     env: Record<string, string>,
     launch: ParleyLaunch,
-    options: { inspect?: boolean } = {},
+    options: { inspect?: boolean; entry?: string } = {},
   ): Promise<ParleyProcess> {
     const port = await freePort();
     const args: string[] = [];
@@ -108,7 +112,8 @@ export class ParleyProcess {
       profilePath = join(launch.profileDir, file);
       args.push('--cpu-prof', `--cpu-prof-dir=${launch.profileDir}`, `--cpu-prof-name=${file}`);
     }
-    if (launch.mode === 'built') args.push(join(ROOT, 'dist', 'src', 'main.js'));
+    if (options.entry) args.push('-r', 'ts-node/register/transpile-only', options.entry);
+    else if (launch.mode === 'built') args.push(join(ROOT, 'dist', 'src', 'main.js'));
     else args.push('-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts'));
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
@@ -116,7 +121,7 @@ export class ParleyProcess {
         PATH: process.env.PATH ?? '',
         TS_NODE_TRANSPILE_ONLY: 'true',
         ...(launch.nodeEnv ? { NODE_ENV: launch.nodeEnv } : {}),
-        ...BENCH_LIMITS,
+        ...(launch.safety === 'raised' ? BENCH_LIMITS : {}),
         ...env,
         PORT: String(port),
         HOST: '127.0.0.1',
@@ -172,6 +177,11 @@ export class ParleyProcess {
   async metrics(): Promise<PromSamples> {
     const res = await fetch(`http://127.0.0.1:${this.port}/metrics`);
     return parseProm(await res.text());
+  }
+
+  /** SIGSTOP: the process holds its sockets but does nothing until killed (a hung instance). */
+  pause(): void {
+    this.child.kill('SIGSTOP');
   }
 
   /** SIGKILL, when a graceful stop would only cost time (no profile wanted); waits for the exit. */

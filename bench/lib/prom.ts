@@ -49,3 +49,49 @@ export function perUnit(
   const n = Math.max(1, units);
   return { cpuMs: ((after.cpuSeconds - before.cpuSeconds) * 1000) / n, queries: (after.queries - before.queries) / n };
 }
+
+/** The cumulative buckets of a histogram (`<name>_bucket{le="…"}`), summed over its other labels, by upper bound. */
+export function histogramBuckets(samples: PromSamples, name: string): Map<number, number> {
+  const buckets = new Map<number, number>();
+  for (const [key, value] of samples) {
+    if (!key.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(key)?.[1];
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + value);
+  }
+  return buckets;
+}
+
+/**
+ * The `q` quantile (0..1) of what a histogram observed between two readings, interpolated
+ * linearly inside its bucket as Prometheus's `histogram_quantile` does (so it is only as fine as
+ * the buckets). @returns the quantile in the histogram's unit and the observation count, or
+ * null when nothing was observed.
+ */
+export function histogramQuantile(
+  before: PromSamples,
+  after: PromSamples,
+  name: string,
+  q: number,
+): { value: number; count: number } | null {
+  const b = histogramBuckets(before, name);
+  const bounds = [...histogramBuckets(after, name)].map(([bound, n]) => [bound, n - (b.get(bound) ?? 0)] as const);
+  bounds.sort((x, y) => x[0] - y[0]);
+  const count = bounds.length ? bounds[bounds.length - 1][1] : 0;
+  if (count <= 0) return null;
+  const rankAt = q * count;
+  let lowerBound = 0;
+  let lowerCount = 0;
+  for (const [bound, n] of bounds) {
+    if (n >= rankAt) {
+      // above the highest finite bucket: its lower bound is all a histogram can say
+      if (bound === Infinity) return { value: lowerBound, count };
+      const inBucket = n - lowerCount;
+      return { value: lowerBound + (bound - lowerBound) * (inBucket ? (rankAt - lowerCount) / inBucket : 1), count };
+    }
+    lowerBound = bound;
+    lowerCount = n;
+  }
+  return { value: lowerBound, count };
+}

@@ -24,11 +24,24 @@ export interface Figure {
   ratio: number | null;
   /** what the baseline is, in a few words */
   baselineLabel?: string;
+  /** the same figure measured on the textbook peer (bench/peers/textbook) in the same run, if measured */
+  peer?: number | null;
+  /** value / peer */
+  peerRatio?: number | null;
   target?: Target;
 }
 
 /** The names of the scenarios, in run order. */
-export const SCENARIOS = ['send', 'e2e', 'fanout', 'connections', 'history'] as const;
+export const SCENARIOS = [
+  'send',
+  'e2e',
+  'fanout',
+  'connections',
+  'history',
+  'notifications',
+  'groups',
+  'reconnect',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** What a scenario module returns. */
@@ -53,6 +66,8 @@ export interface ScenarioResult extends ScenarioOutput {
   /** `true` when the servers ran under `--cpu-prof` (figures are then slower than normal) */
   profiled: boolean;
   quick: boolean;
+  /** `default`: the instances ran the shipped safety limits (`--safety default`); absent or `raised`: limits out of the way */
+  safety?: 'raised' | 'default';
   flags: Record<string, string>;
   machine: MachineInfo;
   git: { commit: string; dirty: boolean };
@@ -68,15 +83,20 @@ export function ratio(value: number | null, baseline: number | null): number | n
 }
 
 /** A figure with its ratio computed. */
-export function figure(f: Omit<Figure, 'ratio'>): Figure {
-  return { ...f, ratio: ratio(f.value, f.baseline) };
+export function figure(f: Omit<Figure, 'ratio' | 'peerRatio'>): Figure {
+  return {
+    ...f,
+    ratio: ratio(f.value, f.baseline),
+    ...(f.peer !== undefined ? { peerRatio: ratio(f.value, f.peer) } : {}),
+  };
 }
 
 /** Writes a result file; @returns its path. */
 export function writeResult(result: ScenarioResult): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = result.startedAt.replace(/[:.]/g, '-');
-  const file = join(RESULTS_DIR, `${stamp}-${result.scenario}${result.profiled ? '-profiled' : ''}.json`);
+  const suffix = `${result.profiled ? '-profiled' : ''}${result.safety === 'default' ? '-safety-default' : ''}`;
+  const file = join(RESULTS_DIR, `${stamp}-${result.scenario}${suffix}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   return file;
 }
@@ -108,7 +128,8 @@ export function pruneResults(): string[] {
   const keep = new Map<string, string>();
   for (const file of files) {
     const r = readResult(file);
-    if (!r.quick) keep.set(`${r.scenario}${r.profiled ? '-profiled' : ''}`, file);
+    if (!r.quick)
+      keep.set(`${r.scenario}${r.profiled ? '-profiled' : ''}${r.safety === 'default' ? '-safety-default' : ''}`, file);
   }
   const kept = new Set(keep.values());
   const deleted = files.filter((f) => !kept.has(f));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client, Pool } from 'pg';
 import { BENCH_ADMIN_DATABASE_URL, BENCH_REDIS_URL } from './env';
@@ -73,6 +74,27 @@ export class BenchStack {
     this.instances.push(instance);
     this.started.push(instance);
     return instance;
+  }
+
+  /**
+   * Starts the textbook peer (bench/peers/textbook) on this stack's database, Redis and JWT secret,
+   * after a Parley instance has run the migrations. Stopped with the instances.
+   * @param options.inspect - with `--inspect` (memory after GC, connections scenario).
+   */
+  async startPeer(
+    name: string,
+    overrides: Record<string, string> = {},
+    options: { inspect?: boolean } = {},
+  ): Promise<ParleyProcess> {
+    const peer = await ParleyProcess.start(
+      name,
+      this.env({ REDIS_PREFIX: `${this.redisPrefix}peer:`, ...overrides }),
+      { ...this.launch, profileName: `${this.launch.profileName}-peer` },
+      { ...options, entry: join(__dirname, '..', 'peers', 'textbook', 'server.ts') },
+    );
+    this.instances.push(peer);
+    this.started.push(peer);
+    return peer;
   }
 
   /** A small pool on the bench database, for seeding and inspection (not for measured work). */

@@ -83,6 +83,14 @@ export class WorkerProcess<H extends Handlers> {
     });
   }
 
+  /** SIGKILL (a baseline server dying, for the reconnect storm); waits for the exit. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   /** Ends the worker (closing its IPC channel makes it exit) and waits for it. */
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;

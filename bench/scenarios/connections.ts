@@ -1,7 +1,7 @@
 import { SendMessageDocument } from '../../src/client/generated';
 import type { Scenario } from '../lib/context';
 import { gqlHttp } from '../lib/graphql';
-import { collectGarbage } from '../lib/inspector';
+import { collectGarbage, memoryAfterGc } from '../lib/inspector';
 import type { SubscriberWorker } from '../lib/probe';
 import { promValue } from '../lib/prom';
 import { figure } from '../lib/results';
@@ -158,6 +158,24 @@ export const connections: Scenario = async (ctx) => {
   await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
   await stack.stopInstances();
 
+  ctx.log(`textbook peer: ${total} connections with one messageAdded subscription each`);
+  const peerServer = await stack.startPeer('peer', {}, { inspect: true });
+  // The peer counts nothing: a step is done when every socket is acknowledged (its subscribe sent).
+  const peer = await ramp(
+    receivers,
+    'graphql-ws',
+    peerServer.wsUrl,
+    users.slice(0, total),
+    step,
+    openConcurrency,
+    settleMs,
+    () => Promise.resolve(),
+    () => memoryAfterGc(peerServer.inspectorUrl!),
+    ctx.log,
+  );
+  await peerServer.kill();
+  await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
+
   ctx.log(`baseline: ${total} bare ws connections`);
   const bare = await ctx.worker<typeof BareHandlers>('bare-ws.worker.ts', 'bare-ws', { execArgv: ['--expose-gc'] });
   const { port } = await bare.call('listen', undefined);
@@ -182,6 +200,8 @@ export const connections: Scenario = async (ctx) => {
   const heap = growth(parley, (p) => p.heapUsedBytes);
   const bareRss = growth(baseline, (p) => p.rssBytes);
   const bareHeap = growth(baseline, (p) => p.heapUsedBytes);
+  const peerRss = growth(peer, (p) => p.rssBytes);
+  const peerHeap = growth(peer, (p) => p.heapUsedBytes);
   const setup = (points: Point[]) => {
     const measured = points.filter((p) => Number.isFinite(p.setupRate));
     return measured.reduce((s, p) => s + p.setupRate, 0) / measured.length;
@@ -200,6 +220,10 @@ export const connections: Scenario = async (ctx) => {
         points: baseline.filter((p) => !skipZero || p.connections > 0).map((p) => [p.connections, pick(p)]),
       },
       {
+        name: 'textbook peer',
+        points: peer.filter((p) => !skipZero || p.connections > 0).map((p) => [p.connections, pick(p)]),
+      },
+      {
         name: 'Parley',
         points: parley.filter((p) => !skipZero || p.connections > 0).map((p) => [p.connections, pick(p)]),
       },
@@ -215,6 +239,7 @@ export const connections: Scenario = async (ctx) => {
         value: mibPer1000(rss.bytesPerConnection),
         baseline: mibPer1000(bareRss.bytesPerConnection),
         baselineLabel: 'bare ws',
+        peer: mibPer1000(peerRss.bytesPerConnection),
         target: { text: 'ratio ≤ 2', met: rssRatio <= 2 },
       }),
       figure({
@@ -223,6 +248,7 @@ export const connections: Scenario = async (ctx) => {
         value: mibPer1000(heap.bytesPerConnection),
         baseline: mibPer1000(bareHeap.bytesPerConnection),
         baselineLabel: 'bare ws',
+        peer: mibPer1000(peerHeap.bytesPerConnection),
         target: { text: 'ratio ≤ 2', met: heapRatio <= 2 },
       }),
       figure({
@@ -245,6 +271,7 @@ export const connections: Scenario = async (ctx) => {
         value: setup(parley),
         baseline: setup(baseline),
         baselineLabel: 'bare ws',
+        peer: setup(peer),
       }),
     ],
     charts: [
@@ -252,12 +279,19 @@ export const connections: Scenario = async (ctx) => {
       lines('server heap used', 'MiB', (p) => p.heapUsedBytes / 2 ** 20),
       lines('connection set-up rate', 'conn/s', (p) => p.setupRate, true),
     ],
-    details: { parley, baseline, fits: { rss, heap, bareRss, bareHeap }, liveness: { sent: checks, delivered } },
+    details: {
+      parley,
+      peer,
+      baseline,
+      fits: { rss, heap, bareRss, bareHeap, peerRss, peerHeap },
+      liveness: { sent: checks, delivered },
+    },
     notes: [
       `Each connection is its own user (seeded with a session and token), sends connection_init with the token and subscribes to \`messageAdded\` without arguments; every user has one direct conversation, so the server follows two topics per subscription. Opened ${openConcurrency} at a time, in steps of ${step}; memory read ${settleMs / 1000} s after each step.`,
       `Growth per 1,000 is the least-squares slope over all steps (r²: Parley RSS ${rss.r2.toFixed(3)}, heap ${heap.r2.toFixed(3)}; bare RSS ${bareRss.r2.toFixed(3)}, heap ${bareHeap.r2.toFixed(3)}); memory is read after a full GC in both (Parley through its --inspect DevTools port, the bare server with --expose-gc).`,
       `Liveness check after the ramp: ${delivered} of ${checks} messages sent over HTTP reached the partner's idle subscription.`,
       `Idle CPU: the instance's parley_process_cpu_seconds_total over ${idleMs / 1000} s with nothing sent after the liveness check (keep-alive, presence heartbeats, sessions re-validation every SESSION_CACHE_MS, messages tail check every MESSAGE_TAIL_CHECK_MS over all ${conversationIds.length} subscribed conversations).`,
+      'Peer: one textbook peer instance (bench/peers/textbook, started with --inspect) holding the same connections; its memory is process.memoryUsage() after two full GCs through DevTools. It counts nothing, so its set-up rate runs until every socket is acknowledged and its subscribe sent: slightly in its favour.',
       'Set-up rate: connections per second from the start of a step until the server has set up all of its subscriptions (TCP + WebSocket upgrade + connection_init/ack + subscribe; for Parley until parley_message_streams, or the subscription counter, reaches the count), averaged over the steps.',
     ],
   };

@@ -90,6 +90,17 @@ export const e2e: Scenario = async (ctx) => {
   await load.call('close', undefined);
   await receivers.call('closeAll', undefined);
 
+  ctx.log(`textbook peer: the same senders on peer A (${transport}), subscribers on peer B`);
+  const peerA = await stack.startPeer('peer-A', { DB_POOL_SIZE: String(poolSize) });
+  const peerB = await stack.startPeer('peer-B', { DB_POOL_SIZE: String(poolSize) });
+  await load.call('connect', { transport, httpUrl: peerA.url, wsUrl: peerA.wsUrl, senders });
+  await receivers.call('open', { mode: 'graphql-ws', url: peerB.wsUrl, receivers: receiverSpecs, concurrency: 50 });
+  await waitSubscribed(load, [receivers]);
+  // the figures read the headline (last) rate only: the peer runs that one, to keep the run short
+  const peer = await runSteps(load, receivers, [], rates.slice(-1), durationMs, drainMs, ctx.log);
+  await load.call('close', undefined);
+  await receivers.call('closeAll', undefined);
+
   ctx.log('baseline: bare ws → node-postgres → Redis → bare ws');
   const ingress = await ctx.worker<typeof RelayHandlers>('bare-relay.worker.ts', 'relay-ingress');
   const egress = await ctx.worker<typeof RelayHandlers>('bare-relay.worker.ts', 'relay-egress');
@@ -125,6 +136,7 @@ export const e2e: Scenario = async (ctx) => {
   }
   const top = parley[parley.length - 1];
   const topBase = baseline[baseline.length - 1];
+  const topPeer = peer[peer.length - 1];
   const allArrived = top.received === top.send.scheduled && top.send.errors === 0;
   const label = (what: string) => `${what} at ${top.rate} msg/s, A → B`;
   return {
@@ -137,6 +149,7 @@ export const e2e: Scenario = async (ctx) => {
         value: top.latency.p50,
         baseline: topBase.latency.p50,
         baselineLabel: 'bare relay',
+        peer: topPeer.latency.p50,
       }),
       figure({
         label: label('e2e p95'),
@@ -144,6 +157,7 @@ export const e2e: Scenario = async (ctx) => {
         value: top.latency.p95,
         baseline: topBase.latency.p95,
         baselineLabel: 'bare relay',
+        peer: topPeer.latency.p95,
       }),
       figure({
         label: label('e2e p99'),
@@ -151,6 +165,7 @@ export const e2e: Scenario = async (ctx) => {
         value: top.latency.p99,
         baseline: topBase.latency.p99,
         baselineLabel: 'bare relay',
+        peer: topPeer.latency.p99,
         target: { text: `≤ 25 ms${top.rate === 500 ? '' : ' (target is at 500 msg/s)'}`, met: top.latency.p99 <= 25 },
       }),
       figure({
@@ -159,6 +174,7 @@ export const e2e: Scenario = async (ctx) => {
         value: top.received,
         baseline: top.send.scheduled,
         baselineLabel: 'offered',
+        peer: topPeer.received,
         target: { text: 'all of them', met: allArrived },
       }),
     ],
@@ -170,6 +186,7 @@ export const e2e: Scenario = async (ctx) => {
         xLabel: 'offered load (msg/s)',
         series: [
           { name: 'bare relay p99', points: baseline.map((s) => [s.rate, s.latency.p99]) },
+          { name: 'peer p99', points: peer.map((s) => [s.rate, s.latency.p99]) },
           { name: 'Parley p50', points: parley.map((s) => [s.rate, s.latency.p50]) },
           { name: 'Parley p95', points: parley.map((s) => [s.rate, s.latency.p95]) },
           { name: 'Parley p99', points: parley.map((s) => [s.rate, s.latency.p99]) },
@@ -197,11 +214,12 @@ export const e2e: Scenario = async (ctx) => {
         ],
       },
     ],
-    details: { parley, baseline },
+    details: { parley, peer, baseline },
     notes: [
       `Open loop: message k is due at start + k/rate whatever the earlier ones did, round-robin over ${conversations} direct conversations, ${durationMs / 1000} s per load; latency is measured from the due time (so load-generator lag counts against the server, not for it).`,
       `Senders hold graphql-ws connections to A (${transport}); each receiver holds one graphql-ws connection to B subscribed to \`messageAdded(conversationId)\`. Sender and receiver are separate processes; both read the same wall clock.`,
       `Server work per message on A and B together (from /metrics): ${parley.map((s) => `${s.rate}/s: ${s.perMessage?.queries.toFixed(1)} SQL statements, ${s.perMessage?.cpuMs.toFixed(2)} ms CPU`).join('; ')}.`,
+      `Peer: the same senders and subscribers on two textbook peer instances (bench/peers/textbook) sharing Redis, senders on the first, at ${rates[rates.length - 1]} msg/s only.`,
       'Baseline: the same route with the framework removed — a bare ws server runs the same INSERT via node-postgres and PUBLISHes one pre-serialized frame on Redis; a second bare ws server forwards it to the subscribed socket.',
     ],
   };

@@ -1,14 +1,12 @@
-import type { Scenario, ScenarioContext } from '../lib/context';
+import type { Scenario } from '../lib/context';
+import { openHalves, startBarePair, type BareWorker } from '../lib/fanout';
 import { waitSubscribed, type LoadWorker, type SubscriberWorker } from '../lib/probe';
 import type { ParleyProcess } from '../lib/parley-process';
 import { perUnit, serverCounters } from '../lib/prom';
 import { figure, type Figure } from '../lib/results';
-import { seedUsers, startConversations, type BenchUser } from '../lib/seed';
+import { seedUsers, startConversations } from '../lib/seed';
 import { sleep, summarize, wallNow } from '../lib/stats';
 import type { SeqTally } from '../workers/subscribers.worker';
-import type { handlers as BareHandlers } from '../workers/bare-ws.worker';
-
-type BareWorker = import('../lib/workers').WorkerProcess<typeof BareHandlers>;
 
 /** One fan-out measurement (Parley or the bare baseline) for one group size. */
 interface FanoutRun {
@@ -84,7 +82,7 @@ async function measureParley(
     perSecond: (got.delivered * 1000) / ms,
     outOfOrder: got.outOfOrder,
   };
-  run.perDelivery = perUnit(before, await serverCounters(servers), got.delivered);
+  if (servers.length) run.perDelivery = perUnit(before, await serverCounters(servers), got.delivered);
   return run;
 }
 
@@ -126,31 +124,6 @@ async function measureBare(
   return run;
 }
 
-/** Splits the subscribers over the two receiver processes (one per instance / bare server). */
-async function openHalves(
-  ctx: ScenarioContext,
-  receivers: SubscriberWorker[],
-  mode: 'graphql-ws' | 'raw',
-  urls: string[],
-  subscribers: BenchUser[],
-  conversationId: string,
-) {
-  const results = await Promise.all(
-    receivers.map((r, half) =>
-      r.call('open', {
-        mode,
-        url: urls[half],
-        receivers: subscribers.filter((_, i) => i % 2 === half).map((u) => ({ token: u.token, conversationId })),
-        concurrency: 50,
-      }),
-    ),
-  );
-  for (const r of results) if (r.failed) throw new Error(`${r.failed} subscribers failed to connect: ${r.firstError}`);
-  ctx.log(
-    `  ${subscribers.length} subscribers connected (${mode}) in ${Math.round(Math.max(...results.map((r) => r.elapsedMs)))} ms`,
-  );
-}
-
 const median = (values: number[]) => summarize(values).p50;
 
 /**
@@ -172,42 +145,60 @@ export const fanout: Scenario = async (ctx) => {
   const env = { MAX_PARTICIPANTS: String(Math.max(1000, ...sizes.map((n) => n + 1))) };
   const a = await stack.start('A', env);
   const b = await stack.start('B', env);
+  const peerA = await stack.startPeer('peer-A');
+  const peerB = await stack.startPeer('peer-B');
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'fanout-sender');
   const receivers: SubscriberWorker[] = [
     await ctx.worker('subscribers.worker.ts', 'fanout-receivers-1'),
     await ctx.worker('subscribers.worker.ts', 'fanout-receivers-2'),
   ];
-  const bare: BareWorker[] = [
-    await ctx.worker('bare-ws.worker.ts', 'bare-ws-1'),
-    await ctx.worker('bare-ws.worker.ts', 'bare-ws-2'),
-  ];
-  const bareUrls = (await Promise.all(bare.map((s) => s.call('listen', undefined)))).map(
-    ({ port }) => `ws://127.0.0.1:${port}`,
-  );
+  const { bare, urls: bareUrls } = await startBarePair(ctx);
 
-  const results: Array<{ n: number; parley: FanoutRun; bare: FanoutRun }> = [];
+  const results: Array<{ n: number; parley: FanoutRun; peer: FanoutRun; bare: FanoutRun }> = [];
   for (const n of sizes) {
     const burst = burstOf(n);
     ctx.log(`group of ${n}: ${trials} single messages, then a burst of ${burst}`);
     const [sender, ...subscribers] = await seedUsers(stack, `fan${n}_`, n + 1);
     const [conversationId] = await startConversations(a.url, [{ starter: sender, others: subscribers }]);
-    await load.call('connect', {
-      transport: 'http',
-      httpUrl: a.url,
-      wsUrl: a.wsUrl,
-      senders: [{ token: sender.token, senderId: sender.id, conversationId }],
-    });
-    await openHalves(ctx, receivers, 'graphql-ws', [a.wsUrl, b.wsUrl], subscribers, conversationId);
-    await waitSubscribed(load, receivers);
-    const parley = await measureParley([a, b], load, receivers, conversationId, n, trials, burst, concurrency);
-    const sample = (await receivers[0].call('sample', undefined)) ?? { conversationId };
-    await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
-    await Promise.all(receivers.map((r) => r.call('reset', undefined)));
+    /** The graphql-ws measurement on a pair of servers: the sender posts to the first. */
+    const measureOn = async (x: ParleyProcess, y: ParleyProcess, counted: ParleyProcess[]) => {
+      await load.call('connect', {
+        transport: 'http',
+        httpUrl: x.url,
+        wsUrl: x.wsUrl,
+        senders: [{ token: sender.token, senderId: sender.id, conversationId }],
+      });
+      await openHalves(
+        ctx,
+        receivers,
+        'graphql-ws',
+        [x.wsUrl, y.wsUrl],
+        subscribers.map((u) => ({ token: u.token, conversationId })),
+      );
+      await waitSubscribed(load, receivers);
+      const run = await measureParley(counted, load, receivers, conversationId, n, trials, burst, concurrency);
+      const captured = await receivers[0].call('sample', undefined);
+      await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
+      await Promise.all(receivers.map((r) => r.call('reset', undefined)));
+      return { run, captured };
+    };
+    const { run: parley, captured } = await measureOn(a, b, [a, b]);
+    const sample = captured ?? { conversationId };
     ctx.log(
       `  Parley: ${Math.round(parley.burst.perSecond)} deliveries/s, last subscriber after ${median(parley.trials.map((t) => t.last)).toFixed(1)} ms`,
     );
+    const { run: peerRun } = await measureOn(peerA, peerB, []);
+    ctx.log(
+      `  textbook peer: ${Math.round(peerRun.burst.perSecond)} deliveries/s, last subscriber after ${median(peerRun.trials.map((t) => t.last)).toFixed(1)} ms`,
+    );
 
-    await openHalves(ctx, receivers, 'raw', bareUrls, subscribers, conversationId);
+    await openHalves(
+      ctx,
+      receivers,
+      'raw',
+      bareUrls,
+      subscribers.map((u) => ({ token: u.token, conversationId })),
+    );
     const bareRun = await measureBare(bare, receivers, sample, n, trials, burst);
     await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
     await Promise.all(receivers.map((r) => r.call('reset', undefined)));
@@ -216,6 +207,7 @@ export const fanout: Scenario = async (ctx) => {
     );
     for (const [who, run] of [
       ['Parley', parley],
+      ['textbook peer', peerRun],
       ['bare ws', bareRun],
     ] as const) {
       if (run.burst.delivered !== run.burst.expected)
@@ -224,12 +216,12 @@ export const fanout: Scenario = async (ctx) => {
       if (short) ctx.warn(`${who}, group of ${n}: ${short} single-message trials did not reach all ${n} subscribers`);
       if (run.burst.outOfOrder) ctx.warn(`${who}, group of ${n}: ${run.burst.outOfOrder} deliveries out of order`);
     }
-    results.push({ n, parley, bare: bareRun });
+    results.push({ n, parley, peer: peerRun, bare: bareRun });
   }
   await load.call('close', undefined);
 
   const figures: Figure[] = [];
-  for (const { n, parley, bare: base } of results) {
+  for (const { n, parley, peer, bare: base } of results) {
     const ratio = parley.burst.perSecond / base.burst.perSecond;
     figures.push(
       figure({
@@ -238,6 +230,7 @@ export const fanout: Scenario = async (ctx) => {
         value: parley.burst.perSecond,
         baseline: base.burst.perSecond,
         baselineLabel: 'bare ws',
+        peer: peer.burst.perSecond,
         ...(n === 1000 ? { target: { text: 'ratio ≥ 0.40', met: ratio >= 0.4 } } : {}),
       }),
       figure({
@@ -246,6 +239,7 @@ export const fanout: Scenario = async (ctx) => {
         value: median(parley.trials.map((t) => t.last)),
         baseline: median(base.trials.map((t) => t.last)),
         baselineLabel: 'bare ws',
+        peer: median(peer.trials.map((t) => t.last)),
       }),
       figure({
         label: `time to last subscriber (burst of ${parley.burst.messages}), group of ${n}`,
@@ -253,6 +247,7 @@ export const fanout: Scenario = async (ctx) => {
         value: parley.burst.ms,
         baseline: base.burst.ms,
         baselineLabel: 'bare ws',
+        peer: peer.burst.ms,
       }),
     );
   }
@@ -269,6 +264,7 @@ export const fanout: Scenario = async (ctx) => {
         categories,
         series: [
           { name: 'bare ws baseline', values: results.map((r) => r.bare.burst.perSecond) },
+          { name: 'textbook peer', values: results.map((r) => r.peer.burst.perSecond) },
           { name: 'Parley', values: results.map((r) => r.parley.burst.perSecond) },
         ],
       },
@@ -289,6 +285,7 @@ export const fanout: Scenario = async (ctx) => {
       `Subscribers alternate between instance A and instance B (graphql-ws clients in two receiver processes, one per instance); the sender is an extra participant posting over HTTP to A. MAX_PARTICIPANTS=${env.MAX_PARTICIPANTS}.`,
       `Single-message trials: ${trials} messages one at a time; the figure is the median of their "last subscriber" times. Burst: the messages are sent ${concurrency} at a time as fast as A accepts them; deliveries/s = deliveries ÷ (last arrival − first send).`,
       `Server work per delivery during the burst (both instances, from /metrics; includes the sends): ${results.map((r) => `group of ${r.n}: ${r.parley.perDelivery?.queries.toFixed(2)} SQL statements, ${r.parley.perDelivery?.cpuMs.toFixed(3)} ms CPU`).join('; ')}.`,
+      'Peer: two textbook peer instances (bench/peers/textbook) sharing Redis, the same subscribers split the same way and the sender on the first.',
       'Baseline: two bare ws processes holding the same sockets (same split), each writing every event — serialized once — to all of its sockets in a loop; the frame is a real `messageAdded` payload captured from the Parley run.',
     ],
   };

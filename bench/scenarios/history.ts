@@ -52,19 +52,35 @@ export const history: Scenario = async (ctx) => {
   ctx.log(`inserted in ${insertSeconds.toFixed(1)} s`);
 
   const pages = [
-    { name: 'first page', variables: { conversationId, first: pageSize }, beforeSeq: count + 1, firstSeq: count },
+    {
+      name: 'first page',
+      variables: { conversationId, first: pageSize },
+      peerVariables: { conversationId, first: pageSize },
+      beforeSeq: count + 1,
+      firstSeq: count,
+    },
     {
       name: 'deep page',
       variables: { conversationId, first: pageSize, after: encodeCursor('message', [deepSeq]) },
+      // the peer's cursor is the seq itself
+      peerVariables: { conversationId, first: pageSize, after: String(deepSeq) },
       beforeSeq: deepSeq,
       firstSeq: deepSeq - 1,
     },
   ];
+  const peer = await stack.startPeer('peer', { DB_POOL_SIZE: '10' });
   for (const page of pages) {
-    const data = await gqlHttp(a.url, MessagesDocument, page.variables, alice.token);
-    const seqs = data.messages.edges.map((e) => e.node.seq);
-    if (seqs.length !== pageSize || seqs[0] !== page.firstSeq)
-      throw new Error(`${page.name}: unexpected page ${seqs.slice(0, 3).join(',')}... (${seqs.length} rows)`);
+    for (const [server, variables] of [
+      [a, page.variables],
+      [peer, page.peerVariables],
+    ] as const) {
+      const data = await gqlHttp(server.url, MessagesDocument, variables, alice.token);
+      const seqs = data.messages.edges.map((e) => e.node.seq);
+      if (seqs.length !== pageSize || seqs[0] !== page.firstSeq)
+        throw new Error(
+          `${page.name} on ${server.name}: unexpected page ${seqs.slice(0, 3).join(',')}... (${seqs.length} rows)`,
+        );
+    }
   }
 
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'history-load');
@@ -91,11 +107,21 @@ export const history: Scenario = async (ctx) => {
       warmupMs: prewarmMs,
       durationMs: 1,
     });
+    await load.call('queryLoop', {
+      url: peer.url,
+      token: alice.token,
+      variables: page.peerVariables,
+      concurrency: 8,
+      warmupMs: prewarmMs,
+      durationMs: 1,
+    });
   }
   const cells: Array<{
     page: string;
     concurrency: number;
     parley: LoadResult;
+    /** the textbook peer */
+    peer: LoadResult;
     baseline: LoadResult;
     direct: LoadResult;
   }> = [];
@@ -130,13 +156,23 @@ export const history: Scenario = async (ctx) => {
         warmupMs,
         durationMs,
       });
+      const peerResult = await load.call('queryLoop', {
+        url: peer.url,
+        token: alice.token,
+        variables: page.peerVariables,
+        concurrency,
+        warmupMs,
+        durationMs,
+      });
+      if (peerResult.errors)
+        ctx.warn(`${peerResult.errors} failed peer queries (${page.name}): ${peerResult.firstError}`);
       if (parley.errors)
         ctx.warn(`${parley.errors} failed queries (${page.name}, concurrency ${concurrency}): ${parley.firstError}`);
       if (baseline.errors)
         ctx.warn(
           `${baseline.errors} failed bare pages (${page.name}, concurrency ${concurrency}): ${baseline.firstError}`,
         );
-      cells.push({ page: page.name, concurrency, parley, baseline, direct });
+      cells.push({ page: page.name, concurrency, parley, peer: peerResult, baseline, direct });
     }
   }
   await pg.call('stopPageServer', undefined);
@@ -151,6 +187,7 @@ export const history: Scenario = async (ctx) => {
         value: c.parley.latency.p99,
         baseline: c.baseline.latency.p99,
         baselineLabel: BARE,
+        peer: c.peer.latency.p99,
         ...(atOne ? { target: { text: '< 5 ms', met: c.parley.latency.p99 < 5 } } : {}),
       }),
     );
@@ -162,6 +199,7 @@ export const history: Scenario = async (ctx) => {
           value: c.parley.latency.p50,
           baseline: c.baseline.latency.p50,
           baselineLabel: BARE,
+          peer: c.peer.latency.p50,
         }),
       );
     else
@@ -172,6 +210,7 @@ export const history: Scenario = async (ctx) => {
           value: c.parley.throughput,
           baseline: c.baseline.throughput,
           baselineLabel: BARE,
+          peer: c.peer.throughput,
         }),
       );
   }

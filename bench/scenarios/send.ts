@@ -31,15 +31,20 @@ export const send: Scenario = async (ctx) => {
   const stack = await ctx.stack();
   const a = await stack.start('A', { DB_POOL_SIZE: String(poolSize), DB_PIPELINE_CONNECTIONS: String(pipeline) });
   const { senders } = await seedPairs(stack, a.url, 'send', lanes);
+  const peer = await stack.startPeer('peer', { DB_POOL_SIZE: String(poolSize) });
   const load: LoadWorker = await ctx.worker('graphql-load.worker.ts', 'send-load');
   const pg = await ctx.worker<typeof PgHandlers>('pg-baseline.worker.ts', 'pg-baseline');
 
   // A fresh process runs its first seconds unoptimized (V8 compiles hot functions as they get hot):
   // both transports are driven before any cell is measured, so the first cell is not the slowest.
-  for (const transport of transports) {
-    ctx.log(`warming Parley up over ${transport} (${prewarmMs / 1000} s at concurrency ${lanes}, not measured)`);
-    await load.call('connect', { transport, httpUrl: a.url, wsUrl: a.wsUrl, senders });
-    await load.call('closedLoop', { concurrency: lanes, warmupMs: prewarmMs, durationMs: 1 });
+  for (const server of [a, peer]) {
+    for (const transport of transports) {
+      ctx.log(
+        `warming ${server.name} up over ${transport} (${prewarmMs / 1000} s at concurrency ${lanes}, not measured)`,
+      );
+      await load.call('connect', { transport, httpUrl: server.url, wsUrl: server.wsUrl, senders });
+      await load.call('closedLoop', { concurrency: lanes, warmupMs: prewarmMs, durationMs: 1 });
+    }
   }
 
   const cells: Array<{
@@ -48,6 +53,8 @@ export const send: Scenario = async (ctx) => {
     baseline: LoadResult & { label: string };
     baselines: { pool: LoadResult; pipelined: LoadResult | null };
     parley: Record<string, LoadResult & { perSend: { cpuMs: number; queries: number } }>;
+    /** the textbook peer, same load */
+    peer: Record<string, LoadResult>;
   }> = [];
   for (const concurrency of concurrencies) {
     const targets = senders.slice(0, concurrency);
@@ -73,15 +80,26 @@ export const send: Scenario = async (ctx) => {
       if (result.errors)
         ctx.warn(`${result.errors} failed sends over ${transport} at concurrency ${concurrency}: ${result.firstError}`);
     }
+    const peerResults: Record<string, LoadResult> = {};
+    for (const transport of transports) {
+      ctx.log(`textbook peer over ${transport}, concurrency ${concurrency}`);
+      await load.call('connect', { transport, httpUrl: peer.url, wsUrl: peer.wsUrl, senders: targets });
+      peerResults[transport] = await load.call('closedLoop', { concurrency, warmupMs, durationMs });
+      if (peerResults[transport].errors)
+        ctx.warn(
+          `${peerResults[transport].errors} failed peer sends over ${transport}: ${peerResults[transport].firstError}`,
+        );
+    }
     for (const b of [pool, pipelined]) if (b?.errors) ctx.warn(`${b.errors} failed baseline sends: ${b.firstError}`);
-    cells.push({ concurrency, baseline, baselines: { pool, pipelined }, parley });
+    cells.push({ concurrency, baseline, baselines: { pool, pipelined }, parley, peer: peerResults });
   }
   await load.call('close', undefined);
 
   const figures: Figure[] = [];
-  for (const { concurrency, baseline, parley } of cells) {
+  for (const { concurrency, baseline, parley, peer: peerCell } of cells) {
     for (const transport of transports) {
       const r = parley[transport];
+      const p = peerCell[transport];
       const ratio = r.throughput / baseline.throughput;
       figures.push(
         figure({
@@ -90,6 +108,7 @@ export const send: Scenario = async (ctx) => {
           value: r.throughput,
           baseline: baseline.throughput,
           baselineLabel: baseline.label,
+          peer: p.throughput,
           target: { text: 'ratio ≥ 0.50', met: ratio >= 0.5 },
         }),
         figure({
@@ -98,6 +117,7 @@ export const send: Scenario = async (ctx) => {
           value: r.latency.p50,
           baseline: baseline.latency.p50,
           baselineLabel: baseline.label,
+          peer: p.latency.p50,
         }),
         figure({
           label: `send p99, ${transport.toUpperCase()}, concurrency ${concurrency}`,
@@ -105,6 +125,7 @@ export const send: Scenario = async (ctx) => {
           value: r.latency.p99,
           baseline: baseline.latency.p99,
           baselineLabel: baseline.label,
+          peer: p.latency.p99,
         }),
       );
     }
@@ -115,6 +136,7 @@ export const send: Scenario = async (ctx) => {
     ...(pipeline > 0
       ? [{ name: 'node-postgres pipelined', values: cells.map((c) => pick(c.baselines.pipelined!)) }]
       : []),
+    ...transports.map((t) => ({ name: `peer ${t.toUpperCase()}`, values: cells.map((c) => pick(c.peer[t])) })),
     ...transports.map((t) => ({ name: `Parley ${t.toUpperCase()}`, values: cells.map((c) => pick(c.parley[t])) })),
   ];
   const perSend = transports
@@ -135,6 +157,7 @@ export const send: Scenario = async (ctx) => {
     details: cells,
     notes: [
       `Closed loop: each of the N lanes sends to its own direct conversation and waits for the answer before sending again; ${durationMs / 1000} s measured after ${warmupMs / 1000} s warm-up per cell, and the instance was driven over each transport for ${prewarmMs / 1000} s before the first cell. One Parley instance with DB_POOL_SIZE=${poolSize} and DB_PIPELINE_CONNECTIONS=${pipeline}; the baseline runs through a node-postgres pool of the same size${pipeline > 0 ? `, and again over ${pipeline} pipelined connections (as Parley's sends go); each ratio is to the stronger of the two` : ''}.`,
+      `Peer: the textbook server (bench/peers/textbook: Apollo Server 5 + express, TypeORM transaction locking the conversation row for the seq, graphql-redis-subscriptions) with a TypeORM pool of ${poolSize}, the same senders and load; warmed up the same way.`,
       `Baselines per concurrency (${concurrencies.join(' / ')}): pool ${cells.map((c) => c.baselines.pool.throughput.toFixed(0)).join(' / ')} msg/s${pipeline > 0 ? `; pipelined ${cells.map((c) => c.baselines.pipelined!.throughput.toFixed(0)).join(' / ')} msg/s` : ''}.`,
       `Server work per send (parley_db_queries_total and parley_process_cpu_seconds_total over each cell, warm-up included; concurrency ${concurrencies.join(' / ')}): ${perSend}. The baseline runs one statement per send.`,
       'The SendMessage document selects `sender { id username displayName }`, which the server resolves with a user loader.',

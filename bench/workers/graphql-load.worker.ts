@@ -7,7 +7,7 @@ import {
   type MessagesQueryVariables,
   type SendMessageMutation,
 } from '../../src/client/generated';
-import { HttpLoadClient, querySource, type GraphQLBody } from '../lib/graphql';
+import { HttpLoadClient, mapLimit, querySource, type GraphQLBody } from '../lib/graphql';
 import { connectGraphqlWs, connectRaw } from '../lib/ws-clients';
 import { messageText } from '../lib/ws-text';
 import { closedLoop, openLoop } from '../lib/load';
@@ -191,6 +191,30 @@ export const handlers = {
         }
       }),
     );
+    return { sends, errors, firstError };
+  },
+
+  /**
+   * One message from every sender (a round of the small-groups scenario), at most `concurrency` in
+   * flight. @returns each send's conversation, seq and wall time.
+   */
+  async round(p: { concurrency: number }): Promise<{
+    sends: Array<{ conversationId: string; seq: number; sentAt: number }>;
+    errors: number;
+    firstError: string | null;
+  }> {
+    const sends: Array<{ conversationId: string; seq: number; sentAt: number }> = [];
+    let errors = 0;
+    let firstError: string | null = null;
+    await mapLimit(senders, p.concurrency, async (sender) => {
+      const sentAt = wallNow();
+      try {
+        sends.push({ conversationId: sender.conversationId, seq: await send(sender, `m:${sentAt}`), sentAt });
+      } catch (err) {
+        errors++;
+        firstError ??= String(err).slice(0, 500);
+      }
+    });
     return { sends, errors, firstError };
   },
 

@@ -19,6 +19,8 @@ import { messageText } from '../lib/ws-text';
 export interface ReceiverSpec {
   token: string;
   conversationId: string | null;
+  /** raw mode only: the conversations a baseline server routes to this socket (told in its `subscribe`) */
+  conversationIds?: string[];
 }
 
 /** The fields of a delivered message the receivers read. */
@@ -48,6 +50,9 @@ const receivers: Receiver[] = [];
 let latencies: number[] = [];
 const tallies = new Map<string, SeqTally>();
 let received = 0;
+/** wall ms of the first and last arrival since the last reset */
+let firstArrival = Number.NaN;
+let lastArrival = Number.NaN;
 let outOfOrder = 0;
 let errors: string[] = [];
 let sample: Record<string, unknown> | null = null;
@@ -62,6 +67,8 @@ function onEvent(receiver: Receiver, message: Delivered & Record<string, unknown
   }
   sample = message;
   received++;
+  if (received === 1) firstArrival = arrival;
+  lastArrival = arrival;
   latencies.push(arrival - sentAt);
   const last = receiver.lastSeq.get(message.conversationId) ?? 0;
   if (message.seq <= last) outOfOrder++;
@@ -120,7 +127,11 @@ async function openRaw(url: string, spec: ReceiverSpec, index: number): Promise<
   });
   socket.on('error', onError);
   socket.send(
-    JSON.stringify({ id: String(index), type: 'subscribe', payload: { conversationId: spec.conversationId } }),
+    JSON.stringify({
+      id: String(index),
+      type: 'subscribe',
+      payload: { conversationId: spec.conversationId, conversationIds: spec.conversationIds },
+    }),
   );
   return receiver;
 }
@@ -177,21 +188,27 @@ export const handlers = {
     latencies = [];
     tallies.clear();
     received = 0;
+    firstArrival = Number.NaN;
+    lastArrival = Number.NaN;
     outOfOrder = 0;
     errors = [];
   },
 
   /**
    * Waits until `expected` messages (probes excluded) arrived since the last reset, or the timeout.
-   * @returns what arrived, with the latency of each delivery.
+   * @returns what arrived, with the latency of each delivery and the wall ms of the first and last arrival.
    */
-  async waitTotal(p: {
-    expected: number;
-    timeoutMs: number;
-  }): Promise<{ received: number; outOfOrder: number; latency: LatencySummary; errors: string[] }> {
+  async waitTotal(p: { expected: number; timeoutMs: number }): Promise<{
+    received: number;
+    outOfOrder: number;
+    latency: LatencySummary;
+    first: number;
+    last: number;
+    errors: string[];
+  }> {
     const deadline = performance.now() + p.timeoutMs;
-    while (received < p.expected && performance.now() < deadline) await sleep(10);
-    return { received, outOfOrder, latency: summarize(latencies), errors };
+    while (received < p.expected && performance.now() < deadline) await sleep(5);
+    return { received, outOfOrder, latency: summarize(latencies), first: firstArrival, last: lastArrival, errors };
   },
 
   /**

@@ -79,6 +79,8 @@ const schema = z.object({
     .refine((ms) => ms === 0 || (ms >= 100 && ms <= 600_000), 'must be 0 (off) or 100-600000')
     .default(5_000),
   // --- Notifications ----------------------------------------------------------------------------
+  /** `off`: this instance enqueues no notification jobs at all (sends and new conversations make none); its worker still runs unless NOTIFY_WORKER=false. */
+  NOTIFICATIONS: z.enum(['on', 'off']).default('on'),
   /** Whether this instance runs the notifications worker (`false`: it only enqueues). */
   NOTIFY_WORKER: z.stringbool().default(true),
   /** Notification jobs one instance's worker runs at once. */
@@ -234,6 +236,8 @@ export interface LimitsConfig {
 export interface NotifyConfig {
   /** Enforce the Web Push endpoint rules (NODE_ENV=production). */
   readonly production: boolean;
+  /** Enqueue a job per committed message and created conversation (NOTIFICATIONS=on). */
+  readonly enqueue: boolean;
   /** Run the worker on this instance. */
   readonly worker: boolean;
   readonly workerConcurrency: number;
@@ -411,6 +415,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webDir: v.WEB_DIR === 'off' ? null : v.WEB_DIR,
     notify: Object.freeze({
       production: v.NODE_ENV === 'production',
+      enqueue: v.NOTIFICATIONS === 'on',
       worker: v.NOTIFY_WORKER,
       workerConcurrency: v.NOTIFY_WORKER_CONCURRENCY,
       coalesceMs: v.NOTIFY_COALESCE_MS,

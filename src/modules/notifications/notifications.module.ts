@@ -21,7 +21,8 @@ import { JOB_ATTEMPTS, NotificationWorker, type AddedJob, type MessageJob } from
  * decides, stores, publishes and delivers off the send path. Owns `notifications`,
  * `notification_preferences`, `conversation_mutes` and `push_subscriptions`.
  *
- * `start` runs this instance's worker (unless NOTIFY_WORKER=false); `stop` lets its running jobs finish.
+ * NOTIFICATIONS=off enqueues nothing. `start` runs this instance's worker (unless NOTIFY_WORKER=false);
+ * `stop` lets its running jobs finish.
  */
 export const notificationsModule = defineModule({
   name: 'notifications',
@@ -68,29 +69,32 @@ export const notificationsModule = defineModule({
       log,
     });
 
-    messages.onCommitted((m) =>
-      queue.add(
-        'message',
-        {
-          messageId: m.id,
-          conversationId: m.conversationId,
-          senderId: m.senderId,
-          committedAtMs: Date.now(),
-        } satisfies MessageJob,
-        { jobId: `m.${m.id}`, attempts: JOB_ATTEMPTS },
-      ),
-    );
-    conversations.onCreated((result, creatorId) =>
-      queue.add(
-        'added',
-        {
-          conversationId: result.conversation.id,
-          creatorId,
-          participantIds: result.participantIds,
-        } satisfies AddedJob,
-        { jobId: `c.${result.conversation.id}`, attempts: JOB_ATTEMPTS },
-      ),
-    );
+    // NOTIFICATIONS=off: nothing is enqueued (the send path pays nothing for notifications).
+    if (notify.enqueue) {
+      messages.onCommitted((m) =>
+        queue.add(
+          'message',
+          {
+            messageId: m.id,
+            conversationId: m.conversationId,
+            senderId: m.senderId,
+            committedAtMs: Date.now(),
+          } satisfies MessageJob,
+          { jobId: `m.${m.id}`, attempts: JOB_ATTEMPTS },
+        ),
+      );
+      conversations.onCreated((result, creatorId) =>
+        queue.add(
+          'added',
+          {
+            conversationId: result.conversation.id,
+            creatorId,
+            participantIds: result.participantIds,
+          } satisfies AddedJob,
+          { jobId: `c.${result.conversation.id}`, attempts: JOB_ATTEMPTS },
+        ),
+      );
+    }
 
     const service = new NotificationsService(db, conversations, notify);
     return {
