@@ -5,19 +5,30 @@ import { PresenceService } from '../presence/presence.service';
 import { ReadReceiptsService } from '../read-receipts/read-receipts.service';
 import { BlocksService } from '../safety/blocks.service';
 import { UsersService } from '../users/users.service';
+import { TurnBatcher } from './notifications.batcher';
 import { BullJobQueue } from './notifications.bullmq-queue';
 import { createNotifyMetrics } from './notifications.metrics';
 import { ParkedJobQueue } from './notifications.parked-queue';
 import { MemoryJobQueue, type JobQueue } from './notifications.queue';
 import { NotificationsResolver, WebPushKeyResolver } from './notifications.resolver';
 import { NotificationsService } from './notifications.service';
-import { JOB_ATTEMPTS, NotificationWorker, type AddedJob, type MessageJob } from './notifications.worker';
+import {
+  JOB_ATTEMPTS,
+  NotificationWorker,
+  type AddedJob,
+  type MessageJob,
+  type MessagesJob,
+} from './notifications.worker';
+
+/** Most messages in one notification job. */
+const MAX_BATCH = 200;
 
 /**
  * Notifications: `notifications`, `markNotificationsRead`, preferences, mutes, Web Push
  * subscriptions and the `notificationAdded` stream. Told of committed messages and created
- * conversations through the messages and conversations services' listeners, it enqueues one job
- * each (BullMQ on Redis, in-process on the embedded default); the worker (notifications.worker.ts)
+ * conversations through the messages and conversations services' listeners, it enqueues a job
+ * per conversation created and per event-loop turn of committed messages (BullMQ on Redis,
+ * in-process on the embedded default); the worker (notifications.worker.ts)
  * decides, stores, publishes and delivers off the send path. Owns `notifications`,
  * `notification_preferences`, `conversation_mutes` and `push_subscriptions`.
  *
@@ -64,24 +75,35 @@ export const notificationsModule = defineModule({
       users: container.get(UsersService),
       // A recipient who blocks the sender is not notified (the safety module's blocks).
       blockersAmong: (ids, sender) => blocks.blockersAmong(ids, sender),
+      blockingPairs: (blockers, blocked) => blocks.blockingPairs(blockers, blocked),
       config: notify,
       metrics: notifyMetrics,
       log,
     });
 
+    // The messages committed in one event-loop turn become one job (its id from the first
+    // message: adding the same batch again is deduped). The send does not wait for it.
+    const batcher = new TurnBatcher<MessageJob>(
+      (batch) =>
+        queue
+          .add('messages', { messages: batch } satisfies MessagesJob, {
+            jobId: `mb.${batch[0].messageId}`,
+            attempts: JOB_ATTEMPTS,
+          })
+          .catch((err: unknown) =>
+            log.error({ err, messages: batch.length }, 'neither Redis nor PostgreSQL took a notification job'),
+          ),
+      MAX_BATCH,
+    );
     // NOTIFICATIONS=off: nothing is enqueued (the send path pays nothing for notifications).
     if (notify.enqueue) {
       messages.onCommitted((m) =>
-        queue.add(
-          'message',
-          {
-            messageId: m.id,
-            conversationId: m.conversationId,
-            senderId: m.senderId,
-            committedAtMs: Date.now(),
-          } satisfies MessageJob,
-          { jobId: `m.${m.id}`, attempts: JOB_ATTEMPTS },
-        ),
+        batcher.push({
+          messageId: m.id,
+          conversationId: m.conversationId,
+          senderId: m.senderId,
+          committedAtMs: Date.now(),
+        }),
       );
       conversations.onCreated((result, creatorId) =>
         queue.add(
@@ -112,7 +134,10 @@ export const notificationsModule = defineModule({
         }
         return Promise.resolve();
       },
-      stop: () => queue.close(),
+      stop: async () => {
+        await batcher.drain();
+        await queue.close();
+      },
     };
   },
 });

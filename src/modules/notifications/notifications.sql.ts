@@ -29,6 +29,71 @@ export function selectCandidates(sql: Sql, userIds: readonly string[], conversat
   return sql<Candidate>(SELECT_CANDIDATES, [userIds, conversationId]);
 }
 
+/** A candidate of one conversation (a batch of messages asks for many conversations at once). */
+export interface CandidateIn extends Candidate {
+  conversationId: string;
+}
+
+const SELECT_CANDIDATE_PAIRS: Statement = {
+  name: 'parley_notify_candidate_pairs',
+  text: `
+  SELECT k.user_id AS "userId", k.conversation_id AS "conversationId",
+         COALESCE(p.notify_when, 'WHEN_AWAY') AS "notifyWhen",
+         EXISTS (SELECT 1 FROM conversation_mutes m
+                  WHERE m.user_id = k.user_id AND m.conversation_id = k.conversation_id) AS muted
+    FROM unnest($1::uuid[], $2::uuid[]) AS k(user_id, conversation_id)
+    LEFT JOIN notification_preferences p ON p.user_id = k.user_id`,
+};
+
+/** The preference and mute of each (`userIds[i]`, `conversationIds[i]`), in one statement (in no particular order). */
+export function selectCandidatePairs(
+  sql: Sql,
+  userIds: readonly string[],
+  conversationIds: readonly string[],
+): Promise<CandidateIn[]> {
+  return sql<CandidateIn>(SELECT_CANDIDATE_PAIRS, [userIds, conversationIds]);
+}
+
+const INSERT_MESSAGE_NOTIFICATIONS: Statement = {
+  name: 'parley_notify_insert_messages',
+  text: `
+  INSERT INTO notifications (recipient_id, kind, conversation_id, message_id, created_at)
+  SELECT k.recipient_id, 'NEW_MESSAGE', k.conversation_id, k.message_id, date_trunc('milliseconds', clock_timestamp())
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS k(recipient_id, conversation_id, message_id)
+  ON CONFLICT DO NOTHING
+  RETURNING id, recipient_id AS "recipientId", conversation_id AS "conversationId", message_id AS "messageId",
+            created_at AS "createdAt"`,
+};
+
+/**
+ * Stores a NEW_MESSAGE notification for each (`recipientIds[i]`, `conversationIds[i]`,
+ * `messageIds[i]`) in one statement; one a recipient has already (a retried job) is skipped.
+ * @returns the notifications stored now.
+ */
+export async function insertMessageNotifications(
+  sql: Sql,
+  n: { recipientIds: readonly string[]; conversationIds: readonly string[]; messageIds: readonly string[] },
+): Promise<Array<{ recipientId: string; notification: Notification }>> {
+  const rows = await sql<{
+    id: string;
+    recipientId: string;
+    conversationId: string;
+    messageId: string;
+    createdAt: Date;
+  }>(INSERT_MESSAGE_NOTIFICATIONS, [n.recipientIds, n.conversationIds, n.messageIds]);
+  return rows.map((r) => ({
+    recipientId: r.recipientId,
+    notification: toNotification({
+      id: r.id,
+      kind: NotificationKind.NEW_MESSAGE,
+      conversationId: r.conversationId,
+      messageId: r.messageId,
+      createdAt: r.createdAt,
+      readAt: null,
+    }),
+  }));
+}
+
 const INSERT_NOTIFICATIONS: Statement = {
   name: 'parley_notify_insert',
   text: `

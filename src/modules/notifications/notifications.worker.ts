@@ -13,8 +13,10 @@ import type { NotifyMetrics } from './notifications.metrics';
 import { GiveUp, RetryLater, type JobQueue } from './notifications.queue';
 import {
   deletePushSubscriptionById,
+  insertMessageNotifications,
   insertNotifications,
   markPushed,
+  selectCandidatePairs,
   selectCandidates,
   selectPushSubscriptions,
   selectUnpushed,
@@ -33,6 +35,11 @@ export interface MessageJob {
   senderId: string;
   /** ms since the epoch, when the send enqueued it (after commit). */
   committedAtMs: number;
+}
+
+/** Committed messages enqueued together (one event-loop turn of sends), decided in one pass. */
+export interface MessagesJob {
+  messages: MessageJob[];
 }
 
 /** A conversation someone created. */
@@ -60,6 +67,12 @@ export interface SendJob {
  */
 export type BlockersAmong = (userIds: readonly string[], senderId: string) => Promise<Set<string>>;
 
+/**
+ * Which of the pairs (`blockerIds[i]`, `blockedIds[i]`) are blocks, as `blocker:blocked`
+ * (BlocksService.blockingPairs of the safety module).
+ */
+export type BlockingPairs = (blockerIds: readonly string[], blockedIds: readonly string[]) => Promise<Set<string>>;
+
 /** The services the worker reads (all from modules above notifications in the registry). */
 export interface WorkerDeps {
   db: Db;
@@ -71,6 +84,7 @@ export interface WorkerDeps {
   readReceipts: ReadReceiptsService;
   users: UsersService;
   blockersAmong: BlockersAmong;
+  blockingPairs: BlockingPairs;
   config: NotifyConfig;
   metrics: NotifyMetrics;
   log: Logger;
@@ -93,8 +107,10 @@ export class NotificationWorker {
   /** Runs one job of the queue. @throws to fail the attempt (see RetryLater, GiveUp). */
   handle = async (name: string, data: unknown): Promise<void> => {
     switch (name) {
-      case 'message':
-        return this.onMessage(data as MessageJob);
+      case 'messages':
+        return this.onMessages((data as MessagesJob).messages);
+      case 'message': // one message per job, as enqueued before batches
+        return this.onMessages([data as MessageJob]);
       case 'added':
         return this.onAdded(data as AddedJob);
       case 'window':
@@ -108,22 +124,69 @@ export class NotificationWorker {
     }
   };
 
-  private async onMessage(job: MessageJob): Promise<void> {
-    const participants = await this.d.conversations.participantIdsOf(job.conversationId);
-    const recipients = await this.decide(participants, job.senderId, job.conversationId, true);
-    if (!recipients.length) return;
-    const stored = await insertNotifications(this.d.db.sql, {
-      recipientIds: recipients,
-      kind: NotificationKind.NEW_MESSAGE,
-      conversationId: job.conversationId,
-      messageId: job.messageId,
+  /**
+   * Decides, stores and publishes the NEW_MESSAGE notifications of a batch of messages with a
+   * fixed number of statements whatever its size: participants, preferences and mutes, blocks,
+   * then one insert; presence is one read of the shared store.
+   */
+  private async onMessages(jobs: readonly MessageJob[]): Promise<void> {
+    const conversationIds = [...new Set(jobs.map((j) => j.conversationId))];
+    const members = new Map<string, string[]>();
+    for (const p of await this.d.conversations.participantsOf(conversationIds)) {
+      const list = members.get(p.conversationId);
+      if (list) list.push(p.userId);
+      else members.set(p.conversationId, [p.userId]);
+    }
+    const pairs = jobs.flatMap((job) =>
+      (members.get(job.conversationId) ?? [])
+        .filter((id) => id !== job.senderId)
+        .map((recipientId) => ({ recipientId, job })),
+    );
+    if (!pairs.length) return;
+
+    const asked = uniquePairs(pairs.map((p) => [p.recipientId, p.job.conversationId]));
+    const users = [...new Set(pairs.map((p) => p.recipientId))];
+    const [candidates, states, blocks] = await Promise.all([
+      selectCandidatePairs(
+        this.d.db.sql,
+        asked.map(([u]) => u),
+        asked.map(([, c]) => c),
+      ),
+      this.d.presence.liveStates(users),
+      // Recipients who block the sender are dropped (BlocksService.blockingPairs).
+      this.d.blockingPairs(
+        pairs.map((p) => p.recipientId),
+        pairs.map((p) => p.job.senderId),
+      ),
+    ]);
+    const candidateOf = new Map(candidates.map((c) => [`${c.userId}:${c.conversationId}`, c]));
+    const presenceOf = new Map(users.map((id, i) => [id, states[i] ?? null]));
+    const chosen = pairs.filter(({ recipientId, job }) => {
+      const c = candidateOf.get(`${recipientId}:${job.conversationId}`);
+      return (
+        c !== undefined &&
+        !blocks.has(`${recipientId}:${job.senderId}`) &&
+        shouldNotify(c, presenceOf.get(recipientId) ?? null, job.conversationId, true)
+      );
     });
-    if (stored.length) this.d.metrics.commitToStored.observe((Date.now() - job.committedAtMs) / 1000);
+    if (!chosen.length) return;
+
+    const stored = await insertMessageNotifications(this.d.db.sql, {
+      recipientIds: chosen.map((p) => p.recipientId),
+      conversationIds: chosen.map((p) => p.job.conversationId),
+      messageIds: chosen.map((p) => p.job.messageId),
+    });
+    const now = Date.now();
+    const storedMessages = new Set(stored.map((s) => s.notification.messageId));
+    for (const job of jobs) {
+      if (storedMessages.has(job.messageId)) this.d.metrics.commitToStored.observe((now - job.committedAtMs) / 1000);
+    }
     await this.publish(stored);
     if (!this.external) return;
     // Every decided recipient, not only those stored now: a retry after a crash reopens the windows
     // it may have missed (a window finding nothing unpushed sends nothing).
-    await Promise.all(recipients.map((r) => this.openWindow(r, job.conversationId)));
+    const windows = uniquePairs(chosen.map((p) => [p.recipientId, p.job.conversationId]));
+    await Promise.all(windows.map(([recipientId, conversationId]) => this.openWindow(recipientId, conversationId)));
   }
 
   private async onAdded(job: AddedJob): Promise<void> {
@@ -165,7 +228,7 @@ export class NotificationWorker {
     const candidates = await selectCandidates(this.d.db.sql, others, conversationId);
     const ids = candidates.map((c) => c.userId);
     const [presence, blockers] = await Promise.all([
-      this.d.presence.readMany(ids),
+      this.d.presence.liveStates(ids),
       // Recipients who block the sender are dropped (BlocksService.blockersAmong).
       this.d.blockersAmong(ids, senderId),
     ]);
@@ -297,4 +360,11 @@ export class NotificationWorker {
       throw err;
     }
   }
+}
+
+/** The distinct pairs of `pairs`, in first-seen order. */
+function uniquePairs(pairs: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+  const seen = new Map<string, [string, string]>();
+  for (const [a, b] of pairs) seen.set(`${a}:${b}`, [a, b]);
+  return [...seen.values()];
 }

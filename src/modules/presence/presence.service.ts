@@ -175,6 +175,14 @@ export class PresenceService {
   }
 
   /**
+   * The live status and active conversation of many users, from the shared presence store only
+   * (one round trip, no SQL: no last-seen time), in the order asked. For deciding notifications.
+   */
+  liveStates(userIds: readonly string[]): Promise<LiveState[]> {
+    return this.store.read(userIds);
+  }
+
+  /**
    * Checks that the viewer shares a conversation with each user (themselves included).
    * @throws DomainError BAD_USER_INPUT for malformed ids or more than 100; FORBIDDEN otherwise.
    */

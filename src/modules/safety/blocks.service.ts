@@ -3,7 +3,14 @@ import type { EventBus } from '../../pubsub/event-bus';
 import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
-import { deleteBlock, insertBlock, selectBlockedIds, selectBlockersAmong, userExists } from './blocks.sql';
+import {
+  deleteBlock,
+  insertBlock,
+  selectBlockedIds,
+  selectBlockersAmong,
+  selectBlockingPairs,
+  userExists,
+} from './blocks.sql';
 import { userBlocksTopic, type BlockChangedPayload } from './blocks.topics';
 
 /**
@@ -53,6 +60,15 @@ export class BlocksService {
   async blockersAmong(userIds: readonly string[], senderId: string): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
     return new Set(await selectBlockersAmong(this.db.sql, userIds, senderId));
+  }
+
+  /**
+   * Which of the pairs (`blockerIds[i]`, `blockedIds[i]`) are blocks, in one query (a batch of
+   * notifications: recipients against senders). @returns `blocker:blocked` strings.
+   */
+  async blockingPairs(blockerIds: readonly string[], blockedIds: readonly string[]): Promise<Set<string>> {
+    if (blockerIds.length === 0) return new Set();
+    return new Set(await selectBlockingPairs(this.db.sql, blockerIds, blockedIds));
   }
 
   /**

@@ -42,3 +42,18 @@ export async function selectBlockersAmong(sql: Sql, userIds: readonly string[], 
   );
   return rows.map((r) => r.id);
 }
+
+/** The pairs among (`blockerIds[i]`, `blockedIds[i]`) where the first blocks the second, as `blocker:blocked`. */
+export async function selectBlockingPairs(
+  sql: Sql,
+  blockerIds: readonly string[],
+  blockedIds: readonly string[],
+): Promise<string[]> {
+  const rows = await sql<{ pair: string }>(
+    `SELECT b.blocker_id || ':' || b.blocked_id AS pair
+       FROM user_blocks b JOIN unnest($1::uuid[], $2::uuid[]) AS k(blocker, blocked)
+         ON b.blocker_id = k.blocker AND b.blocked_id = k.blocked`,
+    [blockerIds, blockedIds],
+  );
+  return rows.map((r) => r.pair);
+}
