@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../config/config';
 import { openDatabase, poolStats, type Database } from '../db/data-source';
 import { createCompiledExecutor } from '../execution/compiled-executor';
+import { traceExecutor } from '../execution/traced-executor';
 import { createHttpHandler } from '../http/http-server';
 import { modules as registry } from '../modules';
 import type { ModuleInstance, ModuleContext, ParleyModule } from '../modules/module';
@@ -48,6 +50,8 @@ export interface StartOptions {
   observer?: StreamObserver;
   /** The modules to run (default: the registry, src/modules/index.ts). */
   modules?: readonly ParleyModule[];
+  /** Spans of GraphQL operations go to this tracer (src/app/tracing.ts); unset: none are made. */
+  tracer?: Tracer;
 }
 
 /**
@@ -111,7 +115,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       return failing;
     };
     // One compiled-operation cache for both transports.
-    const executor = createCompiledExecutor(schema);
+    const compiled = createCompiledExecutor(schema);
+    const executor = options.tracer ? traceExecutor(compiled, options.tracer) : compiled;
     const createContext = createContextFactory({ container });
     const origins = createOriginPolicy(config.corsOrigins);
     const { handler, apollo } = await createHttpHandler({
