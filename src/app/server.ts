@@ -15,7 +15,7 @@ import { observeAll, type StreamObserver } from '../shared/live-stream';
 import { createLogger, type Logger } from '../shared/logger';
 import { noGuard } from '../shared/operation-guard';
 import { createOriginPolicy } from '../shared/origin-policy';
-import { addPoolGauges, createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
+import { addScrapedGauges, createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
 import { commandQueueLength } from '../redis/redis-client';
 import { RedisKeyValueCache } from '../redis/redis-kv-cache';
 import { SessionSockets } from '../ws/session-sockets';
@@ -75,7 +75,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 
   try {
-    const messaging = await openMessaging(config, log);
+    const messaging = await openMessaging(config, log, metrics.pubsubLag);
     closers.push(() => messaging.close());
     const container = new Container();
     const sockets = new SessionSockets();
@@ -101,9 +101,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const schema = await buildParleySchema(modules);
     const guard = onlyGuard(instances)?.(schema) ?? noGuard;
     const formatError = createErrorFormatter(log, (code) => metrics.errors.inc({ code }));
-    addPoolGauges(metrics, {
+    addScrapedGauges(metrics, {
       pool: () => poolStats(database.dataSource),
       redisQueue: () => (messaging.redis ? commandQueueLength(messaging.redis) : null),
+      topics: () => messaging.bus.topicCount(),
     });
     const httpServer = createServer();
     const health = instances.flatMap((i) => Object.entries(i.health ?? {}));
