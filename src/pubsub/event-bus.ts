@@ -203,12 +203,12 @@ function engineTransport(engine: PubSubEngine): Transport {
  * An {@link EventBus} over Redis pub/sub (graphql-redis-subscriptions), JSON-serialized: one
  * SUBSCRIBE per topic per instance, however many local subscribers share it.
  *
- * @param publisher - a command connection (it may be shared with other commands).
- * @param subscriber - a connection used only for SUBSCRIBE (Redis forbids other commands on it).
  * Each payload travels in an {@link Envelope} with its publish time; on receipt `lag` is told how
  * long it took (wall clocks: a skew between hosts shows in it). A payload without one (published
  * by an instance that predates the envelope) is delivered as it is.
  *
+ * @param publisher - a command connection (it may be shared with other commands).
+ * @param subscriber - a connection used only for SUBSCRIBE (Redis forbids other commands on it).
  * @param prefix - prepended to every topic (REDIS_PREFIX).
  * @param lag - observes the publish-to-receive lag of every event received (`parley_pubsub_lag_seconds`).
  */
