@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { Config } from '../config/config';
-import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../pubsub/event-bus';
+import { createMemoryEventBus, createRedisEventBus, type EventBus, type LagObserver } from '../pubsub/event-bus';
 import { createRedis } from '../redis/redis-client';
 import type { Logger } from '../shared/logger';
 
@@ -17,9 +17,10 @@ export interface Messaging {
 /**
  * Opens Redis (a command, a publisher and a subscriber connection) and the event bus over it, or
  * the in-process bus when `config.redisUrl` is unset.
+ * @param lag - observes each event's publish-to-receive lag through Redis (`parley_pubsub_lag_seconds`).
  * @throws when Redis cannot be reached at start-up.
  */
-export async function openMessaging(config: Config, log: Logger): Promise<Messaging> {
+export async function openMessaging(config: Config, log: Logger, lag?: LagObserver): Promise<Messaging> {
   if (!config.redisUrl) {
     const bus = createMemoryEventBus();
     return { bus, redis: null, failing: async () => [], close: () => bus.close() };
@@ -47,7 +48,7 @@ export async function openMessaging(config: Config, log: Logger): Promise<Messag
     await quit();
     throw err;
   }
-  const bus = createRedisEventBus(connections[1], connections[2], config.redisPrefix, log);
+  const bus = createRedisEventBus(connections[1], connections[2], config.redisPrefix, log, lag);
   return {
     bus,
     redis: commands,

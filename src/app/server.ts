@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Tracer } from '@opentelemetry/api';
 import type { Config } from '../config/config';
 import { openDatabase, poolStats, type Database } from '../db/data-source';
 import { createCompiledExecutor } from '../execution/compiled-executor';
+import { traceExecutor } from '../execution/traced-executor';
 import { createHttpHandler } from '../http/http-server';
 import { modules as registry } from '../modules';
 import type { ModuleInstance, ModuleContext, ParleyModule } from '../modules/module';
@@ -13,7 +15,7 @@ import { observeAll, type StreamObserver } from '../shared/live-stream';
 import { createLogger, type Logger } from '../shared/logger';
 import { noGuard } from '../shared/operation-guard';
 import { createOriginPolicy } from '../shared/origin-policy';
-import { addPoolGauges, createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
+import { addScrapedGauges, createMetrics, metricsStreamObserver, type Metrics } from '../shared/metrics';
 import { commandQueueLength } from '../redis/redis-client';
 import { RedisKeyValueCache } from '../redis/redis-kv-cache';
 import { SessionSockets } from '../ws/session-sockets';
@@ -48,6 +50,8 @@ export interface StartOptions {
   observer?: StreamObserver;
   /** The modules to run (default: the registry, src/modules/index.ts). */
   modules?: readonly ParleyModule[];
+  /** Spans of GraphQL operations go to this tracer (src/app/tracing.ts); unset: none are made. */
+  tracer?: Tracer;
 }
 
 /**
@@ -71,7 +75,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 
   try {
-    const messaging = await openMessaging(config, log);
+    const messaging = await openMessaging(config, log, metrics.pubsubLag);
     closers.push(() => messaging.close());
     const container = new Container();
     const sockets = new SessionSockets();
@@ -97,9 +101,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const schema = await buildParleySchema(modules);
     const guard = onlyGuard(instances)?.(schema) ?? noGuard;
     const formatError = createErrorFormatter(log, (code) => metrics.errors.inc({ code }));
-    addPoolGauges(metrics, {
+    addScrapedGauges(metrics, {
       pool: () => poolStats(database.dataSource),
       redisQueue: () => (messaging.redis ? commandQueueLength(messaging.redis) : null),
+      topics: () => messaging.bus.topicCount(),
     });
     const httpServer = createServer();
     const health = instances.flatMap((i) => Object.entries(i.health ?? {}));
@@ -111,7 +116,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       return failing;
     };
     // One compiled-operation cache for both transports.
-    const executor = createCompiledExecutor(schema);
+    const compiled = createCompiledExecutor(schema);
+    const executor = options.tracer ? traceExecutor(compiled, options.tracer) : compiled;
     const createContext = createContextFactory({ container });
     const origins = createOriginPolicy(config.corsOrigins);
     const { handler, apollo } = await createHttpHandler({

@@ -130,6 +130,14 @@ const schema = z.object({
     .optional(),
   /** `true`/`false`: serve the explorer at GET /graphql for browsers (default: on unless production with DATABASE_URL). */
   EXPLORER: z.enum(['true', 'false']).optional(),
+  /**
+   * OTLP collector base URL (`http(s)://host:4318`): set, spans of HTTP requests, GraphQL operations,
+   * PostgreSQL queries and Redis commands are exported there (src/app/tracing.ts); unset, no
+   * OpenTelemetry SDK is loaded. The SDK reads its other standard `OTEL_*` variables itself.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** `service.name` of the spans. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('parley'),
 });
 
 /** A rate as `<points>/<seconds>`, e.g. `10/1`: at most `points` in each window of `seconds`. */
@@ -318,6 +326,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Serve the explorer at `GET /graphql` for browsers (see EXPLORER). */
   readonly explorer: boolean;
+  /** OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT set), else `null`: no SDK is loaded. */
+  readonly tracing: { readonly endpoint: string; readonly serviceName: string } | null;
 }
 
 /** Thrown by {@link loadConfig} with every problem found, one per line. */
@@ -431,5 +441,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     corsOrigins: Object.freeze(v.CORS_ORIGINS ?? (local ? ['http://localhost:*', 'http://127.0.0.1:*'] : [])),
     explorer: v.EXPLORER ? v.EXPLORER === 'true' : local,
+    tracing: v.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? Object.freeze({ endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME })
+      : null,
   });
 }

@@ -13,6 +13,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import { committedAt } from '../shared/committed-at';
 import type { Context } from '../shared/context';
 import { PushStream, type ValueMapper } from '../shared/push-stream';
 import { viewerBlindContext, type ViewerIndependentFields } from '../shared/viewer-independence';
@@ -35,6 +36,13 @@ const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as P
 export class SubscriptionEvents
   implements AsyncIterableIterator<ExecutionResult>, ValueMapper<unknown, ExecutionResult>
 {
+  /**
+   * The commit time (ms since the epoch, src/shared/committed-at.ts) of the event whose result was
+   * handed out last, 0 for an event without one. graphql-ws asks for the next result only once the
+   * previous one is sent, so it is the one being sent: the transport reads it for the delivery latency.
+   */
+  committedAt = 0;
+
   constructor(
     /** The source stream (the field's `subscribe`); `return()` stops it. */
     private readonly source: AsyncIterator<unknown>,
@@ -55,6 +63,7 @@ export class SubscriptionEvents
 
   /** @internal The mapper of {@link PushStream.nextMapped}: an event's result. */
   map(event: unknown): ExecutionResult | Promise<ExecutionResult> {
+    this.committedAt = committedAt(event);
     return this.result(event);
   }
 
@@ -71,6 +80,7 @@ export class SubscriptionEvents
     item: IteratorResult<unknown>,
   ): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> {
     if (item.done) return FINISHED;
+    this.committedAt = committedAt(item.value);
     const result = this.result(item.value);
     return isPromise(result) ? result.then((value) => ({ value, done: false })) : { value: result, done: false };
   }

@@ -34,6 +34,8 @@ export interface EventBus {
   isReady(): Promise<boolean>;
   /** The topics this instance has local subscribers for (a snapshot). */
   localTopics(): string[];
+  /** How many topics this instance listens on (one Redis channel each): the size of {@link localTopics}, without the copy. */
+  topicCount(): number;
   /**
    * Hands `payload` to this instance's subscribers of `topic`, as if it had been published, without
    * publishing it (a check that wakes local streams up, such as the messages tail check).
@@ -65,10 +67,30 @@ interface LocalTopic {
 /** What the bus needs from Redis or the in-process engine. */
 interface Transport {
   publish(channel: string, payload: object): Promise<void>;
-  /** Starts hearing `channel`, handing its payloads to `deliver`. @returns a handle for {@link unlisten}. */
-  listen(channel: string, deliver: (payload: unknown) => void): Promise<unknown>;
+  /** Starts hearing `channel`, handing what arrives on it to `deliver`. @returns a handle for {@link unlisten}. */
+  listen(channel: string, deliver: (message: unknown) => void): Promise<unknown>;
   unlisten(channel: string, handle: unknown): Promise<void>;
+  /** The payload of what arrived on a channel, when the transport wraps payloads (Redis: {@link Envelope}). */
+  open?(message: unknown): unknown;
 }
+
+/** Told how long each event took from its publish to its receipt from Redis, in seconds (a Histogram fits). */
+export interface LagObserver {
+  observe(seconds: number): void;
+}
+
+/**
+ * What crosses Redis: the payload `p` and `t`, when it was published (ms since the epoch, by the
+ * publishing instance's clock), for `parley_pubsub_lag_seconds`. Two short keys around the
+ * payload's JSON: a few bytes and one small object per event, nothing per subscriber.
+ */
+interface Envelope {
+  t: number;
+  p: object;
+}
+
+const isEnvelope = (message: unknown): message is Envelope =>
+  typeof (message as Envelope | null)?.t === 'number' && typeof (message as Envelope).p === 'object';
 
 /**
  * The {@link EventBus} over a transport: one transport subscription per channel, fanned out here
@@ -93,6 +115,8 @@ function localFanOut(
     if (typeof listeners === 'function') listeners(payload);
     else if (listeners) for (const listener of listeners) listener(payload);
   };
+  const open = transport.open?.bind(transport);
+  const received = open ? (topic: string, message: unknown) => deliver(topic, open(message)) : deliver;
   const add = (entry: LocalTopic, listener: Listener) => {
     const { listeners } = entry;
     entry.listeners =
@@ -132,7 +156,7 @@ function localFanOut(
         // A bound function per topic, on the topic string the map holds anyway.
         const created: LocalTopic = {
           listeners: null,
-          heard: transport.listen(prefix + topic, deliver.bind(null, topic)),
+          heard: transport.listen(prefix + topic, received.bind(null, topic)),
         };
         created.heard.catch(() => {
           if (local.get(topic) === created) local.delete(topic);
@@ -155,6 +179,7 @@ function localFanOut(
       if (entry) await release(topic, entry, onEvent);
     },
     localTopics: () => Array.from(local.keys()),
+    topicCount: () => local.size,
     deliverLocally: (topic, payload) => deliver(topic, payload),
     ...extra,
   };
@@ -178,13 +203,33 @@ function engineTransport(engine: PubSubEngine): Transport {
  * An {@link EventBus} over Redis pub/sub (graphql-redis-subscriptions), JSON-serialized: one
  * SUBSCRIBE per topic per instance, however many local subscribers share it.
  *
+ * Each payload travels in an {@link Envelope} with its publish time; on receipt `lag` is told how
+ * long it took (wall clocks: a skew between hosts shows in it). A payload without one (published
+ * by an instance that predates the envelope) is delivered as it is.
+ *
  * @param publisher - a command connection (it may be shared with other commands).
  * @param subscriber - a connection used only for SUBSCRIBE (Redis forbids other commands on it).
  * @param prefix - prepended to every topic (REDIS_PREFIX).
+ * @param lag - observes the publish-to-receive lag of every event received (`parley_pubsub_lag_seconds`).
  */
-export function createRedisEventBus(publisher: Redis, subscriber: Redis, prefix: string, log?: Logger): EventBus {
+export function createRedisEventBus(
+  publisher: Redis,
+  subscriber: Redis,
+  prefix: string,
+  log?: Logger,
+  lag?: LagObserver,
+): EventBus {
   const engine = new RedisPubSub({ publisher, subscriber: guardUnsubscribe(subscriber, log) });
-  return localFanOut(engineTransport(engine), prefix, {
+  const transport: Transport = {
+    ...engineTransport(engine),
+    publish: (channel, payload) => engine.publish(channel, { t: Date.now(), p: payload } satisfies Envelope),
+    open(message) {
+      if (!isEnvelope(message)) return message;
+      lag?.observe(Math.max(0, Date.now() - message.t) / 1000);
+      return message.p;
+    },
+  };
+  return localFanOut(transport, prefix, {
     async isReady() {
       return publisher.status === 'ready' && subscriber.status === 'ready';
     },

@@ -75,10 +75,17 @@ export function createMetrics() {
       help: 'messageAdded events handed to subscribers on this instance',
       registers: [registry],
     }),
+    // Observed where the frame is handed to ws.send (src/ws/ws-socket.ts), for live events only.
     deliveryLatency: new Histogram({
       name: 'parley_delivery_latency_seconds',
-      help: 'From a message being stored to its messageAdded event being handed to a subscriber stream, seconds',
+      help: 'From a message being stored (its commit) to its live messageAdded frame being written to a WebSocket on this instance, seconds (replayed messages are not counted)',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    pubsubLag: new Histogram({
+      name: 'parley_pubsub_lag_seconds',
+      help: "From an event being published to Redis by any instance (this one too) to this instance receiving it, seconds, by the hosts' wall clocks",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
     httpRequests: new Counter({
@@ -109,14 +116,16 @@ export function operationLabel(name: string | null | undefined): string {
 
 /**
  * Adds gauges read at scrape time: `parley_db_pool_connections{state}` (total, idle, waiting
- * clients of node-postgres's pool) and `parley_redis_command_queue` (commands ioredis has sent
- * or queued and not yet had answered). A scrape costs a few property reads; no hot-path work.
+ * clients of node-postgres's pool), `parley_redis_command_queue` (commands ioredis has sent
+ * or queued and not yet had answered) and `parley_pubsub_topics` (distinct topics, so Redis
+ * channels, this instance listens on). A scrape costs a few property reads; no hot-path work.
  */
-export function addPoolGauges(
+export function addScrapedGauges(
   metrics: Metrics,
   sources: {
     pool: () => { totalCount: number; idleCount: number; waitingCount: number } | null;
     redisQueue: () => number | null;
+    topics: () => number;
   },
 ): void {
   new Gauge({
@@ -140,6 +149,14 @@ export function addPoolGauges(
       this.set(sources.redisQueue() ?? 0);
     },
   });
+  new Gauge({
+    name: 'parley_pubsub_topics',
+    help: 'Distinct pub/sub topics this instance listens on (one Redis channel each; in-process topics without Redis)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(sources.topics());
+    },
+  });
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -152,7 +169,10 @@ const STATE_KIND: Record<Exclude<StreamKind, 'messageAdded'>, string> = {
   notificationAdded: 'notification',
 };
 
-/** Counts live streams in the gauges (`parley_message_streams`, `parley_state_streams{kind}`). */
+/**
+ * Counts live streams in the gauges (`parley_message_streams`, `parley_state_streams{kind}`) and
+ * deliveries to streams (`parley_deliveries_total`); their latency is observed at the socket.
+ */
 export function metricsStreamObserver(metrics: Metrics): StreamObserver {
   return {
     ready(kind) {
@@ -165,9 +185,8 @@ export function metricsStreamObserver(metrics: Metrics): StreamObserver {
       if (kind === 'messageAdded') metrics.liveMessageStreams.dec();
       else metrics.liveStateStreams.labels(STATE_KIND[kind]).dec();
     },
-    delivered(_kind, createdAt) {
+    delivered() {
       metrics.deliveries.inc();
-      metrics.deliveryLatency.observe((Date.now() - createdAt.getTime()) / 1000);
     },
   };
 }

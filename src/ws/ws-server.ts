@@ -6,7 +6,7 @@ import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CompiledExecutor } from '../execution/compiled-executor';
 import { createDocumentCache } from '../execution/document-cache';
-import { createSharedSubscribe } from '../execution/shared-subscribe';
+import { createSharedSubscribe, SubscriptionEvents } from '../execution/shared-subscribe';
 import { connectionParamsToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context, SocketViewer } from '../shared/context';
 import type { ErrorFormatter } from '../shared/format-error';
@@ -244,7 +244,10 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       deps.metrics.operations.inc({ transport: 'ws', type });
       return undefined;
     },
-    onNext(_ctx, _id, _payload, _args, result) {
+    onNext({ extra: socket, subscriptions }, id, _payload, _args, result) {
+      // graphql-ws sends the frame right after this hook: a live event's frame is timed there.
+      const events = subscriptions[id];
+      if (events instanceof SubscriptionEvents && events.committedAt !== 0) socket.deliveryFrame(events.committedAt);
       if (!result.errors?.length) return result;
       return {
         ...result,
@@ -323,6 +326,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     socket.transport = request.socket;
     socket.clientIp = request.socket.remoteAddress ?? '';
     if (deps.maxBufferedBytes) socket.maxBuffered = deps.maxBufferedBytes;
+    socket.deliveryLatency = deps.metrics.deliveryLatency;
     sockets.add(socket, request.socket);
     socket.on('error', failed);
     socket.on('message', received);

@@ -50,6 +50,26 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
   subscriptions: Set<string> | null = null;
   /** Set when {@link maxBuffered} was exceeded, for the close handler to count and log it. */
   slowConsumer = false;
+  /**
+   * Where the delivery latency of this socket's frames is observed (`parley_delivery_latency_seconds`),
+   * set by the server on connection; null: not observed.
+   */
+  deliveryLatency: { observe(seconds: number): void } | null = null;
+  /** Frames of live events announced by {@link deliveryFrame} and not yet sent. */
+  private framesAhead = 0;
+  /** Commit time (ms since the epoch) of the latest of those frames. */
+  private frameCommittedAt = 0;
+
+  /**
+   * Announces that the next frame graphql-ws sends on this socket carries a live event committed
+   * at `committedAt` (ms since the epoch): its `onNext` hook runs just before the frame is made and
+   * sent, so {@link send} observes the latency from commit to the socket write. Frames announced
+   * together in one tick (several subscriptions of one socket) share the latest commit time.
+   */
+  deliveryFrame(committedAt: number): void {
+    this.framesAhead++;
+    this.frameCommittedAt = committedAt;
+  }
 
   override send(data: BufferLike, cb?: (err?: Error) => void): void;
   override send(data: BufferLike, options: SendOptions, cb?: (err?: Error) => void): void;
@@ -58,6 +78,11 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
     optionsOrCb?: SendOptions | ((err?: Error) => void),
     cb?: (err?: Error) => void,
   ): void {
+    if (this.framesAhead !== 0) {
+      this.framesAhead--;
+      if (this.readyState === WebSocket.OPEN)
+        this.deliveryLatency?.observe(Math.max(0, Date.now() - this.frameCommittedAt) / 1000);
+    }
     const transport = this.transport;
     if (transport && this.readyState === WebSocket.OPEN && !transport.writableCorked) corkUntilNextTick(transport);
     if (typeof optionsOrCb === 'function') super.send(data, optionsOrCb);

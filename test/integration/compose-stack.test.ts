@@ -84,6 +84,8 @@ describe('the Grafana dashboard', () => {
         'Errors by code',
         'Event-loop lag p99',
         'Queue depth',
+        'Pub/sub lag',
+        'Pub/sub topics',
       ]),
     );
   });

@@ -100,3 +100,61 @@ describe.each([
     expect(got).toEqual([{ n: 1 }, { n: 2 }]);
   });
 });
+
+describe('event bus (Redis): the publish-time envelope', () => {
+  const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
+  let connections: Redis[] = [];
+  let lags: number[];
+  let bus: EventBus;
+
+  beforeEach(() => {
+    connections = [new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL)];
+    lags = [];
+    bus = createRedisEventBus(connections[0], connections[1], prefix, undefined, { observe: (s) => lags.push(s) });
+  });
+  afterEach(async () => {
+    await bus.close();
+    await Promise.all(connections.map((c) => c.quit()));
+  });
+
+  it('observes the lag of each event received and hands listeners the bare payload', async () => {
+    const got: unknown[] = [];
+    await bus.subscribe('e', (p) => got.push(p));
+    const sent = Date.now();
+    await bus.publish('e', { n: 1 });
+    await received(got, 1);
+    expect(got).toEqual([{ n: 1 }]);
+    expect(lags).toHaveLength(1);
+    expect(lags[0]).toBeGreaterThanOrEqual(0);
+    expect(lags[0]).toBeLessThanOrEqual((Date.now() - sent) / 1000);
+    // What crossed Redis: the payload under `p`, its publish time under `t`.
+    const seen: string[] = [];
+    await connections[2].subscribe(`${prefix}e`);
+    connections[2].on('message', (_channel: string, message: string) => seen.push(message));
+    await bus.publish('e', { n: 2 });
+    await eventually(() => seen.length === 1);
+    const envelope = JSON.parse(seen[0]) as { t: unknown; p: unknown };
+    expect(typeof envelope.t).toBe('number');
+    expect(envelope.p).toEqual({ n: 2 });
+  });
+
+  it('delivers a payload published without the envelope as it is, with no lag observed', async () => {
+    const got: unknown[] = [];
+    await bus.subscribe('bare', (p) => got.push(p));
+    await connections[2].publish(`${prefix}bare`, JSON.stringify({ n: 1, t: 'text' }));
+    await received(got, 1);
+    expect(got).toEqual([{ n: 1, t: 'text' }]);
+    expect(lags).toEqual([]);
+  });
+
+  it('counts the topics it listens on, once each however many listeners', async () => {
+    const leaveA1 = await bus.subscribe('a', () => undefined);
+    const leaveA2 = await bus.subscribe('a', () => undefined);
+    const leaveB = await bus.subscribe('b', () => undefined);
+    expect(bus.topicCount()).toBe(2);
+    await leaveA1();
+    expect(bus.topicCount()).toBe(2);
+    await Promise.all([leaveA2(), leaveB()]);
+    expect(bus.topicCount()).toBe(0);
+  });
+});

@@ -1,5 +1,6 @@
 import { badInput, forbidden } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
+import { stampCommitted } from '../../shared/committed-at';
 import { shareAcrossSubscribers } from '../../shared/event-memo';
 import { LiveStream, type LiveStreamDeps } from '../../shared/live-stream';
 import type { ConversationsService } from '../conversations/conversations.service';
@@ -16,12 +17,18 @@ import {
 /**
  * One Message per received payload: the event bus hands the same parsed payload to every local
  * subscriber, so they all get the same Message, whose viewer-independent fields are resolved once.
+ * It is stamped with its commit time, taken as its `createdAt` (the insert's; the send commits
+ * right after), which the WebSocket transport reads for the delivery latency; replayed rows carry
+ * no stamp.
  */
 const fromPayload = (() => {
   const built = new WeakMap<MessageAddedPayload, Message>();
   return (p: MessageAddedPayload): Message => {
     let message = built.get(p);
-    if (!message) built.set(p, (message = shareAcrossSubscribers(messageFromPayload(p))));
+    if (!message) {
+      message = messageFromPayload(p);
+      built.set(p, shareAcrossSubscribers(stampCommitted(message, message.createdAt.getTime())));
+    }
     return message;
   };
 })();
