@@ -168,12 +168,14 @@ export const fanout: Scenario = async (ctx) => {
         wsUrl: x.wsUrl,
         senders: [{ token: sender.token, senderId: sender.id, conversationId }],
       });
+      // Parley's receivers have the conversation open (setActiveConversation, as the web client
+      // does), so its notifications module, rightly, notifies none of them; the peer has none.
       await openHalves(
         ctx,
         receivers,
         'graphql-ws',
         [x.wsUrl, y.wsUrl],
-        subscribers.map((u) => ({ token: u.token, conversationId })),
+        subscribers.map((u) => ({ token: u.token, conversationId, viewing: counted.length > 0 })),
       );
       await waitSubscribed(load, receivers);
       const run = await measureParley(counted, load, receivers, conversationId, n, trials, burst, concurrency);

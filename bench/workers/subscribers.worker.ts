@@ -21,6 +21,12 @@ export interface ReceiverSpec {
   conversationId: string | null;
   /** raw mode only: the conversations a baseline server routes to this socket (told in its `subscribe`) */
   conversationIds?: string[];
+  /**
+   * graphql-ws only: the receiver has `conversationId` open on screen and says so with
+   * `setActiveConversation` on its socket, as the web client does (Parley only: the peer has no
+   * such mutation). A viewer is not notified of what it sees arrive.
+   */
+  viewing?: boolean;
 }
 
 /** The fields of a delivered message the receivers read. */
@@ -88,8 +94,22 @@ function onError(err: unknown): void {
   if (errors.length < 20) errors.push(String(err instanceof Error ? err.message : JSON.stringify(err)).slice(0, 300));
 }
 
+const VIEW = 'mutation View($id: ID) { setActiveConversation(conversationId: $id) { status } }';
+
 async function openGraphqlWs(url: string, spec: ReceiverSpec): Promise<Receiver> {
   const client: Client = await connectGraphqlWs(url, spec.token);
+  if (spec.viewing && spec.conversationId) {
+    await new Promise<void>((resolve, reject) =>
+      client.subscribe(
+        { query: VIEW, variables: { id: spec.conversationId } },
+        {
+          next: (r) => (r.errors?.length ? reject(new Error(JSON.stringify(r.errors))) : undefined),
+          error: reject,
+          complete: resolve,
+        },
+      ),
+    );
+  }
   const receiver: Receiver = {
     conversationId: spec.conversationId,
     probed: false,

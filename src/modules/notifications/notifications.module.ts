@@ -6,6 +6,11 @@ import { ReadReceiptsService } from '../read-receipts/read-receipts.service';
 import { BlocksService } from '../safety/blocks.service';
 import { UsersService } from '../users/users.service';
 import { TurnBatcher } from './notifications.batcher';
+import {
+  NOTIFICATION_BATCHES_TOPIC,
+  userNotificationsTopic,
+  type NotificationBatchPayload,
+} from './notifications.topics';
 import { BullJobQueue } from './notifications.bullmq-queue';
 import { createNotifyMetrics } from './notifications.metrics';
 import { ParkedJobQueue } from './notifications.parked-queue';
@@ -119,22 +124,28 @@ export const notificationsModule = defineModule({
     }
 
     const service = new NotificationsService(db, conversations, notify);
+    let stopBatches: (() => Promise<void>) | null = null;
     return {
       provides: [
         service,
         new NotificationsResolver(service, { bus, observer: streams }),
         new WebPushKeyResolver(service),
       ],
-      start: () => {
+      start: async () => {
+        // Notifications travel in batches on one topic; each instance hands them to its own
+        // subscribers' topics.
+        stopBatches = await bus.subscribe<NotificationBatchPayload>(NOTIFICATION_BATCHES_TOPIC, (batch) => {
+          for (const p of batch.notifications) bus.deliverLocally(userNotificationsTopic(p.recipientId), p);
+        });
         if (notify.worker) queue.run(worker.handle);
         if (parked) {
           parked.start();
           // Redis is back: hand the parked jobs over now rather than at the next run.
           bus.onReconnect(() => void parked.handBack());
         }
-        return Promise.resolve();
       },
       stop: async () => {
+        await stopBatches?.();
         await batcher.drain();
         await queue.close();
       },

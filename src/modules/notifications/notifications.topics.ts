@@ -11,8 +11,23 @@ export interface NotificationAddedPayload {
   createdAt: string;
 }
 
-/** {@link NotificationAddedPayload}s of one recipient. */
+/**
+ * {@link NotificationAddedPayload}s of one recipient, delivered on each instance from
+ * {@link NOTIFICATION_BATCHES_TOPIC} (nothing is published on it across instances).
+ */
 export const userNotificationsTopic = (userId: string) => `user.${userId}.notifications`;
+
+/**
+ * Every notification stored, in batches (one per job: a message to a group of 1,000 is one
+ * publish, not 999). Each instance hands the payloads to its local subscribers of
+ * {@link userNotificationsTopic}; a recipient with none costs a map lookup.
+ */
+export const NOTIFICATION_BATCHES_TOPIC = 'notifications';
+
+/** What {@link NOTIFICATION_BATCHES_TOPIC} carries. */
+export interface NotificationBatchPayload {
+  notifications: NotificationAddedPayload[];
+}
 
 /** The payload of a stored notification. */
 export const toNotificationPayload = (n: Notification, recipientId: string): NotificationAddedPayload => ({

@@ -22,7 +22,11 @@ import {
   selectUnpushed,
   type PushSubscriptionRow,
 } from './notifications.sql';
-import { toNotificationPayload, userNotificationsTopic } from './notifications.topics';
+import {
+  NOTIFICATION_BATCHES_TOPIC,
+  toNotificationPayload,
+  type NotificationBatchPayload,
+} from './notifications.topics';
 import { NotificationKind } from './notifications.types';
 
 /** Attempts of every job (first run included). */
@@ -237,20 +241,17 @@ export class NotificationWorker {
       .map((c) => c.userId);
   }
 
+  /** Publishes what was stored as one batch (see {@link NOTIFICATION_BATCHES_TOPIC}). */
   private async publish(stored: Awaited<ReturnType<typeof insertNotifications>>): Promise<void> {
-    await Promise.all(
-      stored.map(async ({ recipientId, notification }) => {
-        try {
-          await this.d.bus.publish(
-            userNotificationsTopic(recipientId),
-            toNotificationPayload(notification, recipientId),
-          );
-        } catch (err) {
-          // Stored: the recipient lists it; only the live event is lost.
-          this.d.log.error({ err, recipientId }, 'publishing a notification failed');
-        }
-      }),
-    );
+    if (!stored.length) return;
+    try {
+      await this.d.bus.publish<NotificationBatchPayload>(NOTIFICATION_BATCHES_TOPIC, {
+        notifications: stored.map(({ recipientId, notification }) => toNotificationPayload(notification, recipientId)),
+      });
+    } catch (err) {
+      // Stored: the recipients list them; only the live events are lost.
+      this.d.log.error({ err, notifications: stored.length }, 'publishing notifications failed');
+    }
   }
 
   /**
