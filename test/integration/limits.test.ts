@@ -262,6 +262,22 @@ describe('GraphQL limits', () => {
     expect((await post(a, deepSend(id, 3), {}, alice.token)).errors).toBeUndefined();
   });
 
+  it('costs one document by its variables: the same text is refused with a bigger page or more fields', async () => {
+    const alice = await buildUser(a, { prefix: 'alice' });
+    // About 303 per conversation: 20,000 allows 10 of them and refuses 100.
+    const query = `query Pages($n: Int!, $deep: Boolean!) { conversations(first: $n) { edges { node { id
+      messages(first: 100) @include(if: $deep) { edges { node { id } } } } } } }`;
+    const cost = async (n: number, deep: boolean) => {
+      const r = await post(a, query, { n, deep }, alice.token);
+      return r.errors?.[0].extensions?.limit === 'cost' ? 'refused' : r.errors ? r.errors[0].message : 'ran';
+    };
+    expect(await cost(10, true)).toBe('ran');
+    expect(await cost(100, true)).toBe('refused');
+    expect(await cost(10, true)).toBe('ran');
+    expect(await cost(100, false)).toBe('ran');
+    expect(await cost(100, true)).toBe('refused');
+  });
+
   it('refuses documents over the token limit', async () => {
     const alice = await buildUser(a, { prefix: 'alice' });
     const query = `query { me { ${Array.from({ length: 600 }, () => 'id').join(' ')} } }`;

@@ -8,6 +8,7 @@ import {
   NoSchemaIntrospectionCustomRule,
   getOperationAST,
   valueFromASTUntyped,
+  visit,
   type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -103,6 +104,45 @@ export function createOperationGuard(schema: GraphQLSchema, limits: LimitsConfig
   };
 }
 
+/** Most costs remembered per document (distinct `first` values). */
+const COSTS_PER_DOCUMENT = 64;
+
+/** The costs of one document by operation name and the values of its `first` variables. */
+interface KnownCosts {
+  /** The variables given as a `first` argument or to a directive: the only inputs of its cost. */
+  firstVariables: string[];
+  costs: Map<string, number>;
+}
+
+/**
+ * The costs computed per parsed document (Apollo and the WebSocket transport reuse the parsed
+ * document of a query text, so identity is the cache key). {@link pageCost} reads only `first`,
+ * (and @include/@skip decide what counts), so a cost depends on the document, the operation and
+ * those variables alone: a send, whose
+ * variables change every time, is costed once per document instead of once per request.
+ */
+const knownCosts = new WeakMap<DocumentNode, KnownCosts>();
+
+function costsOf(document: DocumentNode): KnownCosts {
+  let known = knownCosts.get(document);
+  if (!known) {
+    const firstVariables = new Set<string>();
+    visit(document, {
+      Argument(node) {
+        if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) firstVariables.add(node.value.name.value);
+      },
+      // @include(if: $x) and @skip(if: $x) decide which fields count.
+      Directive(node) {
+        for (const arg of node.arguments ?? [])
+          if (arg.value.kind === Kind.VARIABLE) firstVariables.add(arg.value.name.value);
+      },
+    });
+    known = { firstVariables: [...firstVariables], costs: new Map() };
+    knownCosts.set(document, known);
+  }
+  return known;
+}
+
 /**
  * @throws GraphQLError GRAPHQL_VALIDATION_FAILED (status 400, `extensions.limit: cost`) over `maxCost`.
  */
@@ -114,18 +154,23 @@ function checkCost(
   maxCost: number,
   rates: RateLimits,
 ): void {
-  let cost: number;
-  try {
-    cost = getComplexity({
-      schema,
-      query: document,
-      operationName: operationName ?? undefined,
-      variables: variables ?? {},
-      estimators: [pageCost],
-    });
-  } catch {
-    // Variables that do not coerce: execution answers them as BAD_USER_INPUT.
-    return;
+  const known = costsOf(document);
+  const key = `${operationName ?? ''}|${known.firstVariables.map((v) => JSON.stringify(variables?.[v] ?? null)).join(',')}`;
+  let cost = known.costs.get(key);
+  if (cost === undefined) {
+    try {
+      cost = getComplexity({
+        schema,
+        query: document,
+        operationName: operationName ?? undefined,
+        variables: variables ?? {},
+        estimators: [pageCost],
+      });
+    } catch {
+      // Variables that do not coerce: execution answers them as BAD_USER_INPUT.
+      return;
+    }
+    if (known.costs.size < COSTS_PER_DOCUMENT) known.costs.set(key, cost);
   }
   if (cost > maxCost) {
     rates.refused('cost', 'graphql');
