@@ -84,7 +84,10 @@ export const e2e: Scenario = async (ctx) => {
 
   ctx.log(`Parley: ${conversations} senders on A (${transport}), ${conversations} subscribers on B`);
   await load.call('connect', { transport, httpUrl: a.url, wsUrl: a.wsUrl, senders });
-  await receivers.call('open', { mode: 'graphql-ws', url: b.wsUrl, receivers: receiverSpecs, concurrency: 50 });
+  // Each receiver has its conversation open (setActiveConversation, as the web client does), so
+  // Parley notifies none of them; bench:notifications measures notifying recipients.
+  const viewing = receiverSpecs.map((r) => ({ ...r, viewing: true }));
+  await receivers.call('open', { mode: 'graphql-ws', url: b.wsUrl, receivers: viewing, concurrency: 50 });
   await waitSubscribed(load, [receivers]);
   const parley = await runSteps(load, receivers, [a, b], rates, durationMs, drainMs, ctx.log);
   await load.call('close', undefined);
