@@ -79,7 +79,6 @@ export const notificationsModule = defineModule({
       readReceipts: container.get(ReadReceiptsService),
       users: container.get(UsersService),
       // A recipient who blocks the sender is not notified (the safety module's blocks).
-      blockersAmong: (ids, sender) => blocks.blockersAmong(ids, sender),
       blockingPairs: (blockers, blocked) => blocks.blockingPairs(blockers, blocked),
       config: notify,
       metrics: notifyMetrics,

@@ -15,20 +15,6 @@ export interface Candidate {
   muted: boolean;
 }
 
-const SELECT_CANDIDATES: Statement = {
-  name: 'parley_notify_candidates',
-  text: `
-  SELECT k.user_id AS "userId", COALESCE(p.notify_when, 'WHEN_AWAY') AS "notifyWhen",
-         EXISTS (SELECT 1 FROM conversation_mutes m WHERE m.user_id = k.user_id AND m.conversation_id = $2) AS muted
-    FROM unnest($1::uuid[]) AS k(user_id)
-    LEFT JOIN notification_preferences p ON p.user_id = k.user_id`,
-};
-
-/** The preference and mute of each of `userIds` for a conversation (one row each, in no particular order). */
-export function selectCandidates(sql: Sql, userIds: readonly string[], conversationId: string): Promise<Candidate[]> {
-  return sql<Candidate>(SELECT_CANDIDATES, [userIds, conversationId]);
-}
-
 /** A candidate of one conversation (a batch of messages asks for many conversations at once). */
 export interface CandidateIn extends Candidate {
   conversationId: string;

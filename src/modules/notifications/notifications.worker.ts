@@ -17,7 +17,6 @@ import {
   insertNotifications,
   markPushed,
   selectCandidatePairs,
-  selectCandidates,
   selectPushSubscriptions,
   selectUnpushed,
   type PushSubscriptionRow,
@@ -46,6 +45,13 @@ export interface MessagesJob {
   messages: MessageJob[];
 }
 
+/** Something that may notify `recipientId`: an event by `senderId` in `conversationId`. */
+interface NotifyEvent {
+  recipientId: string;
+  conversationId: string;
+  senderId: string;
+}
+
 /** A conversation someone created. */
 export interface AddedJob {
   conversationId: string;
@@ -66,12 +72,6 @@ export interface SendJob {
 }
 
 /**
- * Finds the recipients among `userIds` who block `senderId` (BlocksService.blockersAmong of the
- * safety module).
- */
-export type BlockersAmong = (userIds: readonly string[], senderId: string) => Promise<Set<string>>;
-
-/**
  * Which of the pairs (`blockerIds[i]`, `blockedIds[i]`) are blocks, as `blocker:blocked`
  * (BlocksService.blockingPairs of the safety module).
  */
@@ -87,7 +87,6 @@ export interface WorkerDeps {
   presence: PresenceService;
   readReceipts: ReadReceiptsService;
   users: UsersService;
-  blockersAmong: BlockersAmong;
   blockingPairs: BlockingPairs;
   config: NotifyConfig;
   metrics: NotifyMetrics;
@@ -141,44 +140,23 @@ export class NotificationWorker {
       if (list) list.push(p.userId);
       else members.set(p.conversationId, [p.userId]);
     }
-    const pairs = jobs.flatMap((job) =>
-      (members.get(job.conversationId) ?? [])
-        .filter((id) => id !== job.senderId)
-        .map((recipientId) => ({ recipientId, job })),
+    const chosen = await this.decide(
+      jobs.flatMap((job) =>
+        (members.get(job.conversationId) ?? []).map((recipientId) => ({
+          recipientId,
+          conversationId: job.conversationId,
+          senderId: job.senderId,
+          job,
+        })),
+      ),
+      true,
     );
-    if (!pairs.length) return;
-
-    const asked = uniquePairs(pairs.map((p) => [p.recipientId, p.job.conversationId]));
-    const users = [...new Set(pairs.map((p) => p.recipientId))];
-    const [candidates, states, blocks] = await Promise.all([
-      selectCandidatePairs(
-        this.d.db.sql,
-        asked.map(([u]) => u),
-        asked.map(([, c]) => c),
-      ),
-      this.d.presence.liveStates(users),
-      // Recipients who block the sender are dropped (BlocksService.blockingPairs).
-      this.d.blockingPairs(
-        pairs.map((p) => p.recipientId),
-        pairs.map((p) => p.job.senderId),
-      ),
-    ]);
-    const candidateOf = new Map(candidates.map((c) => [`${c.userId}:${c.conversationId}`, c]));
-    const presenceOf = new Map(users.map((id, i) => [id, states[i] ?? null]));
-    const chosen = pairs.filter(({ recipientId, job }) => {
-      const c = candidateOf.get(`${recipientId}:${job.conversationId}`);
-      return (
-        c !== undefined &&
-        !blocks.has(`${recipientId}:${job.senderId}`) &&
-        shouldNotify(c, presenceOf.get(recipientId) ?? null, job.conversationId, true)
-      );
-    });
     if (!chosen.length) return;
 
     const stored = await insertMessageNotifications(this.d.db.sql, {
-      recipientIds: chosen.map((p) => p.recipientId),
-      conversationIds: chosen.map((p) => p.job.conversationId),
-      messageIds: chosen.map((p) => p.job.messageId),
+      recipientIds: chosen.map((e) => e.recipientId),
+      conversationIds: chosen.map((e) => e.conversationId),
+      messageIds: chosen.map((e) => e.job.messageId),
     });
     const now = Date.now();
     const storedMessages = new Set(stored.map((s) => s.notification.messageId));
@@ -189,12 +167,21 @@ export class NotificationWorker {
     if (!this.external) return;
     // Every decided recipient, not only those stored now: a retry after a crash reopens the windows
     // it may have missed (a window finding nothing unpushed sends nothing).
-    const windows = uniquePairs(chosen.map((p) => [p.recipientId, p.job.conversationId]));
+    const windows = uniquePairs(chosen.map((e) => [e.recipientId, e.conversationId]));
     await Promise.all(windows.map(([recipientId, conversationId]) => this.openWindow(recipientId, conversationId)));
   }
 
   private async onAdded(job: AddedJob): Promise<void> {
-    const recipients = await this.decide(job.participantIds, job.creatorId, job.conversationId, false);
+    const recipients = (
+      await this.decide(
+        job.participantIds.map((recipientId) => ({
+          recipientId,
+          conversationId: job.conversationId,
+          senderId: job.creatorId,
+        })),
+        false,
+      )
+    ).map((r) => r.recipientId);
     if (!recipients.length) return;
     const stored = await insertNotifications(this.d.db.sql, {
       recipientIds: recipients,
@@ -220,25 +207,40 @@ export class NotificationWorker {
     );
   }
 
-  /** The participants but `senderId` who are to be notified, by preference, mute, presence and blocks. */
-  private async decide(
-    participantIds: readonly string[],
-    senderId: string,
-    conversationId: string,
-    honourMute: boolean,
-  ): Promise<string[]> {
-    const others = participantIds.filter((id) => id !== senderId);
+  /**
+   * Which of `events` notify their recipient, by preference, mute (`honourMute`), presence and
+   * blocks; the sender of an event is never its recipient. Three reads whatever their number:
+   * preferences and mutes per (recipient, conversation), the shared presence store, and blocks per
+   * (recipient, sender).
+   */
+  private async decide<E extends NotifyEvent>(events: readonly E[], honourMute: boolean): Promise<E[]> {
+    const others = events.filter((e) => e.recipientId !== e.senderId);
     if (!others.length) return [];
-    const candidates = await selectCandidates(this.d.db.sql, others, conversationId);
-    const ids = candidates.map((c) => c.userId);
-    const [presence, blockers] = await Promise.all([
-      this.d.presence.liveStates(ids),
-      // Recipients who block the sender are dropped (BlocksService.blockersAmong).
-      this.d.blockersAmong(ids, senderId),
+    const asked = uniquePairs(others.map((e) => [e.recipientId, e.conversationId]));
+    const users = [...new Set(others.map((e) => e.recipientId))];
+    const [candidates, states, blocks] = await Promise.all([
+      selectCandidatePairs(
+        this.d.db.sql,
+        asked.map(([u]) => u),
+        asked.map(([, c]) => c),
+      ),
+      this.d.presence.liveStates(users),
+      // Recipients who block the sender are dropped (BlocksService.blockingPairs).
+      this.d.blockingPairs(
+        others.map((e) => e.recipientId),
+        others.map((e) => e.senderId),
+      ),
     ]);
-    return candidates
-      .filter((c, i) => !blockers.has(c.userId) && shouldNotify(c, presence[i], conversationId, honourMute))
-      .map((c) => c.userId);
+    const candidateOf = new Map(candidates.map((c) => [`${c.userId}:${c.conversationId}`, c]));
+    const presenceOf = new Map(users.map((id, i) => [id, states[i] ?? null]));
+    return others.filter((e) => {
+      const c = candidateOf.get(`${e.recipientId}:${e.conversationId}`);
+      return (
+        c !== undefined &&
+        !blocks.has(`${e.recipientId}:${e.senderId}`) &&
+        shouldNotify(c, presenceOf.get(e.recipientId) ?? null, e.conversationId, honourMute)
+      );
+    });
   }
 
   /** Publishes what was stored as one batch (see {@link NOTIFICATION_BATCHES_TOPIC}). */
