@@ -172,22 +172,31 @@ async function expectShownOnceInOrder(alice: Person, missed: string[]) {
   expect(new Set(all).size).toBe(all.length);
 }
 
-describe('web client on the embedded default', () => {
-  let cluster: TestCluster;
-  let url: string;
+/**
+ * An embedded instance (child process) serving the built client, for the enclosing describe.
+ * @returns its base URL (ending in `/`), readable once the describe's tests run.
+ */
+function servedEmbedded(): { url: string } {
+  const server = { url: '' };
+  let cluster: TestCluster | undefined;
   beforeAll(async () => {
     cluster = await TestCluster.create({ embedded: true });
     const child = await cluster.startChild({ WEB_DIR: webDir });
-    url = child.url.replace(/graphql$/, '');
+    server.url = child.url.replace(/graphql$/, '');
   }, 60_000);
   afterAll(() => cluster?.stop());
+  return server;
+}
+
+describe('web client on the embedded default', () => {
+  const server = servedEmbedded();
 
   it('serves the client at / and keeps /graphql and /healthz', async () => {
-    const page = await fetch(`${url}c/anything`, { headers: { accept: 'text/html' } });
+    const page = await fetch(`${server.url}c/anything`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<div id="root">');
-    expect((await fetch(`${url}healthz`)).status).toBe(200);
-    const gql = await fetch(`${url}graphql`, {
+    expect((await fetch(`${server.url}healthz`)).status).toBe(200);
+    const gql = await fetch(`${server.url}graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ __typename }' }),
@@ -196,7 +205,7 @@ describe('web client on the embedded default', () => {
   });
 
   it('two people chat live; a page that was closed shows what it missed once, in order', async () => {
-    const [alice, bob] = await meetAndChat(url, url, true);
+    const [alice, bob] = await meetAndChat(server.url, server.url, true);
     try {
       const conversationUrl = alice.page.url();
       await alice.page.close();
@@ -224,17 +233,10 @@ async function aliceWritesToBob(url: string, text: string): Promise<[Person, Per
 }
 
 describe('web client: notifications and blocking', () => {
-  let cluster: TestCluster;
-  let url: string;
-  beforeAll(async () => {
-    cluster = await TestCluster.create({ embedded: true });
-    const child = await cluster.startChild({ WEB_DIR: webDir });
-    url = child.url.replace(/graphql$/, '');
-  }, 60_000);
-  afterAll(() => cluster?.stop());
+  const server = servedEmbedded();
 
   it('the bell counts a message Bob was not looking at; opening it opens the conversation', async () => {
-    const [alice, bob] = await aliceWritesToBob(url, 'Are you there?');
+    const [alice, bob] = await aliceWritesToBob(server.url, 'Are you there?');
     try {
       // Bob is on his list, not in the conversation: the server notifies him, live.
       const bell = bob.page.getByRole('button', { name: /^Notifications, \d+ unread$/ });
@@ -256,7 +258,7 @@ describe('web client: notifications and blocking', () => {
   }, 90_000);
 
   it('Alice blocks Bob: his send is refused with a message and kept; unblocking lets it through', async () => {
-    const [alice, bob] = await aliceWritesToBob(url, 'Hello Bob');
+    const [alice, bob] = await aliceWritesToBob(server.url, 'Hello Bob');
     try {
       await bob.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: /Alice/ }).click();
       await shows(bob, 'Hello Bob');
