@@ -115,6 +115,22 @@ describe('rate limits', () => {
     await eventually(async () => !(await send(a, alice, id, 'later')).errors, 5_000, 'send accepted again');
   });
 
+  it('counts a burst of concurrent sends from two users on two instances exactly, each user on its own', async () => {
+    const { alice, bob, id } = await pair();
+    // Ten sends per user at once, half on each instance: the points taken in one event-loop turn
+    // reach Redis in one call, which must count them as ten separate calls would.
+    const burst = (user: TestUser) =>
+      Array.from({ length: 10 }, (_, i) => send(i % 2 ? b : a, user, id, `${user.username} ${i}`));
+    const results = await Promise.all([...burst(alice), ...burst(bob)]);
+    for (const user of [alice, bob]) {
+      const mine = results.filter((_, i) => (i < 10 ? alice : bob) === user);
+      expect(mine.filter((r) => !r.errors)).toHaveLength(3);
+      expect(mine.filter((r) => r.errors).map((r) => codes(r)[0])).toEqual(Array(7).fill('RATE_LIMITED'));
+    }
+    // Nothing refused was written.
+    expect(await messageCount(alice, id)).toBe(6);
+  });
+
   it('locks a username after consecutive failures for unknown and known users alike; success resets', async () => {
     const alice = await buildUser(a, { prefix: 'alice' });
     const login = (username: string, password: string, server = a) =>

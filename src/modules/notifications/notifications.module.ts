@@ -5,7 +5,7 @@ import { PresenceService } from '../presence/presence.service';
 import { ReadReceiptsService } from '../read-receipts/read-receipts.service';
 import { BlocksService } from '../safety/blocks.service';
 import { UsersService } from '../users/users.service';
-import { TurnBatcher } from './notifications.batcher';
+import { TurnBatcher } from '../../shared/turn-batcher';
 import {
   NOTIFICATION_BATCHES_TOPIC,
   userNotificationsTopic,

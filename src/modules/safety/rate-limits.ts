@@ -1,13 +1,8 @@
 import type Redis from 'ioredis';
-import {
-  BurstyRateLimiter,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimitsConfig, Rate } from '../../config/config';
 import { rateLimited } from '../../shared/errors';
+import { TurnBatchedRateLimiterRedis } from './turn-batched-limiter';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
 
@@ -26,7 +21,8 @@ const isRefusal = (err: unknown): err is RateLimiterRes => err instanceof RateLi
 /**
  * Rate limits with rate-limiter-flexible: in Redis when the server has one (every instance shares
  * the counts; each limiter falls back to an in-memory one while Redis fails, its `insuranceLimiter`),
- * else in memory. Fixed windows of `seconds`; sends add a burst allowance (BurstyRateLimiter).
+ * else in memory; the points of one event-loop turn go to Redis in one call
+ * ({@link TurnBatchedRateLimiterRedis}). Fixed windows of `seconds`; sends add a burst allowance (BurstyRateLimiter).
  * Logins lock a username after consecutive failures for a doubling time (OWASP's
  * Authentication Cheat Sheet, "Account lockout"); a success clears it.
  */
@@ -48,7 +44,7 @@ export class RateLimits {
     const make = (name: string, points: number, seconds: number): RateLimiterAbstract => {
       const memory = new RateLimiterMemory({ keyPrefix: name, points, duration: seconds });
       if (!redis) return memory;
-      return new RateLimiterRedis({
+      return new TurnBatchedRateLimiterRedis({
         storeClient: redis,
         keyPrefix: `${prefix}rl:${name}`,
         points,

@@ -2,7 +2,7 @@
  * Gathers the items pushed within one event-loop turn and hands them to `flush` together, at most
  * `maxItems` per call: DataLoader's batching window (graphql/dataloader), applied to writes. The
  * sends whose commits resolve in one turn (one read of a pipelined PostgreSQL connection) become
- * one notification job.
+ * one notification job; the rate-limit points taken in one turn become one Redis script call.
  */
 export class TurnBatcher<T> {
   private items: T[] = [];
