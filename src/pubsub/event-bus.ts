@@ -21,9 +21,14 @@ export interface EventBus {
   publish<T extends object>(topic: string, payload: T): Promise<void>;
   /**
    * Calls `onEvent` for each payload published on `topic` from now on. One Redis SUBSCRIBE per
-   * topic per instance, however many local subscribers share it.
+   * topic per instance, however many local subscribers share it; none with `local`, for topics
+   * that only {@link deliverLocally} feeds (a payload published on such a topic is not heard).
    */
-  subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe>;
+  subscribe<T extends object>(
+    topic: string,
+    onEvent: (payload: T) => void,
+    options?: { local?: boolean },
+  ): Promise<Unsubscribe>;
   /**
    * Undoes one {@link subscribe} of `onEvent` to `topic`, as calling its {@link Unsubscribe} does,
    * for subscribers that would rather not keep that function (also while the subscribe is still
@@ -92,6 +97,9 @@ interface Envelope {
 const isEnvelope = (message: unknown): message is Envelope =>
   typeof (message as Envelope | null)?.t === 'number' && typeof (message as Envelope).p === 'object';
 
+/** The `heard` of a topic subscribed with `local`: no transport subscription to wait for or undo. */
+const LOCAL_ONLY: Promise<unknown> = Promise.resolve(null);
+
 /**
  * The {@link EventBus} over a transport: one transport subscription per channel, fanned out here
  * to the local listeners: a subscription is one slot in its topic's entry, and the engine
@@ -143,20 +151,24 @@ function localFanOut(
     const handle = await entry.heard;
     if (entry.listeners !== null || local.get(topic) !== entry) return;
     local.delete(topic);
-    await transport.unlisten(prefix + topic, handle);
+    if (entry.heard !== LOCAL_ONLY) await transport.unlisten(prefix + topic, handle);
   };
 
   return {
     async publish(topic, payload) {
       await transport.publish(prefix + topic, payload);
     },
-    async subscribe<T extends object>(topic: string, onEvent: (payload: T) => void): Promise<Unsubscribe> {
+    async subscribe<T extends object>(
+      topic: string,
+      onEvent: (payload: T) => void,
+      options?: { local?: boolean },
+    ): Promise<Unsubscribe> {
       let entry = local.get(topic);
       if (!entry) {
         // A bound function per topic, on the topic string the map holds anyway.
         const created: LocalTopic = {
           listeners: null,
-          heard: transport.listen(prefix + topic, received.bind(null, topic)),
+          heard: options?.local ? LOCAL_ONLY : transport.listen(prefix + topic, received.bind(null, topic)),
         };
         created.heard.catch(() => {
           if (local.get(topic) === created) local.delete(topic);

@@ -27,7 +27,7 @@ export function observeAll(observers: readonly StreamObserver[]): StreamObserver
 /** The part of the event bus (src/pubsub) a stream uses. */
 export interface TopicSource {
   /** Calls `listener` for each payload published on `topic` from now on; resolves once heard. */
-  subscribe(topic: string, listener: (payload: never) => void): Promise<unknown>;
+  subscribe(topic: string, listener: (payload: never) => void, options?: { local?: boolean }): Promise<unknown>;
   /** Undoes one subscribe of `listener` to `topic` (also while it is under way). */
   unsubscribe(topic: string, listener: (payload: never) => void): Promise<void>;
 }
@@ -72,9 +72,9 @@ export abstract class LiveStream<T> extends PushStream<T> {
   protected abstract followed(): Iterable<string>;
 
   /** Subscribes {@link listener} to `topic`; resolves once the bus hears it. Nothing after the stream ended. */
-  protected follow(topic: string): Promise<unknown> {
+  protected follow(topic: string, options?: { local?: boolean }): Promise<unknown> {
     if (this.stopped) return Promise.resolve();
-    return this.deps.bus.subscribe(topic, this.listener);
+    return this.deps.bus.subscribe(topic, this.listener, options);
   }
 
   protected start(): void {

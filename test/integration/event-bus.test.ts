@@ -157,4 +157,17 @@ describe('event bus (Redis): the publish-time envelope', () => {
     await Promise.all([leaveA2(), leaveB()]);
     expect(bus.topicCount()).toBe(0);
   });
+
+  it('feeds a local topic only from this instance, with no Redis channel for it', async () => {
+    const got: unknown[] = [];
+    const leave = await bus.subscribe('mine', (p) => got.push(p), { local: true });
+    await bus.subscribe('shared', () => undefined);
+    const channels = await connections[2].pubsub('CHANNELS', `${prefix}*`);
+    expect(channels).toEqual([`${prefix}shared`]);
+    bus.deliverLocally('mine', { n: 1 });
+    expect(got).toEqual([{ n: 1 }]);
+    await leave();
+    bus.deliverLocally('mine', { n: 2 });
+    expect(got).toEqual([{ n: 1 }]);
+  });
 });
