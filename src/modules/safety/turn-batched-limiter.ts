@@ -55,7 +55,7 @@ type BatchCommand = (numKeys: number, ...args: (string | number)[]) => Promise<n
  * script call instead of one per consume (the turn batching of {@link TurnBatcher}). Same counts,
  * same windows and the same cross-instance guarantee: every point is still counted in Redis before
  * its operation runs. What changes is the cost: a send paid ~26 µs of CPU (Node and Redis) for its
- * own EVALSHA; see bench/README.md "Rate limits". Writes that set a key outright (`block`, `set`)
+ * own EVALSHA; see bench/README.md, "Findings behind the code". Writes that set a key outright (`block`, `set`)
  * take the library's own path.
  *
  * All keys of a call must live on one Redis node: fine for one Redis or a replicated one, not for
