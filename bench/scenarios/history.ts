@@ -175,7 +175,7 @@ export const history: Scenario = async (ctx) => {
       cells.push({ page: page.name, concurrency, parley, peer: peerResult, baseline, direct });
     }
   }
-  await pg.call('stopPageServer', undefined);
+  await pg.call('stopBareServer', undefined);
 
   const figures: Figure[] = [];
   for (const c of cells) {

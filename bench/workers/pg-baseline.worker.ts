@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'pg';
 import { PipelinedConnections } from '../../src/db/pipeline';
@@ -30,7 +30,37 @@ async function withPool<T>(databaseUrl: string, size: number, fn: (pool: Pool) =
   }
 }
 
-let pageServer: { server: Server; pool: Pool } | null = null;
+/** The bare HTTP server running in this process (one at a time), and what it holds open. */
+let bare: { server: Server; close: () => Promise<void> } | null = null;
+
+/**
+ * Serves POSTs of JSON on a free port: `answer` gets the parsed body and the request's headers and
+ * resolves with the JSON to send back (a rejection answers 500 with its message).
+ */
+async function serveJson(
+  answer: (body: unknown, headers: IncomingHttpHeaders) => Promise<unknown>,
+  close: () => Promise<void>,
+): Promise<{ url: string }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      answer(JSON.parse(Buffer.concat(chunks).toString('utf8')), req.headers).then(
+        (out) => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify(out));
+        },
+        (err: Error) => {
+          res.statusCode = 500;
+          res.end(JSON.stringify({ errors: [{ message: err.message }] }));
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  bare = { server, close };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
 
 export const handlers = {
   /**
@@ -40,47 +70,63 @@ export const handlers = {
    * same path as a history page through Parley (client process, HTTP server, PostgreSQL, back)
    * without GraphQL, authentication, the membership check or the sender join.
    */
-  async startPageServer(p: { databaseUrl: string; poolSize: number }): Promise<{ url: string }> {
+  startPageServer(p: { databaseUrl: string; poolSize: number }): Promise<{ url: string }> {
     const pool = new Pool({ connectionString: p.databaseUrl, max: p.poolSize });
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const q = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          conversationId: string;
-          beforeSeq: number;
-          limit: number;
-        };
-        pool
-          .query({
-            name: 'baseline_page',
-            text: BASELINE_HISTORY_PAGE,
-            values: [q.conversationId, q.beforeSeq, q.limit],
-          })
-          .then(
-            ({ rows }) => {
-              res.setHeader('content-type', 'application/json');
-              res.end(JSON.stringify({ data: rows }));
-            },
-            (err: Error) => {
-              res.statusCode = 500;
-              res.end(JSON.stringify({ errors: [{ message: err.message }] }));
-            },
-          );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    pageServer = { server, pool };
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+    return serveJson(
+      async (body) => {
+        const q = body as { conversationId: string; beforeSeq: number; limit: number };
+        const { rows } = await pool.query({
+          name: 'baseline_page',
+          text: BASELINE_HISTORY_PAGE,
+          values: [q.conversationId, q.beforeSeq, q.limit],
+        });
+        return { data: rows };
+      },
+      () => pool.end(),
+    );
   },
 
-  async stopPageServer(): Promise<void> {
-    if (!pageServer) return;
-    const { server, pool } = pageServer;
-    pageServer = null;
+  /**
+   * Starts the bare send server, the HTTP baseline of the send scenario (issue 17): node:http
+   * taking the same POST the load client sends Parley (a GraphQL `sendMessage` request with a
+   * bearer token), finding the sender by its token in a map (no JWT check), running the send
+   * statement through `pipeline` pipelined node-postgres connections (as Parley's sends go) and
+   * answering `{ data: { sendMessage: row } }`. Both sides pay for HTTP and JSON; the ratio is
+   * Parley's own cost: GraphQL, authentication, limits, publishing.
+   */
+  async startSendServer(p: {
+    databaseUrl: string;
+    pipeline: number;
+    senders: Array<{ token: string; senderId: string }>;
+  }): Promise<{ url: string }> {
+    const byToken = new Map(p.senders.map((s) => [`Bearer ${s.token}`, s.senderId]));
+    const connections = new PipelinedConnections({ connectionString: p.databaseUrl }, p.pipeline, createLogger('warn'));
+    await connections.open();
+    return serveJson(
+      async (body, headers) => {
+        const senderId = byToken.get(headers.authorization ?? '');
+        if (!senderId) throw new Error('unknown token');
+        const { input } = (body as { variables: { input: { conversationId: string; body: string } } }).variables;
+        const { rows } = await connections.query({
+          name: 'baseline_send',
+          text: BASELINE_INSERT_MESSAGE,
+          values: [input.conversationId, senderId, input.body, null],
+        });
+        if (rows.length !== 1) throw new Error('not a participant');
+        return { data: { sendMessage: rows[0] } };
+      },
+      () => connections.close(),
+    );
+  },
+
+  /** Stops the bare server started last (page or send). */
+  async stopBareServer(): Promise<void> {
+    if (!bare) return;
+    const { server, close } = bare;
+    bare = null;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await pool.end();
+    await close();
   },
 
   /**
