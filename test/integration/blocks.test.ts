@@ -62,6 +62,7 @@ describe('blocking', () => {
     expect(codes(refused)).toEqual(['FORBIDDEN']);
     // The same answer whoever blocks whom: it does not say that alice blocked bob.
     expect(refused.errors![0].message).toBe('you cannot message this user');
+    expect(refused.errors![0].extensions!.reason).toBe('CANNOT_MESSAGE_USER');
     const started = await http(b, StartConversationDocument, { participantIds: [alice.id] }, bob.token);
     expect(codes(started)).toEqual(['FORBIDDEN']);
     const byParticipants = await http(

@@ -1,5 +1,5 @@
 import { ChatStore } from '../../src/web/src/chat/chat-store';
-import { BLOCKED_MESSAGE, describeFailure, rateLimitWait } from '../../src/web/src/chat/errors';
+import { CANNOT_MESSAGE_USER, describeFailure, rateLimitWait } from '../../src/web/src/chat/errors';
 import {
   addNotifications,
   emptyNotifications,
@@ -208,7 +208,11 @@ describe('web client notifications, blocks and rate limits', () => {
   });
 
   it('says a block refused a send, and how long a rate limit asks to wait', () => {
-    const blocked = { graphQLErrors: [{ message: BLOCKED_MESSAGE, extensions: { code: 'FORBIDDEN' } }] };
+    const blocked = {
+      graphQLErrors: [
+        { message: 'you cannot message this user', extensions: { code: 'FORBIDDEN', reason: CANNOT_MESSAGE_USER } },
+      ],
+    };
     expect(describeFailure(blocked)).toMatch(/^You cannot message this person/);
     const limited = { graphQLErrors: [{ message: 'x', extensions: { code: 'RATE_LIMITED', retryAfterMs: 1500 } }] };
     expect(rateLimitWait(limited)).toBe(1500);

@@ -1,13 +1,13 @@
 import { isUniqueViolation } from '../../db/errors';
 import type { Db, Sql } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
-import { badInput, conflict, forbidden } from '../../shared/errors';
+import { badInput, conflict } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { ConversationResult, ConversationsService } from '../conversations/conversations.service';
 import type { User } from '../users/user.entity';
-import { CANNOT_REACH } from '../safety/blocks.service';
+import { cannotReach } from '../safety/blocks.service';
 import type { Message } from './message.entity';
 import {
   insertMessage,
@@ -107,7 +107,7 @@ export class MessagesService {
         if (!inserted) {
           const conversation = await this.conversations.requireParticipant(senderId, conversationId);
           // A participant refused: the conversation is direct and the other participant blocks the sender.
-          if (!conversation.isGroup) throw forbidden(CANNOT_REACH);
+          if (!conversation.isGroup) throw cannotReach();
           throw new Error('insert matched no conversation, yet the sender is a participant');
         }
         sent = inserted;

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
-import { badInput, forbidden, notFound } from '../../shared/errors';
+import { DomainError, badInput, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import {
@@ -72,14 +72,14 @@ export class BlocksService {
   }
 
   /**
-   * Refuses a direct conversation (two participants) between users one of whom blocks the other.
-   * Groups pass. The message does not say who blocks whom.
-   * @throws DomainError FORBIDDEN
+   * Refuses a direct conversation (two participants) whose other participant blocks the sender.
+   * Groups pass. The answer does not say who blocks whom.
+   * @throws DomainError FORBIDDEN (`extensions.reason` CANNOT_MESSAGE_USER)
    */
   async requireDirectAllowed(participantIds: readonly string[], senderId: string): Promise<void> {
     if (participantIds.length !== 2) return;
     const other = participantIds[0] === senderId ? participantIds[1] : participantIds[0];
-    if ((await this.blockersAmong([other], senderId)).size > 0) throw forbidden(CANNOT_REACH);
+    if ((await this.blockersAmong([other], senderId)).size > 0) throw cannotReach();
   }
 
   private async announce(blockerId: string, payload: BlockChangedPayload): Promise<void> {
@@ -92,5 +92,12 @@ export class BlocksService {
   }
 }
 
-/** The one answer for a blocked direct reach. */
-export const CANNOT_REACH = 'you cannot message this user';
+/** `extensions.reason` of {@link cannotReach}: a client tells it from "not a participant" by it. */
+export const CANNOT_REACH_REASON = 'CANNOT_MESSAGE_USER';
+
+/**
+ * The one answer for a blocked direct reach: FORBIDDEN, `extensions.reason` CANNOT_MESSAGE_USER;
+ * it does not say who blocked whom.
+ */
+export const cannotReach = (): DomainError =>
+  new DomainError('FORBIDDEN', 'you cannot message this user', { reason: CANNOT_REACH_REASON });

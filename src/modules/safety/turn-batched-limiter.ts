@@ -67,7 +67,7 @@ export class TurnBatchedRateLimiterRedis extends RateLimiterRedis {
 
   constructor(opts: ConstructorParameters<typeof RateLimiterRedis>[0] & { storeClient: Redis }) {
     super(opts);
-    this.redis = opts.storeClient;
+    this.redis = opts.storeClient as Redis;
     if (!(COMMAND in this.redis)) this.redis.defineCommand(COMMAND, { lua: BATCH_SCRIPT });
   }
 

@@ -11,10 +11,10 @@ export interface FailureLike {
 }
 
 /**
- * The server's message with FORBIDDEN when a block refuses a direct send or start (the API has no
- * code of its own for it, and does not say who blocks whom).
+ * `extensions.reason` of the FORBIDDEN that refuses a direct send or start because of a block (it
+ * does not say who blocks whom).
  */
-export const BLOCKED_MESSAGE = 'you cannot message this user';
+export const CANNOT_MESSAGE_USER = 'CANNOT_MESSAGE_USER';
 
 /** Whether a failure is a rate limit, and how long to wait (ms) before trying again; null if not. */
 export function rateLimitWait(failure: FailureLike): number | null {
@@ -50,7 +50,7 @@ export function describeFailure(failure: FailureLike, action: 'log in' | 'sign u
     case 'UNAUTHENTICATED':
       return action === 'log in' ? 'Wrong username or password.' : 'Your session has ended. Log in again.';
     case 'FORBIDDEN':
-      return first.message === BLOCKED_MESSAGE
+      return first.extensions?.reason === CANNOT_MESSAGE_USER
         ? 'You cannot message this person: they are not accepting messages from you.'
         : 'You are not a participant of this conversation.';
     case 'NOT_FOUND':
