@@ -116,7 +116,11 @@ const schema = z.object({
   /** Folder of the built web client served at `/` (`npm run build:web` writes dist/web). `off`: serve none. */
   WEB_DIR: z.string().min(1).default('dist/web'),
   // --- Developer experience (issue 15) --------------------------------------------------------
-  /** `production` switches the explorer and the localhost CORS default off when DATABASE_URL is set. */
+  /**
+   * `production` switches the explorer and the localhost CORS default off when DATABASE_URL is
+   * set, and introspection and field suggestions off unless GRAPHQL_INTROSPECTION /
+   * GRAPHQL_FIELD_SUGGESTIONS say otherwise.
+   */
   NODE_ENV: z.string().optional(),
   /** Comma-separated browser origins allowed on HTTP (CORS) and the WebSocket handshake; `*` allows any; `http://localhost:*` allows any port. */
   CORS_ORIGINS: z
@@ -159,8 +163,6 @@ const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
  * RATE_LIMITED with `extensions.retryAfterMs` (HTTP 429 with Retry-After).
  */
 const limitsSchema = z.object({
-  /** `production` turns introspection and field suggestions off unless overridden below. */
-  NODE_ENV: z.string().optional(),
   /** Messages per user (sendMessage fields), steady rate. */
   RATE_LIMIT_SEND: rate('10/1'),
   /** Extra messages per user beyond RATE_LIMIT_SEND, refilled over 10 s (a burst). */
@@ -355,8 +357,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const l = parsedLimits.data;
-  const development = l.NODE_ENV !== 'production';
   const v = parsed.data;
+  const development = v.NODE_ENV !== 'production';
   if (v.REDIS_URL && !v.DATABASE_URL) {
     throw new ConfigError(['REDIS_URL is set but DATABASE_URL is not: several instances need a shared PostgreSQL']);
   }
