@@ -88,3 +88,19 @@ export class LoaderSet {
     return loader;
   }
 }
+
+/**
+ * A DataLoader held by a service for all callers (not one per request) that gathers the loads of
+ * one event-loop turn into one `batch` call: the subscriptions a reconnect storm sets up in one
+ * turn read their positions in one statement, as the sends of one turn share a notification job
+ * (src/shared/turn-batcher.ts). No cache: every load reads the database afresh, only later by a turn.
+ *
+ * @param batch - answers every key, in order (DataLoader's contract); an `Error` fails that key.
+ * @param maxBatchSize - most keys per call (bounds one statement's parameters).
+ */
+export function turnBatchedLoader<K, V>(
+  batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>,
+  maxBatchSize = 1000,
+): DataLoader<K, V> {
+  return new DataLoader<K, V>(batch, { cache: false, maxBatchSize, batchScheduleFn: (run) => setImmediate(run) });
+}

@@ -5,6 +5,7 @@ import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { BlocksService } from '../safety/blocks.service';
+import { turnBatchedLoader } from '../../shared/loader';
 import { checkFirst, decodeTimeIdCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { Conversation } from './conversation.entity';
 import type { Participant } from './participant.entity';
@@ -57,6 +58,19 @@ export type ConversationCreatedListener = (result: ConversationResult, creatorId
  */
 export class ConversationsService {
   private readonly createdListeners: ConversationCreatedListener[] = [];
+  /** {@link positionsOf} of the users asking in one turn, in one statement. */
+  private readonly positions = turnBatchedLoader<string, Array<{ id: string; lastSeq: number }>>(async (userIds) => {
+    const byUser = new Map<string, Array<{ id: string; lastSeq: number }>>(userIds.map((id) => [id, []]));
+    for (const row of await selectPositionsOf(this.db.sql, userIds))
+      byUser.get(row.userId)?.push({ id: row.id, lastSeq: row.lastSeq });
+    return userIds.map((id) => byUser.get(id)!);
+  });
+  /** `last_seq` of the conversations asked for in one turn, in one statement (`null`: no such conversation). */
+  private readonly lastSeqs = turnBatchedLoader<string, number | null>(async (ids) => {
+    const rows = await selectLastSeqs(this.db.sql, ids);
+    const byId = new Map(rows.map((r) => [r.id, r.last_seq]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
 
   constructor(
     private readonly db: Db,
@@ -204,16 +218,27 @@ export class ConversationsService {
     return selectParticipantIds(this.db.sql, conversationId);
   }
 
-  /** Ids and current last seq of every conversation of a user (to start a live subscription). */
+  /**
+   * Ids and current last seq of every conversation of a user (to start a live subscription).
+   * The users asking within one event-loop turn are read in one statement.
+   */
   positionsOf(userId: string): Promise<Array<{ id: string; lastSeq: number }>> {
-    return selectPositionsOf(this.db.sql, userId);
+    return this.positions.load(userId);
   }
 
-  /** `last_seq` by conversation id for the known ones among `ids` (one query; none for no ids). */
+  /**
+   * `last_seq` by conversation id for the known ones among `ids` (none for no ids). The ids asked
+   * for within one event-loop turn, by every caller, are read in one statement.
+   */
   async lastSeqsOf(ids: readonly string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();
-    const rows = await selectLastSeqs(this.db.sql, ids);
-    return new Map(rows.map((r) => [r.id, r.last_seq]));
+    const seqs = await this.lastSeqs.loadMany(ids);
+    const out = new Map<string, number>();
+    seqs.forEach((seq, i) => {
+      if (seq instanceof Error) throw seq;
+      if (seq !== null) out.set(ids[i], seq);
+    });
+    return out;
   }
 
   /** The conversations among `ids`, unknown ones missing, in no particular order (the conversation loader). */

@@ -1,3 +1,4 @@
+import type { Statement } from '../../db/prepared';
 import type { Sql } from '../../db/sql';
 import { Conversation } from './conversation.entity';
 import { Participant } from './participant.entity';
@@ -129,18 +130,31 @@ export async function selectParticipantsOf(sql: Sql, conversationIds: readonly s
   return rows.map((row) => Object.assign(new Participant(), row));
 }
 
-/** Id and `last_seq` of every conversation of a user, in no particular order. */
-export function selectPositionsOf(sql: Sql, userId: string): Promise<Array<{ id: string; lastSeq: number }>> {
-  return sql<{ id: string; lastSeq: number }>(
-    `SELECT c.id, c.last_seq AS "lastSeq" FROM conversation_participants p
-       JOIN conversations c ON c.id = p.conversation_id WHERE p.user_id = $1`,
-    [userId],
-  );
+/** $1 user ids: each user's conversations with their `last_seq`. */
+const POSITIONS_OF: Statement = {
+  name: 'parley_positions_of',
+  text: `SELECT p.user_id AS "userId", c.id, c.last_seq AS "lastSeq" FROM conversation_participants p
+    JOIN conversations c ON c.id = p.conversation_id WHERE p.user_id = ANY($1::uuid[])`,
+};
+
+/**
+ * Id and `last_seq` of every conversation of each of `userIds`, in no particular order: what
+ * the subscriptions set up in one event-loop turn read together (see ConversationsService).
+ */
+export function selectPositionsOf(
+  sql: Sql,
+  userIds: readonly string[],
+): Promise<Array<{ userId: string; id: string; lastSeq: number }>> {
+  return sql<{ userId: string; id: string; lastSeq: number }>(POSITIONS_OF, [userIds]);
 }
+
+/** $1 conversation ids. */
+const LAST_SEQS: Statement = {
+  name: 'parley_last_seqs',
+  text: 'SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])',
+};
 
 /** Id and `last_seq` of the conversations among `ids` (unknown ids are missing), in no particular order. */
 export function selectLastSeqs(sql: Sql, ids: readonly string[]): Promise<Array<{ id: string; last_seq: number }>> {
-  return sql<{ id: string; last_seq: number }>('SELECT id, last_seq FROM conversations WHERE id = ANY($1::uuid[])', [
-    ids,
-  ]);
+  return sql<{ id: string; last_seq: number }>(LAST_SEQS, [ids]);
 }

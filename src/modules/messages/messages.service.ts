@@ -4,6 +4,7 @@ import type { EventBus } from '../../pubsub/event-bus';
 import { badInput, conflict } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
+import { turnBatchedLoader } from '../../shared/loader';
 import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { ConversationResult, ConversationsService } from '../conversations/conversations.service';
 import type { User } from '../users/user.entity';
@@ -15,7 +16,8 @@ import {
   selectLastMessages,
   selectMessagesByIds,
   selectPage,
-  selectRange,
+  selectRanges,
+  type RangeRequest,
 } from './messages.sql';
 import { conversationMessagesTopic, toMessagePayload } from './messages.topics';
 import { MessageOrder } from './messages.types';
@@ -58,6 +60,11 @@ export type MessageCommittedListener = (message: Message & { sender: User }) => 
 /** Sending messages and reading history. */
 export class MessagesService {
   private readonly committedListeners: MessageCommittedListener[] = [];
+  /** The ranges asked for in one event-loop turn (a reconnect storm's replays), in one statement. */
+  private readonly ranges = turnBatchedLoader<RangeRequest, Message[]>(
+    (ranges) => selectRanges(this.db.sql, ranges),
+    500,
+  );
 
   constructor(
     private readonly db: Db,
@@ -168,7 +175,7 @@ export class MessagesService {
    * what a live subscription replays after a reconnect or fills a gap with, senders attached.
    */
   range(conversationId: string, afterSeq: number, limit: number, untilSeq?: number): Promise<Message[]> {
-    return selectRange(this.db.sql, conversationId, afterSeq, limit, untilSeq);
+    return this.ranges.load({ conversationId, afterSeq, limit, untilSeq });
   }
 
   /** The newest message of each conversation, senders attached (empty conversations have none). */

@@ -107,33 +107,51 @@ function selectMessages(where: string, order: 'ASC' | 'DESC', limit: string): st
     WHERE ${where} ORDER BY m.seq ${order} LIMIT ${limit}`;
 }
 
-/** $1 conversation, $2 after seq, $3 limit. */
-const RANGE: Statement = {
-  name: 'parley_range',
-  text: selectMessages('m.conversation_id = $1 AND m.seq > $2', 'ASC', '$3'),
-};
-/** {@link RANGE} up to a seq (inclusive), $4. */
-const RANGE_UNTIL: Statement = {
-  name: 'parley_range_until',
-  text: selectMessages('m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $4', 'ASC', '$3'),
+/**
+ * Many ranges in one statement: $1 conversation ids, $2 after seqs, $3 until seqs (inclusive),
+ * $4 limits, one of each per range; each row carries its range's 1-based index (`range`). Each
+ * range is an index scan on (conversation_id, seq), as a statement of its own would be.
+ */
+const RANGES: Statement = {
+  name: 'parley_ranges',
+  text: `SELECT r.ord::int AS range, ${MESSAGE_WITH_SENDER}
+    FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) WITH ORDINALITY AS r(conversation_id, after_seq, until_seq, lim, ord)
+    CROSS JOIN LATERAL (
+      SELECT * FROM messages x
+       WHERE x.conversation_id = r.conversation_id AND x.seq > r.after_seq AND x.seq <= r.until_seq
+       ORDER BY x.seq LIMIT r.lim
+    ) m
+    JOIN users u ON u.id = m.sender_id
+    ORDER BY r.ord, m.seq`,
 };
 
+/** Largest `seq` (the column is an integer): the end of a range without one. */
+const MAX_SEQ = 2 ** 31 - 1;
+
+/** One range of {@link selectRanges}. */
+export interface RangeRequest {
+  conversationId: string;
+  afterSeq: number;
+  limit: number;
+  /** Inclusive; none: up to the newest. */
+  untilSeq?: number;
+}
+
 /**
- * Messages of a conversation with `afterSeq < seq <= untilSeq`, oldest first, at most `limit`,
- * senders attached: what a live subscription replays or fills a gap with.
+ * For each range, the messages of its conversation with `afterSeq < seq <= untilSeq`, oldest
+ * first, at most `limit`, senders attached (what live subscriptions replay or fill a gap with),
+ * in one statement for all of them.
  */
-export async function selectRange(
-  sql: Sql,
-  conversationId: string,
-  afterSeq: number,
-  limit: number,
-  untilSeq?: number,
-): Promise<Message[]> {
-  const rows =
-    untilSeq === undefined
-      ? await sql<MessageRow>(RANGE, [conversationId, afterSeq, limit])
-      : await sql<MessageRow>(RANGE_UNTIL, [conversationId, afterSeq, limit, untilSeq]);
-  return rows.map((row) => toMessage(row, conversationId));
+export async function selectRanges(sql: Sql, ranges: readonly RangeRequest[]): Promise<Message[][]> {
+  const rows = await sql<MessageRow & { range: number }>(RANGES, [
+    ranges.map((r) => r.conversationId),
+    ranges.map((r) => r.afterSeq),
+    ranges.map((r) => r.untilSeq ?? MAX_SEQ),
+    ranges.map((r) => r.limit),
+  ]);
+  const out = ranges.map((): Message[] => []);
+  for (const row of rows) out[row.range - 1].push(toMessage(row, ranges[row.range - 1].conversationId));
+  return out;
 }
 
 /**

@@ -75,13 +75,17 @@ export function createMemoryPresenceStore(ttlMs: number): PresenceStore {
   };
 
   return {
-    async connect(instanceId, c) {
-      record(c.userId).conns.set(c.connectionId, entry(instanceId, c.sessionId));
-      return settle(c.userId, 0);
+    async connect(instanceId, conns) {
+      return conns.map((c) => {
+        record(c.userId).conns.set(c.connectionId, entry(instanceId, c.sessionId));
+        return settle(c.userId, 0);
+      });
     },
-    async disconnect(_instanceId, c) {
-      users.get(c.userId)?.conns.delete(c.connectionId);
-      return settle(c.userId, Date.now());
+    async disconnect(_instanceId, conns) {
+      return conns.map((c) => {
+        users.get(c.userId)?.conns.delete(c.connectionId);
+        return settle(c.userId, Date.now());
+      });
     },
     async heartbeat(instanceId, conns) {
       const changed: PresenceTransition[] = [];

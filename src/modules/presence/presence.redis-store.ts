@@ -4,8 +4,8 @@ import type { LiveState, PresenceStatusValue, PresenceStore, PresenceTransition 
 
 /** How long an offline user's hash (last announced state, version) is kept, ms. */
 const KEEP_OFFLINE_MS = 24 * 3600 * 1000;
-/** Connections refreshed per heartbeat script call. */
-const HEARTBEAT_CHUNK = 500;
+/** Connections refreshed, added or removed per script call. */
+const SCRIPT_CHUNK = 500;
 
 /*
  * Keys, under `<REDIS_PREFIX>presence:`:
@@ -79,14 +79,22 @@ end
 
 const SCRIPTS = {
   connect: `
-local inst, uid, conn, sess = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-redis.call('HSET', userKey(uid), 'c:' .. conn, cjson.encode({ i = inst, s = sess, h = NOW, e = NOW + TTL, a = '', t = 0 }))
-redis.call('ZADD', EXPIRY, NOW + TTL, uid .. ' ' .. conn)
-redis.call('SADD', P .. 'instance:' .. inst, uid .. ' ' .. conn)
-return settle(uid, 0)`,
+local inst, out = ARGV[4], {}
+for j = 5, #ARGV, 3 do
+  local uid, conn, sess = ARGV[j], ARGV[j + 1], ARGV[j + 2]
+  redis.call('HSET', userKey(uid), 'c:' .. conn, cjson.encode({ i = inst, s = sess, h = NOW, e = NOW + TTL, a = '', t = 0 }))
+  redis.call('ZADD', EXPIRY, NOW + TTL, uid .. ' ' .. conn)
+  redis.call('SADD', P .. 'instance:' .. inst, uid .. ' ' .. conn)
+  out[#out + 1] = settle(uid, 0)
+end
+return out`,
   disconnect: `
-purge(ARGV[5], ARGV[6], ARGV[4])
-return settle(ARGV[5], NOW)`,
+local out = {}
+for j = 5, #ARGV, 2 do
+  purge(ARGV[j], ARGV[j + 1], ARGV[4])
+  out[#out + 1] = settle(ARGV[j], NOW)
+end
+return out`,
   heartbeat: `
 local inst, out = ARGV[4], {}
 for j = 5, #ARGV, 3 do
@@ -203,16 +211,26 @@ export function createRedisPresenceStore(redis: Redis, prefix: string, ttlMs: nu
   const many = async (reply: Promise<unknown>) => ((await reply) as unknown[]).map(toTransition);
 
   return {
-    async connect(instanceId, c) {
-      return toTransition(await run.connect(instanceId, c.userId, c.connectionId, c.sessionId));
+    async connect(instanceId, conns) {
+      const out: PresenceTransition[] = [];
+      for (let i = 0; i < conns.length; i += SCRIPT_CHUNK) {
+        const args = conns.slice(i, i + SCRIPT_CHUNK).flatMap((c) => [c.userId, c.connectionId, c.sessionId]);
+        out.push(...(await many(run.connect(instanceId, ...args))));
+      }
+      return out;
     },
-    async disconnect(instanceId, c) {
-      return toTransition(await run.disconnect(instanceId, c.userId, c.connectionId));
+    async disconnect(instanceId, conns) {
+      const out: PresenceTransition[] = [];
+      for (let i = 0; i < conns.length; i += SCRIPT_CHUNK) {
+        const args = conns.slice(i, i + SCRIPT_CHUNK).flatMap((c) => [c.userId, c.connectionId]);
+        out.push(...(await many(run.disconnect(instanceId, ...args))));
+      }
+      return out;
     },
     async heartbeat(instanceId, conns) {
       const changed: PresenceTransition[] = [];
-      for (let i = 0; i < conns.length; i += HEARTBEAT_CHUNK) {
-        const args = conns.slice(i, i + HEARTBEAT_CHUNK).flatMap((c) => [c.userId, c.connectionId, c.sessionId]);
+      for (let i = 0; i < conns.length; i += SCRIPT_CHUNK) {
+        const args = conns.slice(i, i + SCRIPT_CHUNK).flatMap((c) => [c.userId, c.connectionId, c.sessionId]);
         changed.push(...(await many(run.heartbeat(instanceId, ...args))));
       }
       return changed;

@@ -2,6 +2,7 @@ import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
 import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
+import { turnBatchedLoader } from '../../shared/loader';
 import type { Logger } from '../../shared/logger';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { selectContacts, selectContactsAmong, selectLastSeen, updateLastSeen } from './presence.sql';
@@ -49,6 +50,17 @@ export class PresenceService {
   private stopped: Promise<void> | null = null;
   /** The heartbeat under way: a disconnect waits for it, so it cannot re-add a closed connection. */
   private beat: Promise<void> = Promise.resolve();
+  /**
+   * The connections accepted / closed within one event-loop turn, written to the store in one
+   * script call and announced with one `last_seen_at` statement: sockets arrive by the thousand
+   * when an instance dies and its clients reconnect here.
+   */
+  private readonly connects = turnBatchedLoader<ConnectionRef, PresenceTransition>((refs) =>
+    this.writeBatch(this.store.connect(this.options.instanceId, refs)),
+  );
+  private readonly disconnects = turnBatchedLoader<ConnectionRef, PresenceTransition>((refs) =>
+    this.writeBatch(this.store.disconnect(this.options.instanceId, refs)),
+  );
 
   /** @param options - this instance's name and timings (from the config). */
   constructor(
@@ -98,7 +110,7 @@ export class PresenceService {
    */
   connect(ref: ConnectionRef): Promise<void> {
     if (this.stopping) return Promise.resolve();
-    const ready = this.track(this.store.connect(this.options.instanceId, ref).then((t) => this.announce([t])));
+    const ready = this.track(this.connects.load(ref));
     this.local.set(ref.connectionId, { ref, ready });
     return ready;
   }
@@ -113,9 +125,7 @@ export class PresenceService {
     if (!entry) return Promise.resolve();
     this.local.delete(connectionId);
     return this.track(
-      Promise.all([entry.ready, this.beat.catch(() => undefined)])
-        .then(() => this.store.disconnect(this.options.instanceId, entry.ref))
-        .then((t) => this.announce([t])),
+      Promise.all([entry.ready, this.beat.catch(() => undefined)]).then(() => this.disconnects.load(entry.ref)),
     );
   }
 
@@ -212,6 +222,16 @@ export class PresenceService {
 
   private async sweep(): Promise<void> {
     await this.announce(await this.store.sweep(SWEEP_LIMIT));
+  }
+
+  /**
+   * Announces the transitions of a batch of connects or disconnects. An announcement that fails
+   * is logged once for the batch; the store's write stands (readers see it).
+   */
+  private async writeBatch(write: Promise<PresenceTransition[]>): Promise<PresenceTransition[]> {
+    const transitions = await write;
+    await this.announce(transitions).catch((err: unknown) => this.log.warn({ err }, 'presence update failed'));
+    return transitions;
   }
 
   /** Writes `users.last_seen_at` of the changed users, then publishes each change. */

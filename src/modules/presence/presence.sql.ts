@@ -1,3 +1,4 @@
+import type { Statement } from '../../db/prepared';
 import type { Sql } from '../../db/sql';
 
 /** A user's `users.last_seen_at` (`null`: never connected). */
@@ -33,21 +34,23 @@ export async function selectContacts(sql: Sql, userId: string): Promise<string[]
   return rows.map((r) => r.user_id);
 }
 
+/** $1 user ids, $2 their times. A CTE, because TypeORM answers a bare UPDATE with [rows, count] rather than rows. */
+const UPDATE_LAST_SEEN: Statement = {
+  name: 'parley_update_last_seen',
+  text: `WITH moved AS (
+       UPDATE users u SET last_seen_at = GREATEST(u.last_seen_at, v.at)
+       FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at) WHERE u.id = v.id
+       RETURNING u.id, u.last_seen_at
+     ) SELECT id, last_seen_at AS "lastSeenAt" FROM moved`,
+};
+
 /**
  * Moves `users.last_seen_at` of each user forward to the paired time (never back).
  * @param userIds - the users; `seenAt[i]` is the time for `userIds[i]`.
  * @returns the stored `last_seen_at` of each existing user, in no particular order.
  */
 export function updateLastSeen(sql: Sql, userIds: readonly string[], seenAt: readonly Date[]): Promise<LastSeenRow[]> {
-  // A CTE, because TypeORM answers a bare UPDATE with [rows, count] rather than rows.
-  return sql<LastSeenRow>(
-    `WITH moved AS (
-       UPDATE users u SET last_seen_at = GREATEST(u.last_seen_at, v.at)
-       FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, at) WHERE u.id = v.id
-       RETURNING u.id, u.last_seen_at
-     ) SELECT id, last_seen_at AS "lastSeenAt" FROM moved`,
-    [userIds, seenAt.map((at) => at.toISOString())],
-  );
+  return sql<LastSeenRow>(UPDATE_LAST_SEEN, [userIds, seenAt.map((at) => at.toISOString())]);
 }
 
 /** `users.last_seen_at` of each existing user among `userIds` (unknown ids have no row). */

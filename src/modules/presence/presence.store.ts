@@ -49,10 +49,10 @@ export interface ActiveTarget {
  * {@link PresenceTransition}; the caller publishes those that changed.
  */
 export interface PresenceStore {
-  /** Adds a live connection. */
-  connect(instanceId: string, conn: ConnectionRef): Promise<PresenceTransition>;
-  /** Removes a connection (closed cleanly). */
-  disconnect(instanceId: string, conn: ConnectionRef): Promise<PresenceTransition>;
+  /** Adds live connections, in order. @returns each one's transition, in the same order. */
+  connect(instanceId: string, conns: readonly ConnectionRef[]): Promise<PresenceTransition[]>;
+  /** Removes connections (closed cleanly), in order. @returns each one's transition, in the same order. */
+  disconnect(instanceId: string, conns: readonly ConnectionRef[]): Promise<PresenceTransition[]>;
   /**
    * Refreshes an instance's connections. Entries that are gone (expired during a long pause, or a
    * Redis restart) are added again. @returns the changed transitions of re-added users.

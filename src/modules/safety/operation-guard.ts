@@ -87,18 +87,22 @@ export function createOperationGuard(schema: GraphQLSchema, limits: LimitsConfig
         await rates.consume(rule.limit, key);
       }
     },
+    // Both caps at once (their points go to Redis in one call); a socket refused by one gives
+    // back its place in the other.
     async admitSocket(viewer, clientIp) {
-      const leaveUser = await rates.enter('wsConnectionsPerUser', viewer.user.id);
-      try {
-        const leaveIp = await rates.enter('wsConnectionsPerIp', clientIp);
-        return () => {
-          leaveUser();
-          leaveIp();
-        };
-      } catch (err) {
-        leaveUser();
-        throw err;
+      const [user, ip] = await Promise.allSettled([
+        rates.enter('wsConnectionsPerUser', viewer.user.id),
+        rates.enter('wsConnectionsPerIp', clientIp),
+      ]);
+      if (user.status === 'rejected' || ip.status === 'rejected') {
+        if (user.status === 'fulfilled') user.value();
+        if (ip.status === 'fulfilled') ip.value();
+        throw user.status === 'rejected' ? user.reason : (ip as PromiseRejectedResult).reason;
       }
+      return () => {
+        user.value();
+        ip.value();
+      };
     },
     refused: (limit, reason) => rates.refused(limit, reason),
   };

@@ -51,24 +51,54 @@ interface Upsert {
 type BatchCommand = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
 
 /**
- * A RateLimiterRedis whose points taken in one event-loop turn, over all keys, go to Redis as one
- * script call instead of one per consume (the turn batching of {@link TurnBatcher}). Same counts,
- * same windows and the same cross-instance guarantee: every point is still counted in Redis before
- * its operation runs. What changes is the cost: a send paid ~26 µs of CPU (Node and Redis) for its
- * own EVALSHA; see bench/README.md, "Findings behind the code". Writes that set a key outright (`block`, `set`)
- * take the library's own path.
+ * The one batcher of a Redis client: every limiter on it (sends, typing, the connection caps of
+ * users and of addresses, ...) shares it, so that the points of one turn go out in one call
+ * whatever limits they count against. A socket admitted counts against two caps at once.
+ */
+const batchers = new WeakMap<Redis, TurnBatcher<Upsert>>();
+
+function batcherOf(redis: Redis): TurnBatcher<Upsert> {
+  let batcher = batchers.get(redis);
+  if (!batcher) {
+    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: BATCH_SCRIPT });
+    batcher = new TurnBatcher<Upsert>((items) => flush(redis, items), MAX_KEYS_PER_CALL);
+    batchers.set(redis, batcher);
+  }
+  return batcher;
+}
+
+/** Runs one batch as one script call and settles each of its items. */
+async function flush(redis: Redis, items: Upsert[]): Promise<void> {
+  const args: (string | number)[] = items.map((item) => item.key);
+  for (const item of items) args.push(item.points, item.seconds);
+  try {
+    const out = await (redis as unknown as Record<typeof COMMAND, BatchCommand>)[COMMAND](items.length, ...args);
+    items.forEach((item, i) => item.resolve([out[2 * i], out[2 * i + 1]]));
+  } catch (err) {
+    for (const item of items) item.reject(err);
+  }
+}
+
+/**
+ * A RateLimiterRedis whose points taken in one event-loop turn, over all keys and every limiter
+ * on the same Redis client, go to Redis as one script call instead of one per consume (the turn
+ * batching of {@link TurnBatcher}). Same counts, same windows and the same cross-instance
+ * guarantee: every point is still counted in Redis before its operation runs. What changes is the
+ * cost: a send paid ~26 µs of CPU (Node and Redis) for its own EVALSHA; see bench/README.md,
+ * "Findings behind the code". Writes that set a key outright (`block`, `set`) take the library's
+ * own path.
  *
  * All keys of a call must live on one Redis node: fine for one Redis or a replicated one, not for
  * Redis Cluster.
  */
 export class TurnBatchedRateLimiterRedis extends RateLimiterRedis {
   private readonly redis: Redis;
-  private readonly batcher = new TurnBatcher<Upsert>((items) => this.flush(items), MAX_KEYS_PER_CALL);
+  private readonly batcher: TurnBatcher<Upsert>;
 
   constructor(opts: ConstructorParameters<typeof RateLimiterRedis>[0] & { storeClient: Redis }) {
     super(opts);
     this.redis = opts.storeClient as Redis;
-    if (!(COMMAND in this.redis)) this.redis.defineCommand(COMMAND, { lua: BATCH_SCRIPT });
+    this.batcher = batcherOf(this.redis);
   }
 
   override _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<unknown> {
@@ -79,16 +109,5 @@ export class TurnBatchedRateLimiterRedis extends RateLimiterRedis {
     // As rejectIfRedisNotReady: the insurance limiter answers at once rather than commands queueing.
     if (this.redis.status !== 'ready') return Promise.reject(new Error('Redis connection is not ready'));
     return new Promise((resolve, reject) => this.batcher.push({ key: rlKey, points, seconds, resolve, reject }));
-  }
-
-  private async flush(items: Upsert[]): Promise<void> {
-    const args: (string | number)[] = items.map((item) => item.key);
-    for (const item of items) args.push(item.points, item.seconds);
-    try {
-      const out = await (this.redis as unknown as Record<typeof COMMAND, BatchCommand>)[COMMAND](items.length, ...args);
-      items.forEach((item, i) => item.resolve([out[2 * i], out[2 * i + 1]]));
-    } catch (err) {
-      for (const item of items) item.reject(err);
-    }
   }
 }
