@@ -3,6 +3,7 @@
  * `maxItems` per call: DataLoader's batching window (graphql/dataloader), applied to writes. The
  * sends whose commits resolve in one turn (one read of a pipelined PostgreSQL connection) become
  * one notification job; the rate-limit points taken in one turn become one Redis script call.
+ * With `lingerMs` the batch stays open that long after its first item instead of one turn.
  */
 export class TurnBatcher<T> {
   private items: T[] = [];
@@ -12,10 +13,14 @@ export class TurnBatcher<T> {
   /**
    * @param flush - writes a batch; must not reject (it logs its own failures).
    * @param maxItems - a batch this large is flushed at once, without waiting for the turn to end.
+   * @param lingerMs - how long a batch stays open after its first item, ms; 0 (the default) closes it
+   *   at the end of the turn. Kafka's producer calls this `linger.ms`: a few ms of latency for
+   *   fewer, larger writes.
    */
   constructor(
     private readonly flush: (items: T[]) => Promise<void>,
     private readonly maxItems: number,
+    private readonly lingerMs = 0,
   ) {}
 
   /** Adds an item to the current batch. */
@@ -24,10 +29,12 @@ export class TurnBatcher<T> {
     if (this.items.length >= this.maxItems) this.run();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => {
+      const close = () => {
         this.scheduled = false;
         this.run();
-      });
+      };
+      if (this.lingerMs > 0) setTimeout(close, this.lingerMs);
+      else setImmediate(close);
     }
   }
 

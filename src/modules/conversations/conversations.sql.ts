@@ -120,13 +120,18 @@ export async function selectParticipantIds(sql: Sql, conversationId: string): Pr
   return rows.map((r) => r.user_id);
 }
 
+/** A prepared statement: every notification job runs it (the participants of its messages' conversations). */
+const SELECT_PARTICIPANTS_OF: Statement = {
+  name: 'parley_participants_of',
+  text: `SELECT p.conversation_id AS "conversationId", p.user_id AS "userId", p.joined_at AS "joinedAt"
+           FROM conversation_participants p WHERE p.conversation_id = ANY($1::uuid[]) ORDER BY p.user_id`,
+};
+
 /** The participant rows of the conversations among `conversationIds`, sorted by user id. */
 export async function selectParticipantsOf(sql: Sql, conversationIds: readonly string[]): Promise<Participant[]> {
-  const rows = await sql<Pick<Participant, 'conversationId' | 'userId' | 'joinedAt'>>(
-    `SELECT p.conversation_id AS "conversationId", p.user_id AS "userId", p.joined_at AS "joinedAt"
-       FROM conversation_participants p WHERE p.conversation_id = ANY($1::uuid[]) ORDER BY p.user_id`,
-    [conversationIds],
-  );
+  const rows = await sql<Pick<Participant, 'conversationId' | 'userId' | 'joinedAt'>>(SELECT_PARTICIPANTS_OF, [
+    conversationIds,
+  ]);
   return rows.map((row) => Object.assign(new Participant(), row));
 }
 

@@ -1,3 +1,4 @@
+import type { Statement } from '../../db/prepared';
 import type { Sql } from '../../db/sql';
 
 /** Records that `blockerId` blocks `blockedId` (idempotent). @returns whether `blockedId` exists. */
@@ -43,17 +44,20 @@ export async function selectBlockersAmong(sql: Sql, userIds: readonly string[], 
   return rows.map((r) => r.id);
 }
 
+/** A prepared statement: every notification job runs it (its recipients against their senders). */
+const SELECT_BLOCKING_PAIRS: Statement = {
+  name: 'parley_blocking_pairs',
+  text: `SELECT b.blocker_id || ':' || b.blocked_id AS pair
+           FROM user_blocks b JOIN unnest($1::uuid[], $2::uuid[]) AS k(blocker, blocked)
+             ON b.blocker_id = k.blocker AND b.blocked_id = k.blocked`,
+};
+
 /** The pairs among (`blockerIds[i]`, `blockedIds[i]`) where the first blocks the second, as `blocker:blocked`. */
 export async function selectBlockingPairs(
   sql: Sql,
   blockerIds: readonly string[],
   blockedIds: readonly string[],
 ): Promise<string[]> {
-  const rows = await sql<{ pair: string }>(
-    `SELECT b.blocker_id || ':' || b.blocked_id AS pair
-       FROM user_blocks b JOIN unnest($1::uuid[], $2::uuid[]) AS k(blocker, blocked)
-         ON b.blocker_id = k.blocker AND b.blocked_id = k.blocked`,
-    [blockerIds, blockedIds],
-  );
+  const rows = await sql<{ pair: string }>(SELECT_BLOCKING_PAIRS, [blockerIds, blockedIds]);
   return rows.map((r) => r.pair);
 }
