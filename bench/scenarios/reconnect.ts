@@ -121,14 +121,24 @@ export const reconnect: Scenario = async (ctx) => {
     });
     ctx.log(`${who}: ${n} clients on ${hold.name}`);
     await openClients(ctx, workers, 'graphql-ws', hold.wsUrl, specs, openConcurrency);
-    // Every subscription is live once a round reached every client (`after` replays what a late one missed).
-    const ready = await load.call('round', { concurrency: 16 });
-    if (ready.errors) throw new Error(`${ready.errors} sends failed: ${ready.firstError}`);
-    const live = await Promise.all(
-      workers.map((w) => w.call('waitCaughtUp', { targets: seqsOf(ready.sends), timeoutMs: 60_000 })),
-    );
-    if (live.some((l) => l.done < l.of))
-      throw new Error(`clients not caught up before the storm: ${JSON.stringify(live)}`);
+    // Every subscription is live once a round reached every client (`after` replays what a late one
+    // missed). A server without replay (the peer) never delivers a round to a subscription that was
+    // not live yet: another round reaches it.
+    for (let attempt = 1; ; attempt++) {
+      const ready = await load.call('round', { concurrency: 16 });
+      if (ready.errors) throw new Error(`${ready.errors} sends failed: ${ready.firstError}`);
+      const live = await Promise.all(
+        workers.map((w) =>
+          w.call('waitCaughtUp', { targets: seqsOf(ready.sends), timeoutMs: attempt === 1 ? 60_000 : 20_000 }),
+        ),
+      );
+      const behind = live.reduce((sum, l) => sum + l.of - l.done, 0);
+      if (behind === 0) break;
+      if (attempt === 3) throw new Error(`clients not caught up before the storm: ${JSON.stringify(live)}`);
+      ctx.warn(
+        `${who}: ${behind} clients missed round ${attempt} (their subscriptions were not live yet); another round`,
+      );
+    }
     ctx.log(`  messages flowing at ${rate} msg/s for ${flowMs / 1000} s`);
     const flow = await load.call('openLoop', { rate, durationMs: flowMs });
     if (flow.errors) ctx.warn(`${who}: ${flow.errors} failed sends while flowing: ${flow.firstError}`);
@@ -166,7 +176,19 @@ export const reconnect: Scenario = async (ctx) => {
   const peerA = await stack.startPeer('peer-A');
   const peerB = await stack.startPeer('peer-B');
   const peerC = await stack.startPeer('peer-C');
-  const { run: peer, check: peerCheck } = await graphqlStorm('textbook peer', peerB, peerA, peerC, []);
+  // The peer may fall too far behind to get its clients live before the storm (its subscriptions
+  // filter every event of a type): then the scenario reports Parley and bare ws without it.
+  const peerFailure: { message: string | null } = { message: null };
+  const peerStorm = await graphqlStorm('textbook peer', peerB, peerA, peerC, []).catch(async (err: Error) => {
+    peerFailure.message = err.message;
+    ctx.warn(`textbook peer: no storm figures (${err.message})`);
+    await Promise.all(workers.map((w) => w.call('closeAll', undefined)));
+    return null;
+  });
+  // Stopped before the bare run, so that a peer still working off a backlog does not slow it.
+  await Promise.all([peerA, peerB, peerC].map((p) => p.stop()));
+  const peer = peerStorm?.run ?? null;
+  const peerCheck = peerStorm?.check ?? null;
   await load.call('close', undefined);
 
   ctx.log(`bare ws: ${n} sockets, kill -9 of their server`);
@@ -184,7 +206,7 @@ export const reconnect: Scenario = async (ctx) => {
 
   for (const [who, run] of [
     ['Parley', parley],
-    ['textbook peer', peer],
+    ...(peer ? [['textbook peer', peer] as const] : []),
     ['bare ws', baseline],
   ] as const) {
     if (run.resumed < n) ctx.warn(`${who}: ${run.resumed} of ${n} clients resumed within ${timeoutMs / 1000} s`);
@@ -202,7 +224,7 @@ export const reconnect: Scenario = async (ctx) => {
         value: parley.toResumedMs,
         baseline: baseline.toResumedMs,
         baselineLabel: 'bare ws reconnects',
-        peer: peer.toResumedMs,
+        peer: peer?.toResumedMs ?? null,
         target: { text: 'ratio ≤ 2', met: Number.isFinite(ratio) && ratio <= 2 },
       }),
       figure({
@@ -211,7 +233,7 @@ export const reconnect: Scenario = async (ctx) => {
         value: parley.toReconnectedMs,
         baseline: baseline.toReconnectedMs,
         baselineLabel: 'bare ws reconnects',
-        peer: peer.toReconnectedMs,
+        peer: peer?.toReconnectedMs ?? null,
       }),
       figure({
         label: 'SQL statements on A per reconnected client',
@@ -224,7 +246,7 @@ export const reconnect: Scenario = async (ctx) => {
         unit: 'clients',
         value: check.withGaps + check.withDuplicates + check.withDisorder,
         baseline: null,
-        peer: peerCheck.withGaps + peerCheck.withDuplicates + peerCheck.withDisorder,
+        peer: peerCheck ? peerCheck.withGaps + peerCheck.withDuplicates + peerCheck.withDisorder : null,
         target: { text: 'none, every client checked', met: clean },
       }),
     ],
@@ -236,7 +258,7 @@ export const reconnect: Scenario = async (ctx) => {
         categories: ['reconnected', 'resumed'],
         series: [
           { name: 'bare ws', values: [baseline.toReconnectedMs, baseline.toResumedMs] },
-          { name: 'textbook peer', values: [peer.toReconnectedMs, peer.toResumedMs] },
+          ...(peer ? [{ name: 'textbook peer', values: [peer.toReconnectedMs, peer.toResumedMs] }] : []),
           { name: 'Parley', values: [parley.toReconnectedMs, parley.toResumedMs] },
         ],
       },
@@ -246,7 +268,8 @@ export const reconnect: Scenario = async (ctx) => {
       `${n} clients in ${groups} group conversations of ${groupSize} (each with one more participant who sends), one graphql-ws socket each on instance B with one \`messageAdded(after)\` subscription, in two client processes; the senders post over HTTP to a third instance C, ${rate} msg/s round-robin over the groups for ${flowMs / 1000} s.`,
       `Then B is stopped (SIGSTOP) and one more message goes to every group, so every client has a gap to replay; B is killed (SIGKILL) and each client, on its socket's close, reconnects to A (at most ${concurrency} handshakes in flight per client process) and subscribes with \`after\` = the last seq it received. "Resumed" = the client holds every message up to that last round's; the check afterwards requires each client to hold exactly seqs 1..last of its conversation, once each, in order.`,
       `A's work during the storm per reconnected client (from /metrics; authentication, subscription and replay): ${perClient.queries.toFixed(2)} SQL statements, ${perClient.cpuMs.toFixed(2)} ms CPU.`,
-      'Peer: the same storm on three textbook peer instances (clients on one, senders on another, failover to the third); its `after` replay reads the missed messages with TypeORM before the live events.',
+      'Peer: the same storm on three textbook peer instances (clients on one, senders on another, failover to the third); its `after` replay reads the missed messages with TypeORM before the live events.' +
+        (peerFailure.message ? ` In this run it gave no figures: ${peerFailure.message}.` : ''),
       'Baseline: the same number of bare ws sockets on a bare server that is killed; they reconnect to a second bare server, which acknowledges connection_init and answers the subscribe frame with one `next` frame ("resumed").',
     ],
   };
