@@ -209,32 +209,38 @@ export function createRedisPresenceStore(redis: Redis, prefix: string, ttlMs: nu
     }),
   ) as Record<keyof typeof SCRIPTS, (...args: Array<string | number>) => Promise<unknown>>;
   const many = async (reply: Promise<unknown>) => ((await reply) as unknown[]).map(toTransition);
+  /** One script call per SCRIPT_CHUNK connections, each given as its `fields`, in order. */
+  const inChunks = async <C>(
+    conns: readonly C[],
+    fields: (c: C) => Array<string | number>,
+    call: (args: Array<string | number>) => Promise<unknown>,
+  ): Promise<PresenceTransition[]> => {
+    const out: PresenceTransition[] = [];
+    for (let i = 0; i < conns.length; i += SCRIPT_CHUNK) {
+      out.push(...(await many(call(conns.slice(i, i + SCRIPT_CHUNK).flatMap(fields)))));
+    }
+    return out;
+  };
 
   return {
-    async connect(instanceId, conns) {
-      const out: PresenceTransition[] = [];
-      for (let i = 0; i < conns.length; i += SCRIPT_CHUNK) {
-        const args = conns.slice(i, i + SCRIPT_CHUNK).flatMap((c) => [c.userId, c.connectionId, c.sessionId]);
-        out.push(...(await many(run.connect(instanceId, ...args))));
-      }
-      return out;
-    },
-    async disconnect(instanceId, conns) {
-      const out: PresenceTransition[] = [];
-      for (let i = 0; i < conns.length; i += SCRIPT_CHUNK) {
-        const args = conns.slice(i, i + SCRIPT_CHUNK).flatMap((c) => [c.userId, c.connectionId]);
-        out.push(...(await many(run.disconnect(instanceId, ...args))));
-      }
-      return out;
-    },
-    async heartbeat(instanceId, conns) {
-      const changed: PresenceTransition[] = [];
-      for (let i = 0; i < conns.length; i += SCRIPT_CHUNK) {
-        const args = conns.slice(i, i + SCRIPT_CHUNK).flatMap((c) => [c.userId, c.connectionId, c.sessionId]);
-        changed.push(...(await many(run.heartbeat(instanceId, ...args))));
-      }
-      return changed;
-    },
+    connect: (instanceId, conns) =>
+      inChunks(
+        conns,
+        (c) => [c.userId, c.connectionId, c.sessionId],
+        (args) => run.connect(instanceId, ...args),
+      ),
+    disconnect: (instanceId, conns) =>
+      inChunks(
+        conns,
+        (c) => [c.userId, c.connectionId],
+        (args) => run.disconnect(instanceId, ...args),
+      ),
+    heartbeat: (instanceId, conns) =>
+      inChunks(
+        conns,
+        (c) => [c.userId, c.connectionId, c.sessionId],
+        (args) => run.heartbeat(instanceId, ...args),
+      ),
     async setStatus(userId, status) {
       return toTransition(await run.setStatus(userId, status));
     },
