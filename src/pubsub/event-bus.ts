@@ -268,50 +268,17 @@ export function createRedisEventBus(
  * connection logs those failures instead (a closed connection has no subscriptions left, and a
  * reconnect subscribes only to the channels still wanted), and skips PUNSUBSCRIBE: Parley never
  * subscribes to patterns (#654).
- *
- * It also gathers the SUBSCRIBEs and UNSUBSCRIBEs of one event-loop turn into one command per run
- * of the same kind, in the order they were asked for (Redis runs a connection's commands in
- * order, so a channel left and taken again in one turn is still heard): RedisPubSub sends one
- * command, hence one socket write, per channel, and the sockets that reconnect together when an
- * instance dies subscribe to thousands of channels at once.
  */
 function guardUnsubscribe(subscriber: Redis, log?: Logger): Redis {
-  const pending: Array<{ subscribe: boolean; channel: string; done?: (err: Error | null) => void }> = [];
-  const flush = () => {
-    const ops = pending.splice(0);
-    for (let i = 0; i < ops.length;) {
-      let j = i;
-      while (j < ops.length && ops[j].subscribe === ops[i].subscribe) j++;
-      const run = ops.slice(i, j);
-      const channels = run.map((op) => op.channel);
-      if (ops[i].subscribe) {
-        subscriber.subscribe(...channels).then(
-          () => run.forEach((op) => op.done?.(null)),
-          (err: Error) => run.forEach((op) => op.done?.(err)),
-        );
-      } else {
-        subscriber
-          .unsubscribe(...channels)
-          .catch((err: unknown) => log?.warn({ err, channels }, 'Redis UNSUBSCRIBE failed'));
-      }
-      i = j;
-    }
-  };
-  const queue = (op: (typeof pending)[number]) => {
-    if (pending.push(op) === 1) setImmediate(flush);
-  };
   return new Proxy(subscriber, {
     get(target, property, receiver) {
       if (property === 'punsubscribe') return async () => 0;
-      if (property === 'subscribe') {
-        // RedisPubSub's form: one channel and a node-style callback.
-        return (channel: string, done?: (err: Error | null) => void) => queue({ subscribe: true, channel, done });
-      }
       if (property === 'unsubscribe') {
-        return (...channels: string[]) => {
-          for (const channel of channels) queue({ subscribe: false, channel });
-          return Promise.resolve(channels.length);
-        };
+        return (...channels: string[]) =>
+          target.unsubscribe(...channels).catch((err: unknown) => {
+            log?.warn({ err, channels }, 'Redis UNSUBSCRIBE failed');
+            return 0;
+          });
       }
       const value: unknown = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
