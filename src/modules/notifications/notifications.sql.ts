@@ -44,8 +44,9 @@ const INSERT_MESSAGE_NOTIFICATIONS: Statement = {
   name: 'parley_notify_insert_messages',
   text: `
   INSERT INTO notifications (recipient_id, kind, conversation_id, message_id, created_at)
-  SELECT k.recipient_id, 'NEW_MESSAGE', k.conversation_id, k.message_id, date_trunc('milliseconds', clock_timestamp())
+  SELECT k.recipient_id, 'NEW_MESSAGE', k.conversation_id, k.message_id, m.created_at
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS k(recipient_id, conversation_id, message_id)
+    JOIN messages m ON m.id = k.message_id
   ON CONFLICT DO NOTHING
   RETURNING id, recipient_id AS "recipientId", conversation_id AS "conversationId", message_id AS "messageId",
             created_at AS "createdAt"`,
@@ -53,7 +54,8 @@ const INSERT_MESSAGE_NOTIFICATIONS: Statement = {
 
 /**
  * Stores a NEW_MESSAGE notification for each (`recipientIds[i]`, `conversationIds[i]`,
- * `messageIds[i]`) in one statement; one a recipient has already (a retried job) is skipped.
+ * `messageIds[i]`) in one statement; one a recipient has already (a retried job) is skipped. A
+ * notification is created when its message was: the messages of one job keep their order.
  * @returns the notifications stored now.
  */
 export async function insertMessageNotifications(
