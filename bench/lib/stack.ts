@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client, Pool } from 'pg';
 import { BENCH_ADMIN_DATABASE_URL, BENCH_REDIS_URL } from './env';
+import { databaseCpuSeconds } from './machine';
 import { ParleyProcess, type ParleyLaunch } from './parley-process';
 
 async function admin(sql: string): Promise<void> {
@@ -95,6 +96,11 @@ export class BenchStack {
     this.instances.push(peer);
     this.started.push(peer);
     return peer;
+  }
+
+  /** CPU time (s) of the PostgreSQL backends serving this stack's database now (see {@link databaseCpuSeconds}). */
+  databaseCpuSeconds(): number {
+    return databaseCpuSeconds(this.dbName);
   }
 
   /** A small pool on the bench database, for seeding and inspection (not for measured work). */

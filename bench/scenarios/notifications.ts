@@ -1,6 +1,7 @@
 import type { Scenario, ScenarioContext } from '../lib/context';
 import type { LoadResult } from '../lib/load';
 import type { ParleyProcess } from '../lib/parley-process';
+import type { BenchStack } from '../lib/stack';
 import type { LoadWorker } from '../lib/probe';
 import { histogramQuantile, perUnit, promValue, serverCounters } from '../lib/prom';
 import { figure, type Figure } from '../lib/results';
@@ -20,24 +21,30 @@ async function drained(instance: ParleyProcess, timeoutMs: number): Promise<numb
   return Number.NaN;
 }
 
+/** Server work per send: the instance's CPU and statements, and PostgreSQL's CPU on the stack's database. */
+type PerSend = { cpuMs: number; queries: number; dbCpuMs: number };
+
 /** One closed-loop cell on one instance, with its server work per send. */
 async function sendCell(
   load: LoadWorker,
+  stack: BenchStack,
   instance: ParleyProcess,
   senders: SenderSpec[],
   options: { concurrency: number; warmupMs: number; durationMs: number },
-): Promise<LoadResult & { perSend: { cpuMs: number; queries: number } }> {
+): Promise<LoadResult & { perSend: PerSend }> {
   await load.call('connect', { transport: 'http', httpUrl: instance.url, wsUrl: instance.wsUrl, senders });
   const before = await serverCounters([instance]);
+  const dbBefore = stack.databaseCpuSeconds();
   const result = await load.call('closedLoop', options);
-  return { ...result, perSend: perUnit(before, await serverCounters([instance]), result.total) };
+  const dbCpuMs = ((stack.databaseCpuSeconds() - dbBefore) * 1000) / Math.max(1, result.total);
+  return { ...result, perSend: { ...perUnit(before, await serverCounters([instance]), result.total), dbCpuMs } };
 }
 
 interface KindResult {
   kind: string;
   recipients: number;
-  on: LoadResult & { perSend: { cpuMs: number; queries: number } };
-  off: LoadResult & { perSend: { cpuMs: number; queries: number } };
+  on: LoadResult & { perSend: PerSend };
+  off: LoadResult & { perSend: PerSend };
   /** ms the queue took to drain after the `on` cell */
   drainMs: number;
 }
@@ -82,7 +89,11 @@ export const notifications: Scenario = async (ctx) => {
   const cell = { concurrency, warmupMs, durationMs };
   for (const instance of [off, on]) {
     ctx.log(`warming ${instance.name} up (${prewarmMs / 1000} s, not measured)`);
-    await sendCell(load, instance, direct.slice(0, concurrency), { ...cell, warmupMs: prewarmMs, durationMs: 1 });
+    await sendCell(load, stack, instance, direct.slice(0, concurrency), {
+      ...cell,
+      warmupMs: prewarmMs,
+      durationMs: 1,
+    });
   }
   const drainTimeout = 120_000;
   await drained(on, drainTimeout);
@@ -93,9 +104,9 @@ export const notifications: Scenario = async (ctx) => {
     [`a group of ${groupSize}`, group, groupSize - 1],
   ] as const) {
     ctx.log(`${kind}: notifications off (instance B)`);
-    const offResult = await sendCell(load, off, [...senders], cell);
+    const offResult = await sendCell(load, stack, off, [...senders], cell);
     ctx.log(`${kind}: notifications on (instance A)`);
-    const onResult = await sendCell(load, on, [...senders], cell);
+    const onResult = await sendCell(load, stack, on, [...senders], cell);
     const drainMs = await drained(on, drainTimeout);
     if (Number.isNaN(drainMs))
       ctx.warn(`${kind}: the notification queue did not drain within ${drainTimeout / 1000} s`);
@@ -176,7 +187,7 @@ export const notifications: Scenario = async (ctx) => {
     notes: [
       `Two instances on one database: A with notifications on (its worker runs the jobs), B with NOTIFICATIONS=off and NOTIFY_WORKER=false. Recipients never connect, so presence has them offline and every message notifies them (${kinds.map((k) => `${k.kind}: ${k.recipients} per message`).join('; ')}).`,
       `Closed loop over HTTP at concurrency ${concurrency}, ${durationMs / 1000} s per cell after ${warmupMs / 1000} s warm-up; after each cell with notifications on, the queue is left to drain (${kinds.map((k) => `${k.kind}: ${Math.round(k.drainMs)} ms`).join('; ')}) so that no backlog reaches the next cell. The throughput counts what the sender sees: the worker runs in the same process and competes with the sends for CPU.`,
-      `Server work per send (from /metrics, the worker included while it ran inside the cell): ${kinds.map((k) => `${k.kind}: on ${k.on.perSend.queries.toFixed(1)} statements / ${k.on.perSend.cpuMs.toFixed(2)} ms CPU, off ${k.off.perSend.queries.toFixed(1)} / ${k.off.perSend.cpuMs.toFixed(2)}`).join('; ')}.`,
+      `Server work per send (from /metrics, the worker included while it ran inside the cell; PostgreSQL's from /proc, its backends on the bench database): ${kinds.map((k) => `${k.kind}: on ${k.on.perSend.queries.toFixed(1)} statements / ${k.on.perSend.cpuMs.toFixed(2)} ms CPU / ${k.on.perSend.dbCpuMs.toFixed(2)} ms PostgreSQL CPU, off ${k.off.perSend.queries.toFixed(1)} / ${k.off.perSend.cpuMs.toFixed(2)} / ${k.off.perSend.dbCpuMs.toFixed(2)}`).join('; ')}.`,
       `Commit → stored: open loop at ${rate} msg/s for ${rateDurationMs / 1000} s over ${direct.length} direct conversations on A; p50 ${p50 ? (p50.value * 1000).toFixed(1) : '–'} ms, p99 from the histogram parley_notify_commit_to_stored_seconds (interpolated inside its buckets, as histogram_quantile does; its buckets near the target end at 50, 100 and 250 ms).`,
     ],
   };
