@@ -190,6 +190,24 @@ describe('notifications of a recipient', () => {
     expect(codes(await http(a, NotificationsDocument, {}, undefined))).toEqual(['UNAUTHENTICATED']);
   });
 
+  it("go with an operator's deletes of their message, their recipient or their conversation", async () => {
+    const [alice, bob, carol] = await users('alice', 'bob', 'carol');
+    const conversationId = (await buildConversation(a, alice, [bob, carol])).id;
+    const [kept, gone] = [await send(a, alice, conversationId, 'kept'), await send(a, alice, conversationId, 'gone')];
+    await eventually(async () => (await notifiedOf(a, carol)).length === 2 && (await notifiedOf(a, bob)).length === 2);
+    const stored = (where: string, params: unknown[]) =>
+      setup.cluster.db.query<{ n: string }>(`SELECT count(*) AS n FROM notifications WHERE ${where}`, params);
+
+    await setup.cluster.db.query('DELETE FROM messages WHERE id = $1', [gone.id]);
+    expect(await notifiedOf(a, bob)).toEqual([kept.id]);
+    expect(await notifiedOf(a, carol)).toEqual([kept.id]);
+    await setup.cluster.db.query('DELETE FROM users WHERE id = $1', [carol.id]);
+    expect((await stored('recipient_id = $1', [carol.id]))[0].n).toBe('0');
+    expect(await notifiedOf(a, bob)).toEqual([kept.id]);
+    await setup.cluster.db.query('DELETE FROM conversations WHERE id = $1', [conversationId]);
+    expect((await stored('conversation_id = $1', [conversationId]))[0].n).toBe('0');
+  });
+
   it('answers webPushPublicKey without a token (null when Web Push is off)', async () => {
     expect((await ok(a, WebPushPublicKeyDocument, {}, undefined)).webPushPublicKey).toBeNull();
   });

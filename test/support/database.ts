@@ -5,6 +5,8 @@ import { TEST_DATABASE_URL } from './env';
 /** A throw-away PostgreSQL database for one test file. */
 export interface TestDatabase {
   url: string;
+  /** Runs one statement on this database, as an operator would (its own connection). @returns the rows. */
+  query<R extends object>(text: string, params?: unknown[]): Promise<R[]>;
   drop(): Promise<void>;
 }
 
@@ -26,6 +28,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    query: async <R extends object>(text: string, params: unknown[] = []) => {
+      const client = new Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        return (await client.query<R>(text, params)).rows;
+      } finally {
+        await client.end();
+      }
+    },
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
