@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import type { ParleyServer } from '../../src/app/server';
-import { SendMessageDocument } from '../../src/client/generated';
+import { SendMessageDocument, StartConversationDocument } from '../../src/client/generated';
 import { ok } from '../support/clients';
 import { TEST_REDIS_URL } from '../support/env';
 import { buildConversation, buildUser } from '../support/factories';
@@ -56,3 +56,46 @@ it('processes a job held by a worker killed with SIGKILL exactly once, after a r
     await connection.quit();
   }
 }, 90_000);
+
+it('stores each notification once when the same messages and conversation are decided again', async () => {
+  const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((prefix) => buildUser(a, { prefix })));
+  const created = await ok(a, StartConversationDocument, { participantIds: [bob.id, carol.id] }, alice.token);
+  const conversationId = created.startConversation.id;
+  const sent = await ok(a, SendMessageDocument, { input: { conversationId, body: 'once' } }, alice.token);
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('notifications', { connection, prefix: `${setup.cluster.redisPrefix}bull` });
+  const db = new Client({ connectionString: setup.cluster.db.url });
+  await db.connect();
+  const stored = async () =>
+    (
+      await db.query<{ kind: string; n: number }>(
+        `SELECT kind, count(*)::int AS n FROM notifications WHERE conversation_id = $1 GROUP BY kind ORDER BY kind`,
+        [conversationId],
+      )
+    ).rows;
+  try {
+    await setup.cluster.startChild(worker);
+    const once = [
+      { kind: 'ADDED_TO_CONVERSATION', n: 2 },
+      { kind: 'NEW_MESSAGE', n: 2 },
+    ];
+    await eventually(async () => JSON.stringify(await stored()) === JSON.stringify(once), 20_000, 'stored once');
+    // The same work again under new job ids, as a duplicate event or a redelivery would bring it.
+    const message = { messageId: sent.sendMessage.id, conversationId, senderId: alice.id, committedAtMs: Date.now() };
+    const jobs = [
+      await queue.add('messages', { messages: [message, message] }, { jobId: `again.m.${message.messageId}` }),
+      await queue.add(
+        'added',
+        { conversationId, creatorId: alice.id, participantIds: [alice.id, bob.id, carol.id] },
+        { jobId: `again.c.${conversationId}` },
+      ),
+    ];
+    // Completed, not failed and waiting for a retry: the duplicates were skipped, not refused.
+    await eventually(async () => (await Promise.all(jobs.map((j) => j.isCompleted()))).every(Boolean), 20_000);
+    expect(await stored()).toEqual(once);
+  } finally {
+    await db.end();
+    await queue.close();
+    await connection.quit();
+  }
+}, 60_000);

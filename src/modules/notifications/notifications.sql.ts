@@ -43,24 +43,32 @@ export function selectCandidatePairs(
 const INSERT_MESSAGE_NOTIFICATIONS: Statement = {
   name: 'parley_notify_insert_messages',
   text: `
-  INSERT INTO notifications (recipient_id, kind, conversation_id, message_id, created_at)
-  SELECT k.recipient_id, 'NEW_MESSAGE', k.conversation_id, k.message_id, m.created_at
+  INSERT INTO notifications (id, recipient_id, kind, conversation_id, message_id, created_at, pushed_at)
+  SELECT notification_id('NEW_MESSAGE', k.recipient_id, k.message_id), k.recipient_id, 'NEW_MESSAGE',
+         k.conversation_id, k.message_id, m.created_at, CASE WHEN $4::boolean THEN NULL ELSE m.created_at END
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS k(recipient_id, conversation_id, message_id)
     JOIN messages m ON m.id = k.message_id
-  ON CONFLICT DO NOTHING
+  ON CONFLICT (id) DO NOTHING
   RETURNING id, recipient_id AS "recipientId", conversation_id AS "conversationId", message_id AS "messageId",
             created_at AS "createdAt"`,
 };
 
 /**
  * Stores a NEW_MESSAGE notification for each (`recipientIds[i]`, `conversationIds[i]`,
- * `messageIds[i]`) in one statement; one a recipient has already (a retried job) is skipped. A
- * notification is created when its message was: the messages of one job keep their order.
+ * `messageIds[i]`) in one statement; one a recipient has already (a retried job: same derived id)
+ * is skipped. A notification is created when its message was: the messages of one job keep their
+ * order. Without `external` delivery (no channel) the rows are stored as handed over already,
+ * which keeps them out of the index of those waiting for a channel.
  * @returns the notifications stored now.
  */
 export async function insertMessageNotifications(
   sql: Sql,
-  n: { recipientIds: readonly string[]; conversationIds: readonly string[]; messageIds: readonly string[] },
+  n: {
+    recipientIds: readonly string[];
+    conversationIds: readonly string[];
+    messageIds: readonly string[];
+    external: boolean;
+  },
 ): Promise<Array<{ recipientId: string; notification: Notification }>> {
   const rows = await sql<{
     id: string;
@@ -68,7 +76,7 @@ export async function insertMessageNotifications(
     conversationId: string;
     messageId: string;
     createdAt: Date;
-  }>(INSERT_MESSAGE_NOTIFICATIONS, [n.recipientIds, n.conversationIds, n.messageIds]);
+  }>(INSERT_MESSAGE_NOTIFICATIONS, [n.recipientIds, n.conversationIds, n.messageIds, n.external]);
   return rows.map((r) => ({
     recipientId: r.recipientId,
     notification: toNotification({
@@ -85,16 +93,17 @@ export async function insertMessageNotifications(
 const INSERT_NOTIFICATIONS: Statement = {
   name: 'parley_notify_insert',
   text: `
-  INSERT INTO notifications (recipient_id, kind, conversation_id, message_id, created_at)
-  SELECT r.id, $2, $3, $4, date_trunc('milliseconds', clock_timestamp()) FROM unnest($1::uuid[]) AS r(id)
-  ON CONFLICT DO NOTHING
+  INSERT INTO notifications (id, recipient_id, kind, conversation_id, message_id, created_at)
+  SELECT notification_id($2::text, r.id, COALESCE($4::uuid, $3::uuid)), r.id, $2, $3, $4, date_trunc('milliseconds', clock_timestamp())
+    FROM unnest($1::uuid[]) AS r(id)
+  ON CONFLICT (id) DO NOTHING
   RETURNING id, recipient_id AS "recipientId", created_at AS "createdAt"`,
 };
 
 /**
  * Stores one notification for each recipient in one statement. A recipient who has it already (a
- * retried job: unique per recipient and message, or per recipient and conversation for
- * ADDED_TO_CONVERSATION) gets none. @returns the notifications stored now.
+ * retried job: the id is derived from the kind, the recipient and the message, or the
+ * conversation for ADDED_TO_CONVERSATION) gets none. @returns the notifications stored now.
  */
 export async function insertNotifications(
   sql: Sql,

@@ -157,6 +157,7 @@ export class NotificationWorker {
       recipientIds: chosen.map((e) => e.recipientId),
       conversationIds: chosen.map((e) => e.conversationId),
       messageIds: chosen.map((e) => e.job.messageId),
+      external: this.external,
     });
     const now = Date.now();
     const storedMessages = new Set(stored.map((s) => s.notification.messageId));
