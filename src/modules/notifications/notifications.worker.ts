@@ -218,6 +218,7 @@ export class NotificationWorker {
     const others = events.filter((e) => e.recipientId !== e.senderId);
     if (!others.length) return [];
     const asked = uniquePairs(others.map((e) => [e.recipientId, e.conversationId]));
+    const blockPairs = uniquePairs(others.map((e) => [e.recipientId, e.senderId]));
     const users = [...new Set(others.map((e) => e.recipientId))];
     const [candidates, states, blocks] = await Promise.all([
       selectCandidatePairs(
@@ -228,8 +229,8 @@ export class NotificationWorker {
       this.d.presence.liveStates(users),
       // Recipients who block the sender are dropped (BlocksService.blockingPairs).
       this.d.blockingPairs(
-        others.map((e) => e.recipientId),
-        others.map((e) => e.senderId),
+        blockPairs.map(([recipient]) => recipient),
+        blockPairs.map(([, sender]) => sender),
       ),
     ]);
     const candidateOf = new Map(candidates.map((c) => [`${c.userId}:${c.conversationId}`, c]));
