@@ -91,9 +91,11 @@ export class LoaderSet {
 
 /**
  * A DataLoader held by a service for all callers (not one per request) that gathers the loads of
- * one event-loop turn into one `batch` call: the subscriptions a reconnect storm sets up in one
- * turn read their positions in one statement, as the sends of one turn share a notification job
- * (src/shared/turn-batcher.ts). No cache: every load reads the database afresh, only later by a turn.
+ * one event-loop turn into one `batch` call, each caller getting its own answer: the
+ * subscriptions a reconnect storm sets up in one turn read their positions in one statement, and
+ * the rate-limit points of one turn go to Redis in one script call. Writes that answer nothing
+ * per item use `TurnBatcher` (src/shared/turn-batcher.ts; the sends of one turn share a notification job). No cache:
+ * every load reads afresh, only later by a turn.
  *
  * @param batch - answers every key, in order (DataLoader's contract); an `Error` fails that key.
  * @param maxBatchSize - most keys per call (bounds one statement's parameters).

@@ -1,9 +1,11 @@
 /**
  * Gathers the items pushed within one event-loop turn and hands them to `flush` together, at most
- * `maxItems` per call: DataLoader's batching window (graphql/dataloader), applied to writes. The
- * sends whose commits resolve in one turn (one read of a pipelined PostgreSQL connection) become
- * one notification job; the rate-limit points taken in one turn become one Redis script call.
- * With `lingerMs` the batch stays open that long after its first item instead of one turn.
+ * `maxItems` per call: DataLoader's batching window (graphql/dataloader), applied to writes whose
+ * callers wait for no answer. The sends whose commits resolve in one turn (one read of a
+ * pipelined PostgreSQL connection) become one notification job. With `lingerMs` the batch stays
+ * open that long after its first item instead of one turn. Where each caller needs its own answer
+ * (rate-limit points, set-up reads, presence transitions), the same window is a DataLoader:
+ * `turnBatchedLoader` in src/shared/loader.ts.
  */
 export class TurnBatcher<T> {
   private items: T[] = [];

@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
+import type DataLoader from 'dataloader';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { TurnBatcher } from '../../shared/turn-batcher';
+import { turnBatchedLoader } from '../../shared/loader';
 
 declare module 'rate-limiter-flexible' {
   interface RateLimiterRedis {
@@ -40,49 +41,44 @@ const COMMAND = 'parleyRateLimitBatch';
 /** Keys per script call: bounds the time Redis spends in one script. */
 const MAX_KEYS_PER_CALL = 500;
 
+/** Points to add to one limiter key. */
 interface Upsert {
   key: string;
   points: number;
   seconds: number;
-  resolve: (result: [number, number]) => void;
-  reject: (err: unknown) => void;
 }
 
 type BatchCommand = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
 
 /**
- * The one batcher of a Redis client: every limiter on it (sends, typing, the connection caps of
+ * The one loader of a Redis client: every limiter on it (sends, typing, the connection caps of
  * users and of addresses, ...) shares it, so that the points of one turn go out in one call
  * whatever limits they count against. A socket admitted counts against two caps at once.
  */
-const batchers = new WeakMap<Redis, TurnBatcher<Upsert>>();
+const loaders = new WeakMap<Redis, DataLoader<Upsert, [number, number]>>();
 
-function batcherOf(redis: Redis): TurnBatcher<Upsert> {
-  let batcher = batchers.get(redis);
-  if (!batcher) {
+function loaderOf(redis: Redis): DataLoader<Upsert, [number, number]> {
+  let loader = loaders.get(redis);
+  if (!loader) {
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: BATCH_SCRIPT });
-    batcher = new TurnBatcher<Upsert>((items) => flush(redis, items), MAX_KEYS_PER_CALL);
-    batchers.set(redis, batcher);
+    loader = turnBatchedLoader((items) => upsertAll(redis, items), MAX_KEYS_PER_CALL);
+    loaders.set(redis, loader);
   }
-  return batcher;
+  return loader;
 }
 
-/** Runs one batch as one script call and settles each of its items. */
-async function flush(redis: Redis, items: Upsert[]): Promise<void> {
+/** Runs one batch as one script call. @returns `[consumed, ttlMs]` per item, in order. */
+async function upsertAll(redis: Redis, items: readonly Upsert[]): Promise<Array<[number, number]>> {
   const args: (string | number)[] = items.map((item) => item.key);
   for (const item of items) args.push(item.points, item.seconds);
-  try {
-    const out = await (redis as unknown as Record<typeof COMMAND, BatchCommand>)[COMMAND](items.length, ...args);
-    items.forEach((item, i) => item.resolve([out[2 * i], out[2 * i + 1]]));
-  } catch (err) {
-    for (const item of items) item.reject(err);
-  }
+  const out = await (redis as unknown as Record<typeof COMMAND, BatchCommand>)[COMMAND](items.length, ...args);
+  return items.map((_, i) => [out[2 * i], out[2 * i + 1]]);
 }
 
 /**
  * A RateLimiterRedis whose points taken in one event-loop turn, over all keys and every limiter
  * on the same Redis client, go to Redis as one script call instead of one per consume (the turn
- * batching of {@link TurnBatcher}). Same counts, same windows and the same cross-instance
+ * batching of {@link turnBatchedLoader}). Same counts, same windows and the same cross-instance
  * guarantee: every point is still counted in Redis before its operation runs. What changes is the
  * cost: a send paid ~26 µs of CPU (Node and Redis) for its own EVALSHA; see bench/README.md,
  * "Findings behind the code". Writes that set a key outright (`block`, `set`) take the library's
@@ -93,12 +89,12 @@ async function flush(redis: Redis, items: Upsert[]): Promise<void> {
  */
 export class TurnBatchedRateLimiterRedis extends RateLimiterRedis {
   private readonly redis: Redis;
-  private readonly batcher: TurnBatcher<Upsert>;
+  private readonly loader: DataLoader<Upsert, [number, number]>;
 
   constructor(opts: ConstructorParameters<typeof RateLimiterRedis>[0] & { storeClient: Redis }) {
     super(opts);
     this.redis = opts.storeClient as Redis;
-    this.batcher = batcherOf(this.redis);
+    this.loader = loaderOf(this.redis);
   }
 
   override _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<unknown> {
@@ -108,6 +104,6 @@ export class TurnBatchedRateLimiterRedis extends RateLimiterRedis {
     }
     // As rejectIfRedisNotReady: the insurance limiter answers at once rather than commands queueing.
     if (this.redis.status !== 'ready') return Promise.reject(new Error('Redis connection is not ready'));
-    return new Promise((resolve, reject) => this.batcher.push({ key: rlKey, points, seconds, resolve, reject }));
+    return this.loader.load({ key: rlKey, points, seconds });
   }
 }
