@@ -3,6 +3,7 @@ import { PubSub } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type Redis from 'ioredis';
 import type { Logger } from '../shared/logger';
+import { subscriberView } from './subscriber-connection';
 
 /** Stops a subscription made with {@link EventBus.subscribe}. */
 export type Unsubscribe = () => Promise<void>;
@@ -219,6 +220,8 @@ function engineTransport(engine: PubSubEngine): Transport {
  * long it took (wall clocks: a skew between hosts shows in it). A payload without one (published
  * by an instance that predates the envelope) is delivered as it is.
  *
+ * No SUBSCRIBE is sent during the subscriber connection's handshake (see {@link subscriberView}).
+ *
  * @param publisher - a command connection (it may be shared with other commands).
  * @param subscriber - a connection used only for SUBSCRIBE (Redis forbids other commands on it).
  * @param prefix - prepended to every topic (REDIS_PREFIX).
@@ -231,7 +234,7 @@ export function createRedisEventBus(
   log?: Logger,
   lag?: LagObserver,
 ): EventBus {
-  const engine = new RedisPubSub({ publisher, subscriber: guardUnsubscribe(subscriber, log) });
+  const engine = new RedisPubSub({ publisher, subscriber: subscriberView(subscriber, log) });
   const transport: Transport = {
     ...engineTransport(engine),
     publish: (channel, payload) => engine.publish(channel, { t: Date.now(), p: payload } satisfies Envelope),
@@ -258,31 +261,6 @@ export function createRedisEventBus(
     // The connections belong to the caller, which quits them; RedisPubSub.close() would quit
     // them too, without handling a failure.
     close: async () => undefined,
-  });
-}
-
-/**
- * RedisPubSub.unsubscribe fires UNSUBSCRIBE and PUNSUBSCRIBE without handling their promises
- * (davidyaha/graphql-redis-subscriptions#593), so a client leaving while Redis is unreachable
- * raises an unhandled rejection, which ends a Node process. This view of the subscriber
- * connection logs those failures instead (a closed connection has no subscriptions left, and a
- * reconnect subscribes only to the channels still wanted), and skips PUNSUBSCRIBE: Parley never
- * subscribes to patterns (#654).
- */
-function guardUnsubscribe(subscriber: Redis, log?: Logger): Redis {
-  return new Proxy(subscriber, {
-    get(target, property, receiver) {
-      if (property === 'punsubscribe') return async () => 0;
-      if (property === 'unsubscribe') {
-        return (...channels: string[]) =>
-          target.unsubscribe(...channels).catch((err: unknown) => {
-            log?.warn({ err, channels }, 'Redis UNSUBSCRIBE failed');
-            return 0;
-          });
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
   });
 }
 

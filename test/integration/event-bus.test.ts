@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
+import pino from 'pino';
 import { createMemoryEventBus, createRedisEventBus, type EventBus } from '../../src/pubsub/event-bus';
+import { createRedis } from '../../src/redis/redis-client';
 import { TEST_REDIS_URL } from '../support/env';
 import { eventually } from '../support/wait';
 
@@ -169,5 +171,70 @@ describe('event bus (Redis): the publish-time envelope', () => {
     await leave();
     bus.deliverLocally('mine', { n: 2 });
     expect(got).toEqual([{ n: 1 }]);
+  });
+});
+
+/**
+ * ioredis writes a SUBSCRIBE at once while a connection is in its handshake (status `connect`:
+ * connected, ready check not yet answered), since SUBSCRIBE is allowed while Redis loads. Once its
+ * reply is in, the connection is in subscriber mode, the ready check's INFO is refused ("Connection
+ * in subscriber mode"), and ioredis drops the connection and connects again without that channel:
+ * its resubscribe set is only kept from a connection that was ready. These subscribes are asked for
+ * in the `connect` event, that window exactly, many in one turn.
+ */
+describe.each([
+  ['ioredis defaults', () => new Redis(TEST_REDIS_URL)],
+  ['the server connection', () => createRedis(TEST_REDIS_URL, 'parley-test:sub', pino({ level: 'silent' }))],
+])('event bus (Redis): subscribes during the subscriber connection handshake (%s)', (_name, connect) => {
+  const topics = Array.from({ length: 50 }, (_, i) => `h${i}`);
+  let connections: Redis[] = [];
+  let subscriber: Redis;
+  let bus: EventBus;
+  let publisher: EventBus;
+
+  beforeEach(() => {
+    const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
+    subscriber = connect();
+    // The refused ready check is emitted as an error; without a listener ioredis prints it.
+    subscriber.on('error', () => undefined);
+    connections = [new Redis(TEST_REDIS_URL), subscriber, new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL)];
+    bus = createRedisEventBus(connections[0], subscriber, prefix);
+    publisher = createRedisEventBus(connections[2], connections[3], prefix);
+  });
+
+  afterEach(async () => {
+    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+    connections = [];
+  });
+
+  /** Subscribes `got` to every topic in the next `connect` event of the subscriber connection. */
+  const subscribeInHandshake = (got: Set<string>) =>
+    new Promise<unknown>((resolve, reject) => {
+      subscriber.once('connect', () => {
+        expect(subscriber.status).toBe('connect');
+        Promise.all(topics.map((topic) => bus.subscribe(topic, () => got.add(topic)))).then(resolve, reject);
+      });
+    });
+
+  /** Publishes on every topic (and `also`), then waits until each was heard. */
+  const hearsAll = async (got: Set<string>, also: string[] = []) => {
+    for (const topic of [...topics, ...also]) await publisher.publish(topic, {});
+    await eventually(() => got.size === topics.length + also.length, 10_000, 'every topic heard');
+  };
+
+  it('hears the topics subscribed while the connection is first set up', async () => {
+    const got = new Set<string>();
+    await subscribeInHandshake(got);
+    await hearsAll(got);
+  });
+
+  it('hears the topics subscribed while it reconnects, and those subscribed before', async () => {
+    const got = new Set<string>();
+    if (subscriber.status !== 'ready') await new Promise((resolve) => subscriber.once('ready', resolve));
+    await bus.subscribe('before', () => got.add('before'));
+    const subscribed = subscribeInHandshake(got);
+    subscriber.disconnect(true);
+    await subscribed;
+    await hearsAll(got, ['before']);
   });
 });
