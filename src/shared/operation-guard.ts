@@ -32,13 +32,22 @@ export interface OperationGuard {
   check(operation: GuardedOperation): Promise<void>;
   /**
    * Admits an authenticated socket (connections per user and per client address).
-   * @returns the function to call once when the socket closes.
+   * @returns what the socket holds until it closes, for {@link leaveSocket}: a small integer, so
+   *   that thousands of sockets keep no function or object for it.
    * @throws DomainError RATE_LIMITED when the socket is over a limit.
    */
-  admitSocket(viewer: SocketViewer, clientIp: string): Promise<() => void>;
+  admitSocket(viewer: SocketViewer, clientIp: string): Promise<SocketAdmission>;
+  /** Gives back the places of a socket admitted with `admission` (call once, when it closes). */
+  leaveSocket(viewer: SocketViewer, clientIp: string, admission: SocketAdmission): void;
   /** Counts a refusal made by a transport (`parley_refusals_total`). */
   refused(limit: string, reason: string): void;
 }
+
+/**
+ * What {@link OperationGuard.admitSocket} counted for a socket, as the guard encodes it (bit
+ * flags of the caps that hold a place; 0 when none does).
+ */
+export type SocketAdmission = number;
 
 /** The guard of a server without one: no limits beyond graphql's own validation. */
 export const noGuard: OperationGuard = {
@@ -47,7 +56,8 @@ export const noGuard: OperationGuard = {
   fieldSuggestions: true,
   maxSubscriptionsPerSocket: Number.POSITIVE_INFINITY,
   check: async () => undefined,
-  admitSocket: async () => () => undefined,
+  admitSocket: async () => 0,
+  leaveSocket: () => undefined,
   refused: () => undefined,
 };
 

@@ -159,7 +159,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       if (socket.readyState !== socket.OPEN) return false;
       const viewer = { user: auth.user, session: auth.session, connectionId: randomUUID() };
       try {
-        socket.release = await guard.admitSocket(viewer, socket.clientIp);
+        socket.admission = await guard.admitSocket(viewer, socket.clientIp);
       } catch (err) {
         if (!(err instanceof GraphQLError)) throw err;
         // Closed first with its own code: graphql-ws's 4403 that follows finds it closing.
@@ -167,8 +167,8 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         return false;
       }
       if (socket.readyState !== socket.OPEN) {
-        socket.release();
-        socket.release = null;
+        guard.leaveSocket(viewer, socket.clientIp, socket.admission);
+        socket.admission = -1;
         return false;
       }
       // Accepted from here on: onClose undoes each of these (presence: the disconnect waits for
@@ -186,10 +186,10 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       return true;
     },
     onClose({ extra: socket }, code, reason) {
-      socket.release?.();
-      socket.release = null;
       const viewer = socket.viewer;
       if (!viewer) return;
+      guard.leaveSocket(viewer, socket.clientIp, socket.admission);
+      socket.admission = -1;
       deps.log.info({ connectionId: viewer.connectionId, userId: viewer.user.id, code, reason }, 'WebSocket closed');
       socket.viewer = null;
       deps.metrics.wsConnections.dec();

@@ -44,8 +44,8 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
   maxBuffered = DEFAULT_MAX_BUFFERED;
   /** The peer's address (limits per address). */
   clientIp = '';
-  /** Releases the socket's places in the connection caps (set once admitted). */
-  release: (() => void) | null = null;
+  /** What the guard's `admitSocket` counted for this socket, to give back on close; -1: not admitted. */
+  admission = -1;
   /** Ids of the subscriptions running on this socket (capped by the guard). */
   subscriptions: Set<string> | null = null;
   /** Set when {@link maxBuffered} was exceeded, for the close handler to count and log it. */

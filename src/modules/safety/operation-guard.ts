@@ -37,6 +37,10 @@ const FIELD_LIMITS: Readonly<Record<string, { limit: RateLimitName; by: 'user' |
  * The cost of a field: 1, plus its selection's cost times its `first` argument (a page of that
  * many items), the idea of graphql-query-complexity's own examples. Other lists count once.
  */
+/** SocketAdmission flags (src/shared/operation-guard.ts): the socket holds a place in the per-user / per-address cap. */
+const COUNTED_USER = 1;
+const COUNTED_IP = 2;
+
 const pageCost: ComplexityEstimator = ({ args, childComplexity }) =>
   1 + (typeof args.first === 'number' && args.first > 0 ? args.first : 1) * childComplexity;
 
@@ -95,14 +99,15 @@ export function createOperationGuard(schema: GraphQLSchema, limits: LimitsConfig
         rates.enter('wsConnectionsPerIp', clientIp),
       ]);
       if (user.status === 'rejected' || ip.status === 'rejected') {
-        if (user.status === 'fulfilled') user.value();
-        if (ip.status === 'fulfilled') ip.value();
+        if (user.status === 'fulfilled' && user.value) rates.leave('wsConnectionsPerUser', viewer.user.id);
+        if (ip.status === 'fulfilled' && ip.value) rates.leave('wsConnectionsPerIp', clientIp);
         throw user.status === 'rejected' ? user.reason : (ip as PromiseRejectedResult).reason;
       }
-      return () => {
-        user.value();
-        ip.value();
-      };
+      return (user.value ? COUNTED_USER : 0) | (ip.value ? COUNTED_IP : 0);
+    },
+    leaveSocket(viewer, clientIp, admission) {
+      if (admission & COUNTED_USER) rates.leave('wsConnectionsPerUser', viewer.user.id);
+      if (admission & COUNTED_IP) rates.leave('wsConnectionsPerIp', clientIp);
     },
     refused: (limit, reason) => rates.refused(limit, reason),
   };

@@ -92,26 +92,28 @@ export class RateLimits {
 
   /**
    * Adds one to a cap's count for `key`.
-   * @returns the function that takes it back (call once, when the counted thing ends).
+   * @returns `true` when counted: take it back with {@link leave} once the counted thing ends;
+   *   `false` when the store failed and admitted without counting (nothing to take back).
    * @throws DomainError RATE_LIMITED when the count is at the cap (nothing added).
    */
-  async enter(name: CapName, key: string): Promise<() => void> {
+  async enter(name: CapName, key: string): Promise<boolean> {
     const { limiter } = this.caps[name];
-    // A store failure admits without counting: nothing to take back then.
-    let left = true;
     try {
       await limiter.consume(key);
-      left = false;
+      return true;
     } catch (err) {
       // A refused consume still counted a point.
       if (isRefusal(err)) await limiter.reward(key).catch(() => undefined);
       this.refuse(name, 'cap', err, `Too many open connections (${this.caps[name].max})`);
+      return false;
     }
-    return () => {
-      if (left) return;
-      left = true;
-      limiter.reward(key).catch((err: unknown) => this.log.warn({ err, limit: name }, 'releasing a cap failed'));
-    };
+  }
+
+  /** Takes back one {@link enter} of `name` for `key` that returned `true` (call once). */
+  leave(name: CapName, key: string): void {
+    this.caps[name].limiter
+      .reward(key)
+      .catch((err: unknown) => this.log.warn({ err, limit: name }, 'releasing a cap failed'));
   }
 
   /**
