@@ -208,7 +208,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       });
       const subscription =
         getOperationAST(document, payload.operationName)?.operation === OperationTypeNode.SUBSCRIPTION;
-      if (subscription && (socket.subscriptions?.size ?? 0) >= guard.maxSubscriptionsPerSocket) {
+      if (subscription && socket.subscriptionCount >= guard.maxSubscriptionsPerSocket) {
         guard.refused('wsSubscriptionsPerSocket', 'cap');
         return [tooManySubscriptions(guard.maxSubscriptionsPerSocket)];
       }
@@ -224,7 +224,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         if (err instanceof GraphQLError) return [err];
         throw err;
       }
-      if (subscription) (socket.subscriptions ??= new Set()).add(id);
+      if (subscription) socket.addSubscription(id);
       // Complete arguments: graphql-ws then skips its own parse, validate, root and context, and
       // adds no properties to an object that the subscription keeps.
       return {
@@ -237,7 +237,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       };
     },
     onComplete({ extra: socket }, id) {
-      socket.subscriptions?.delete(id);
+      socket.removeSubscription(id);
     },
     onOperation(_ctx, _id, _payload, args) {
       const type = getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';

@@ -46,8 +46,11 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
   clientIp = '';
   /** What the guard's `admitSocket` counted for this socket, to give back on close; -1: not admitted. */
   admission = -1;
-  /** Ids of the subscriptions running on this socket (capped by the guard). */
-  subscriptions: Set<string> | null = null;
+  /**
+   * Ids of the subscriptions running on this socket (capped by the guard): one id alone, as most
+   * sockets run one subscription, else a Set (which costs an idle socket ~160 bytes).
+   */
+  private subscriptionIds: string | Set<string> | null = null;
   /** Set when {@link maxBuffered} was exceeded, for the close handler to count and log it. */
   slowConsumer = false;
   /**
@@ -90,6 +93,30 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
     if (this.bufferedAmount > this.maxBuffered && !this.slowConsumer) {
       this.slowConsumer = true;
       this.terminate();
+    }
+  }
+
+  /** How many subscriptions run on this socket (those added and not yet removed). */
+  get subscriptionCount(): number {
+    const ids = this.subscriptionIds;
+    return ids === null ? 0 : typeof ids === 'string' ? 1 : ids.size;
+  }
+
+  /** Counts subscription `id` as running (graphql-ws ids are unique among a socket's running operations). */
+  addSubscription(id: string): void {
+    const ids = this.subscriptionIds;
+    if (ids === null) this.subscriptionIds = id;
+    else if (typeof ids === 'string') this.subscriptionIds = new Set([ids, id]);
+    else ids.add(id);
+  }
+
+  /** Forgets subscription `id` (nothing when it is not counted: a query or mutation). */
+  removeSubscription(id: string): void {
+    const ids = this.subscriptionIds;
+    if (ids === id) this.subscriptionIds = null;
+    else if (ids instanceof Set) {
+      ids.delete(id);
+      if (ids.size === 0) this.subscriptionIds = null;
     }
   }
 
