@@ -264,11 +264,12 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
    * text (its `parseMessage`). makeServer's handler of a subscribe message stays suspended in its
    * `for await` for as long as the subscription runs, holding its argument: given the text, every
    * subscription kept its whole frame (~0.5 KB); given the message, it keeps what it uses anyway.
-   * The query text is interned: thousands of subscriptions with one document share one copy.
+   * The query text is interned: thousands of subscriptions with one document share one copy; so
+   * are empty variables (`{}`, what most clients send without any).
    * A frame that is not JSON goes on as text, for graphql-ws to close the socket with 4400.
    */
   function parseFrame(text: string): unknown {
-    let message: { payload?: { query?: unknown } | null } | null;
+    let message: { payload?: { query?: unknown; variables?: unknown } | null } | null;
     try {
       // No reviver: JSON.parse with one calls it for every value.
       message = JSON.parse(text) as typeof message;
@@ -276,8 +277,10 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       return text;
     }
     const payload = message?.payload;
-    if (payload && typeof payload === 'object' && typeof payload.query === 'string')
+    if (payload && typeof payload === 'object' && typeof payload.query === 'string') {
       payload.query = documents.intern(payload.query);
+      if (isEmptyObject(payload.variables)) payload.variables = NO_VARIABLES;
+    }
     return message;
   }
 
@@ -343,6 +346,16 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       await allClosed;
     },
   };
+}
+
+/** The variables of every operation sent with none (`{}`): one frozen object for all. */
+const NO_VARIABLES: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** Whether `value` is a plain object without own enumerable keys (`{}` from JSON). */
+function isEmptyObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
 }
 
 /** RATE_LIMITED for a subscription over the per-socket cap: one must end before another starts. */
