@@ -78,14 +78,20 @@ export abstract class LiveStream<T> extends PushStream<T> {
   }
 
   protected start(): void {
-    this.opening = this.open().then(
+    const opening = this.open().then(
       () => {
+        // An open stream keeps no settled promise (an idle subscription is held for hours).
+        if (this.opening === opening) this.opening = null;
         if (this.stopped) return;
         this.live = true;
         this.deps.observer.ready(this.kind, this.viewerId);
       },
-      (err: unknown) => this.end(err ?? new Error('subscription failed')),
+      (err: unknown) => {
+        if (this.opening === opening) this.opening = null;
+        this.end(err ?? new Error('subscription failed'));
+      },
     );
+    this.opening = opening;
   }
 
   protected cleanUp(): void {

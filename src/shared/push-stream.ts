@@ -22,10 +22,11 @@ interface Buffered<T> {
  */
 export abstract class PushStream<T> implements AsyncIterableIterator<T> {
   private buffer: Array<Buffered<T>> | null = null;
-  // The consumer waiting in next(): its promise's functions and how it wants the value, as fields
-  // rather than one more object (an idle subscription waits there for hours).
+  // The consumer waiting in next(): its promise's resolve function and how it wants the value, as
+  // fields rather than one more object (an idle subscription waits there for hours). Not its
+  // reject function: it is rejected by resolving it with a rejected promise, and the function
+  // not kept is ~56 bytes less per waiting subscriber.
   private resolveNext: ((result: IteratorResult<unknown> | Promise<IteratorResult<unknown>>) => void) | null = null;
-  private rejectNext: ((error: unknown) => void) | null = null;
   private mapper: ValueMapper<T, unknown> | null = null;
   private started = false;
   /** Set once the stream has ended; reads as `true` from then on. */
@@ -46,12 +47,10 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
     if (this.stopped) return DONE;
     const resolve = this.resolveNext;
     if (resolve) {
-      const reject = this.rejectNext!;
       const mapper = this.mapper;
-      this.resolveNext = this.rejectNext = this.mapper = null;
+      this.resolveNext = this.mapper = null;
       const result = this.resultOf(mapper, value);
-      if (result instanceof Failure) reject(result.error);
-      else resolve(result);
+      resolve(result instanceof Failure ? Promise.reject(result.error) : result);
       return DONE;
     }
     return this.bufferValue(value);
@@ -66,12 +65,8 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
     this.buffer = null;
     if (buffer) for (const item of buffer) item.taken?.();
     const resolve = this.resolveNext;
-    const reject = this.rejectNext;
-    this.resolveNext = this.rejectNext = this.mapper = null;
-    if (resolve) {
-      if (this.failure) reject!(this.takeFailure());
-      else resolve(FINISHED);
-    }
+    this.resolveNext = this.mapper = null;
+    if (resolve) resolve(this.failure ? Promise.reject(this.takeFailure()) : FINISHED);
     this.cleanUp();
   }
 
@@ -96,9 +91,8 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
       return result instanceof Failure ? Promise.reject(result.error) : Promise.resolve(result);
     }
     if (this.stopped) return this.failure ? Promise.reject(this.takeFailure()) : Promise.resolve(FINISHED);
-    return new Promise<IteratorResult<R>>((resolve, reject) => {
+    return new Promise<IteratorResult<R>>((resolve) => {
       this.resolveNext = resolve as (result: IteratorResult<unknown> | Promise<IteratorResult<unknown>>) => void;
-      this.rejectNext = reject;
       this.mapper = mapper;
     });
   }
