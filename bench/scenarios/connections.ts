@@ -17,6 +17,8 @@ interface Point {
   heapUsedBytes: number;
   /** connections per second while this step was opened */
   setupRate: number;
+  /** the server's CPU (user + system) per connection opened in this step, ms; NaN when not read */
+  setupCpuMs: number;
 }
 
 /** How a series grows: bytes per connection from the least-squares slope, and the fit's r². */
@@ -37,13 +39,17 @@ async function ramp(
   ready: (connections: number) => Promise<void>,
   memory: () => Promise<{ rss: number; heapUsed: number }>,
   log: (s: string) => void,
+  cpuSeconds?: () => Promise<number>,
 ): Promise<Point[]> {
   await sleep(settleMs);
   const m0 = await memory();
-  const points: Point[] = [{ connections: 0, rssBytes: m0.rss, heapUsedBytes: m0.heapUsed, setupRate: Number.NaN }];
+  const points: Point[] = [
+    { connections: 0, rssBytes: m0.rss, heapUsedBytes: m0.heapUsed, setupRate: Number.NaN, setupCpuMs: Number.NaN },
+  ];
   for (let opened = 0; opened < users.length;) {
     const n = Math.min(step, users.length - opened);
     const specs = users.slice(opened, opened + n).map((u) => ({ token: u.token, conversationId: null }));
+    const cpuFrom = cpuSeconds ? await cpuSeconds() : Number.NaN;
     const started = performance.now();
     const results = await Promise.all(
       receivers.map((r, half) =>
@@ -61,11 +67,19 @@ async function ramp(
     opened += n;
     await ready(opened);
     const elapsed = performance.now() - started;
+    const setupCpuMs = cpuSeconds ? (((await cpuSeconds()) - cpuFrom) * 1000) / n : Number.NaN;
     await sleep(settleMs);
     const m = await memory();
-    points.push({ connections: opened, rssBytes: m.rss, heapUsedBytes: m.heapUsed, setupRate: (n * 1000) / elapsed });
+    points.push({
+      connections: opened,
+      rssBytes: m.rss,
+      heapUsedBytes: m.heapUsed,
+      setupRate: (n * 1000) / elapsed,
+      setupCpuMs,
+    });
     log(
-      `  ${opened} connections: RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, ${Math.round((n * 1000) / elapsed)} conn/s`,
+      `  ${opened} connections: RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB, ${Math.round((n * 1000) / elapsed)} conn/s` +
+        (Number.isNaN(setupCpuMs) ? '' : `, ${setupCpuMs.toFixed(2)} ms of server CPU per connection`),
     );
   }
   return points;
@@ -130,6 +144,7 @@ export const connections: Scenario = async (ctx) => {
       };
     },
     ctx.log,
+    async () => promValue(await a.metrics(), 'parley_process_cpu_seconds_total'),
   );
   // Are the subscriptions alive? A few messages must reach the partner's socket.
   const checks = Math.min(5, pairs.length);
@@ -206,6 +221,10 @@ export const connections: Scenario = async (ctx) => {
     const measured = points.filter((p) => Number.isFinite(p.setupRate));
     return measured.reduce((s, p) => s + p.setupRate, 0) / measured.length;
   };
+  const setupCpu = (points: Point[]) => {
+    const measured = points.filter((p) => Number.isFinite(p.setupCpuMs));
+    return measured.reduce((s, p) => s + p.setupCpuMs, 0) / measured.length;
+  };
   const mibPer1000 = (bytesPerConnection: number) => (bytesPerConnection * 1000) / 2 ** 20;
   const rssRatio = rss.bytesPerConnection / bareRss.bytesPerConnection;
   const heapRatio = heap.bytesPerConnection / bareHeap.bytesPerConnection;
@@ -280,6 +299,8 @@ export const connections: Scenario = async (ctx) => {
       lines('connection set-up rate', 'conn/s', (p) => p.setupRate, true),
     ],
     details: {
+      /** Parley's CPU per connection set up (ms), averaged over the steps: less noisy than the rate on a shared machine. */
+      setupCpuMsPerConnection: setupCpu(parley),
       parley,
       peer,
       baseline,
@@ -293,6 +314,7 @@ export const connections: Scenario = async (ctx) => {
       `Idle CPU: the instance's parley_process_cpu_seconds_total over ${idleMs / 1000} s with nothing sent after the liveness check (keep-alive, presence heartbeats, sessions re-validation every SESSION_CACHE_MS, messages tail check every MESSAGE_TAIL_CHECK_MS over all ${conversationIds.length} subscribed conversations).`,
       'Peer: one textbook peer instance (bench/peers/textbook, started with --inspect) holding the same connections; its memory is process.memoryUsage() after two full GCs through DevTools. It counts nothing, so its set-up rate runs until every socket is acknowledged and its subscribe sent: slightly in its favour.',
       'Set-up rate: connections per second from the start of a step until the server has set up all of its subscriptions (TCP + WebSocket upgrade + connection_init/ack + subscribe; for Parley until parley_message_streams, or the subscription counter, reaches the count), averaged over the steps.',
+      `Set-up CPU: Parley's parley_process_cpu_seconds_total over the same interval per connection opened, averaged over the steps: ${setupCpu(parley).toFixed(2)} ms (it includes the /metrics reads that poll for the count every 50 ms).`,
     ],
   };
 };
