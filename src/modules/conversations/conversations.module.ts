@@ -1,3 +1,4 @@
+import type { Unsubscribe } from '../../pubsub/event-bus';
 import { defineModule } from '../module';
 import { BlocksService } from '../safety/blocks.service';
 import { Conversation } from './conversation.entity';
@@ -10,7 +11,8 @@ import { Participant } from './participant.entity';
  * set with race-free get-or-create (conversations.sql.ts), the membership checks and positions
  * the later modules use through {@link ConversationsService}, and the conversation and
  * participants loaders (conversations.loaders.ts). Owns `conversations` and
- * `conversation_participants`.
+ * `conversation_participants`. While started it relays every conversation created, on any
+ * instance, to the local subscribers of its participants' conversations topics.
  */
 export const conversationsModule = defineModule({
   name: 'conversations',
@@ -18,6 +20,17 @@ export const conversationsModule = defineModule({
   entities: [Conversation, Participant],
   build({ config, db, bus, log, container }) {
     const conversations = new ConversationsService(db, bus, log, config.maxParticipants, container.get(BlocksService));
-    return { provides: [conversations, new ConversationsResolver(conversations)] };
+    let stopRelay: Unsubscribe | null = null;
+    return {
+      provides: [conversations, new ConversationsResolver(conversations)],
+      async start() {
+        stopRelay = await conversations.relayCreated();
+      },
+      async stop() {
+        const stopping = stopRelay;
+        stopRelay = null;
+        await stopping?.();
+      },
+    };
   },
 });

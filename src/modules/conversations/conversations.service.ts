@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db, Sql } from '../../db/sql';
-import type { EventBus } from '../../pubsub/event-bus';
+import type { EventBus, Unsubscribe } from '../../pubsub/event-bus';
 import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
@@ -23,7 +23,12 @@ import {
   selectParticipantsOf,
   selectPositionsOf,
 } from './conversations.sql';
-import { userConversationsTopic, type ConversationJoinedPayload } from './conversations.topics';
+import {
+  CONVERSATIONS_CREATED_TOPIC,
+  userConversationsTopic,
+  type ConversationCreatedPayload,
+  type ConversationJoinedPayload,
+} from './conversations.topics';
 
 const CURSOR = 'conversation';
 /** Longest title, in UTF-16 code units. */
@@ -140,22 +145,38 @@ export class ConversationsService {
     return result.conversation;
   }
 
+  /**
+   * Hands each conversation created, on any instance, to this instance's subscribers of its
+   * participants' {@link userConversationsTopic}s, while started.
+   * @returns stops it.
+   */
+  relayCreated(): Promise<Unsubscribe> {
+    return this.bus.subscribe<ConversationCreatedPayload>(CONVERSATIONS_CREATED_TOPIC, (created) => {
+      const joined: ConversationJoinedPayload = { conversationId: created.conversationId };
+      for (const id of created.participantIds) this.bus.deliverLocally(userConversationsTopic(id), joined);
+    });
+  }
+
   /** Adds a listener told of every conversation created, after its announcement (see {@link ConversationCreatedListener}). */
   onCreated(listener: ConversationCreatedListener): void {
     this.createdListeners.push(listener);
   }
 
   /**
-   * Tells each participant's live subscriptions that a conversation including them exists (a
-   * {@link ConversationJoinedPayload} on each user's conversations topic), so that streams over
-   * all conversations start following it, then tells the {@link onCreated} listeners. Call after
-   * commit; a failed publish is logged, not thrown.
+   * Tells each participant's live subscriptions that a conversation including them exists (one
+   * {@link ConversationCreatedPayload} for all of them, which every instance hands to each user's
+   * conversations topic: {@link relayCreated}), so that streams over all conversations start
+   * following it, then tells the {@link onCreated} listeners. Call after commit; a failed publish
+   * is logged, not thrown.
    * @param creatorId - who created it.
    */
   async announce(result: ConversationResult, creatorId: string): Promise<void> {
-    const payload: ConversationJoinedPayload = { conversationId: result.conversation.id };
+    const payload: ConversationCreatedPayload = {
+      conversationId: result.conversation.id,
+      participantIds: result.participantIds,
+    };
     try {
-      await Promise.all(result.participantIds.map((id) => this.bus.publish(userConversationsTopic(id), payload)));
+      await this.bus.publish(CONVERSATIONS_CREATED_TOPIC, payload);
     } catch (err) {
       // Committed already: the conversation exists and is listed; live subscribers pick it up on
       // their next reconnect. Failing the mutation now would invite a pointless retry.

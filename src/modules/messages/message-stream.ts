@@ -187,7 +187,7 @@ class MessageStream extends LiveStream<Message> {
    * that read is published after it too, so it reaches a topic already heard.
    */
   protected open(): Promise<void> {
-    const joined = this.single ? null : this.follow(userConversationsTopic(this.viewerId));
+    const joined = this.single ? null : this.follow(userConversationsTopic(this.viewerId), { local: true });
     return this.enqueue(() => this.setUp(joined));
   }
 

@@ -61,7 +61,7 @@ class PresenceStream extends LiveStream<Presence> {
       await Promise.all(this.named.map((id) => this.followUser(id)));
       return;
     }
-    await this.follow(userConversationsTopic(this.viewerId));
+    await this.follow(userConversationsTopic(this.viewerId), { local: true });
     const contacts = await this.deps.presence.contactsOf(this.viewerId);
     await Promise.all(contacts.map((id) => this.followUser(id)));
   }

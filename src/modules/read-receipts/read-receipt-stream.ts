@@ -86,7 +86,7 @@ class ReadReceiptStream extends LiveStream<ReadReceipt> {
     if (this.single) {
       await this.followConversation(this.single);
     } else {
-      await this.follow(userConversationsTopic(this.viewerId));
+      await this.follow(userConversationsTopic(this.viewerId), { local: true });
       const positions = await this.deps.conversations.positionsOf(this.viewerId);
       await Promise.all(positions.map((p) => this.followConversation(p.id)));
     }
