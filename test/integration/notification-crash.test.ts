@@ -28,9 +28,13 @@ it('processes a job held by a worker killed with SIGKILL exactly once, after a r
     for (let i = 0; i < count; i++) {
       await ok(a, SendMessageDocument, { input: { conversationId, body: `m${i}` } }, alice.token);
     }
+    // The worker's insert waits behind this lock, so the job it took stays active until the kill.
+    await db.query('BEGIN');
+    await db.query('LOCK TABLE notifications IN SHARE MODE');
     const child = await setup.cluster.startChild(worker);
-    await eventually(async () => (await queue.getActiveCount()) > 0, 20_000, 'a job held by the worker', 1);
+    await eventually(async () => (await queue.getActiveCount()) > 0, 20_000, 'a job held by the worker');
     await child.kill();
+    await db.query('COMMIT');
 
     await setup.cluster.startChild(worker);
     const stored = async () =>
