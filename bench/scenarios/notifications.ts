@@ -11,11 +11,17 @@ import { sleep } from '../lib/stats';
 
 const COMMIT_TO_STORED = 'parley_notify_commit_to_stored_seconds';
 
-/** Waits until the shared notification queue is empty (every job decided and stored). @returns ms waited. */
+/**
+ * Waits until the shared notification queue is empty (every job decided and stored) on two
+ * readings 100 ms apart: messages still in a job's 5 ms linger are not in the queue yet.
+ * @returns ms waited.
+ */
 async function drained(instance: ParleyProcess, timeoutMs: number): Promise<number> {
   const started = Date.now();
+  let empty = 0;
   while (Date.now() - started < timeoutMs) {
-    if (promValue(await instance.metrics(), 'parley_notify_queue_depth') === 0) return Date.now() - started;
+    empty = promValue(await instance.metrics(), 'parley_notify_queue_depth') === 0 ? empty + 1 : 0;
+    if (empty === 2) return Date.now() - started;
     await sleep(100);
   }
   return Number.NaN;
