@@ -33,14 +33,14 @@ const FIELD_LIMITS: Readonly<Record<string, { limit: RateLimitName; by: 'user' |
   setActiveConversation: { limit: 'presence', by: 'user' },
 };
 
-/**
- * The cost of a field: 1, plus its selection's cost times its `first` argument (a page of that
- * many items), the idea of graphql-query-complexity's own examples. Other lists count once.
- */
 /** SocketAdmission flags (src/shared/operation-guard.ts): the socket holds a place in the per-user / per-address cap. */
 const COUNTED_USER = 1;
 const COUNTED_IP = 2;
 
+/**
+ * The cost of a field: 1, plus its selection's cost times its `first` argument (a page of that
+ * many items), the idea of graphql-query-complexity's own examples. Other lists count once.
+ */
 const pageCost: ComplexityEstimator = ({ args, childComplexity }) =>
   1 + (typeof args.first === 'number' && args.first > 0 ? args.first : 1) * childComplexity;
 
