@@ -168,7 +168,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       }
       if (socket.readyState !== socket.OPEN) {
         guard.leaveSocket(viewer, socket.clientIp, socket.admission);
-        socket.admission = -1;
+        socket.admission = 0;
         return false;
       }
       // Accepted from here on: onClose undoes each of these (presence: the disconnect waits for
@@ -189,7 +189,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       const viewer = socket.viewer;
       if (!viewer) return;
       guard.leaveSocket(viewer, socket.clientIp, socket.admission);
-      socket.admission = -1;
+      socket.admission = 0;
       deps.log.info({ connectionId: viewer.connectionId, userId: viewer.user.id, code, reason }, 'WebSocket closed');
       socket.viewer = null;
       deps.metrics.wsConnections.dec();

@@ -44,8 +44,8 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
   maxBuffered = DEFAULT_MAX_BUFFERED;
   /** The peer's address (limits per address). */
   clientIp = '';
-  /** What the guard's `admitSocket` counted for this socket, to give back on close; -1: not admitted. */
-  admission = -1;
+  /** What the guard's `admitSocket` counted for this socket, to give back on close; 0: holds no place. */
+  admission = 0;
   /**
    * Ids of the subscriptions running on this socket (capped by the guard): one id alone, as most
    * sockets run one subscription, else a Set (which costs an idle socket ~160 bytes).
