@@ -29,10 +29,10 @@ import {
 const MAX_BATCH = 200;
 
 /**
- * How long a notification job stays open for more messages after its first, ms. Each job costs the
- * same BullMQ scripts and four statements whatever its size, so under load a few ms more before
- * the enqueue make jobs two to three times as large (bench:notifications at concurrency 16: about
- * 7 instead of 2.5 messages per job in direct conversations, 4 instead of 2 in a group of 50).
+ * How long a notification job stays open for more messages after its first, ms (Kafka's
+ * `linger.ms`). Each job costs the same BullMQ scripts and four statements whatever its size, so
+ * under load a few ms more before the enqueue make jobs larger; a crash in that window loses the
+ * notifications not yet enqueued.
  */
 const LINGER_MS = 5;
 
