@@ -42,12 +42,19 @@ export function selectCandidatePairs(
 
 const INSERT_MESSAGE_NOTIFICATIONS: Statement = {
   name: 'parley_notify_insert_messages',
+  // Each message is read by its own primary-key lookup (a scalar subquery is planned per row, for
+  // one row), not joined: the generic plan of a join was made once on the statistics of a small
+  // messages table and kept a sequential scan of it as the table grew.
   text: `
+  WITH m AS MATERIALIZED (
+    SELECT x.id, (SELECT created_at FROM messages WHERE id = x.id) AS created_at FROM unnest($4::uuid[]) AS x(id)
+  )
   INSERT INTO notifications (id, recipient_id, kind, conversation_id, message_id, created_at, pushed_at)
   SELECT notification_id('NEW_MESSAGE', k.recipient_id, k.message_id), k.recipient_id, 'NEW_MESSAGE',
-         k.conversation_id, k.message_id, m.created_at, CASE WHEN $4::boolean THEN NULL ELSE m.created_at END
+         k.conversation_id, k.message_id, m.created_at, CASE WHEN $5::boolean THEN NULL ELSE m.created_at END
     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS k(recipient_id, conversation_id, message_id)
-    JOIN messages m ON m.id = k.message_id
+    JOIN m ON m.id = k.message_id
+   WHERE m.created_at IS NOT NULL
   ON CONFLICT (id) DO NOTHING
   RETURNING id, recipient_id AS "recipientId", conversation_id AS "conversationId", message_id AS "messageId",
             created_at AS "createdAt"`,
@@ -76,7 +83,13 @@ export async function insertMessageNotifications(
     conversationId: string;
     messageId: string;
     createdAt: Date;
-  }>(INSERT_MESSAGE_NOTIFICATIONS, [n.recipientIds, n.conversationIds, n.messageIds, n.external]);
+  }>(INSERT_MESSAGE_NOTIFICATIONS, [
+    n.recipientIds,
+    n.conversationIds,
+    n.messageIds,
+    [...new Set(n.messageIds)],
+    n.external,
+  ]);
   return rows.map((r) => ({
     recipientId: r.recipientId,
     notification: toNotification({
