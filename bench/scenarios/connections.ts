@@ -163,11 +163,19 @@ export const connections: Scenario = async (ctx) => {
   // Idle CPU: nothing is sent; the instance runs only its background work (keep-alive sweeps,
   // presence heartbeats, the sessions re-validation and the messages tail check over every
   // subscribed conversation).
-  const cpuSeconds = async () => promValue(await a.metrics(), 'parley_process_cpu_seconds_total');
-  const idleFrom = { cpu: await cpuSeconds(), at: performance.now() };
+  // A scrape resets prom-client's event-loop delay histogram, so the second one's max is the
+  // longest stall within the idle interval.
+  const idleFrom = { cpu: promValue(await a.metrics(), 'parley_process_cpu_seconds_total'), at: performance.now() };
   await sleep(idleMs);
-  const idleCpuPercent = ((100 * ((await cpuSeconds()) - idleFrom.cpu)) / (performance.now() - idleFrom.at)) * 1000;
-  ctx.log(`  idle for ${idleMs / 1000} s: ${idleCpuPercent.toFixed(2)}% of a core`);
+  const idleEnd = await a.metrics();
+  const idleCpuPercent =
+    ((100 * (promValue(idleEnd, 'parley_process_cpu_seconds_total') - idleFrom.cpu)) /
+      (performance.now() - idleFrom.at)) *
+    1000;
+  const idleStallMs = promValue(idleEnd, 'parley_nodejs_eventloop_lag_max_seconds') * 1000;
+  ctx.log(
+    `  idle for ${idleMs / 1000} s: ${idleCpuPercent.toFixed(2)}% of a core, longest event-loop stall ${idleStallMs.toFixed(0)} ms`,
+  );
   // 10,000 disconnects drained gracefully take many seconds of the budget; only a profile needs them.
   if (!ctx.launch.profileDir) await a.kill();
   await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
@@ -285,6 +293,12 @@ export const connections: Scenario = async (ctx) => {
         target: { text: '< 1%', met: idleCpuPercent < 1 },
       }),
       figure({
+        label: `longest event-loop stall while idle, holding ${total} subscriptions`,
+        unit: 'ms',
+        value: idleStallMs,
+        baseline: null,
+      }),
+      figure({
         label: 'connection set-up rate (connect, ack, subscribe)',
         unit: 'conn/s',
         value: setup(parley),
@@ -311,7 +325,7 @@ export const connections: Scenario = async (ctx) => {
       `Each connection is its own user (seeded with a session and token), sends connection_init with the token and subscribes to \`messageAdded\` without arguments; every user has one direct conversation, so the server follows two topics per subscription. Opened ${openConcurrency} at a time, in steps of ${step}; memory read ${settleMs / 1000} s after each step.`,
       `Growth per 1,000 is the least-squares slope over all steps (r²: Parley RSS ${rss.r2.toFixed(3)}, heap ${heap.r2.toFixed(3)}; bare RSS ${bareRss.r2.toFixed(3)}, heap ${bareHeap.r2.toFixed(3)}); memory is read after a full GC in both (Parley through its --inspect DevTools port, the bare server with --expose-gc).`,
       `Liveness check after the ramp: ${delivered} of ${checks} messages sent over HTTP reached the partner's idle subscription.`,
-      `Idle CPU: the instance's parley_process_cpu_seconds_total over ${idleMs / 1000} s with nothing sent after the liveness check (keep-alive, presence heartbeats, sessions re-validation every SESSION_CACHE_MS, messages tail check every MESSAGE_TAIL_CHECK_MS over all ${conversationIds.length} subscribed conversations).`,
+      `Idle CPU: the instance's parley_process_cpu_seconds_total over ${idleMs / 1000} s with nothing sent after the liveness check (keep-alive, presence heartbeats, sessions re-validation every SESSION_CACHE_MS, messages tail check every MESSAGE_TAIL_CHECK_MS over all ${conversationIds.length} subscribed conversations). The longest event-loop stall over that interval is parley_nodejs_eventloop_lag_max_seconds (perf_hooks.monitorEventLoopDelay, reset by each scrape): a live event arriving then waits that long.`,
       'Peer: one textbook peer instance (bench/peers/textbook, started with --inspect) holding the same connections; its memory is process.memoryUsage() after two full GCs through DevTools. It counts nothing, so its set-up rate runs until every socket is acknowledged and its subscribe sent: slightly in its favour.',
       'Set-up rate: connections per second from the start of a step until the server has set up all of its subscriptions (TCP + WebSocket upgrade + connection_init/ack + subscribe; for Parley until parley_message_streams, or the subscription counter, reaches the count), averaged over the steps.',
       `Set-up CPU: Parley's parley_process_cpu_seconds_total over the same interval per connection opened, averaged over the steps: ${setupCpu(parley).toFixed(2)} ms (it includes the /metrics reads that poll for the count every 50 ms).`,
