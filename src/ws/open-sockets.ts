@@ -5,6 +5,16 @@ export interface ByteCounter {
   readonly bytesRead: number;
 }
 
+/** Slices of one keep-alive sweep: a slice runs every `keepAliveMs / SWEEP_SLICES` ms. */
+export const SWEEP_SLICES = 12;
+
+/** The keep-alive state of one socket. */
+interface KeepAlive {
+  tcp: ByteCounter;
+  /** The TCP socket's read count at the last ping; -1 before the first. */
+  readAtPing: number;
+}
+
 /**
  * The open sockets of one WebSocket server, with their keep-alive on one timer: every
  * `keepAliveMs` each socket is pinged, and a socket from which nothing (no pong, no other frame)
@@ -13,16 +23,22 @@ export interface ByteCounter {
  * `once('pong')` wrapper per socket; the heartbeat of ws's README ("How to detect and close broken
  * connections"). The pong is seen in the TCP socket's read count rather than through a `pong`
  * listener: a fourth event name grows every WebSocket's listener table by ~100 bytes.
+ *
+ * The sweep is cut into {@link SWEEP_SLICES} slices spread over the interval, each taking the next
+ * share of the sockets: pinging every socket at once held the event loop (and every live event
+ * due meanwhile) for the whole sweep, which grows with the number of sockets.
  */
 export class OpenSockets implements Iterable<WebSocket> {
-  /** Each open socket with its TCP socket's read count at the last ping (-1: not pinged yet). */
-  private readonly sockets = new Map<WebSocket, { tcp: ByteCounter; readAtPing: number }>();
+  /** Each open socket with its keep-alive state. */
+  private readonly sockets = new Map<WebSocket, KeepAlive>();
   private readonly timer: NodeJS.Timeout | null;
+  /** Where the sweep under way has got to (a Map iterator sees the sockets added and removed since). */
+  private cursor: Iterator<[WebSocket, KeepAlive]> | null = null;
   private emptied: (() => void) | null = null;
 
-  /** @param keepAliveMs - ms between pings; 0 turns keep-alive off. */
+  /** @param keepAliveMs - ms between two pings of a socket; 0 turns keep-alive off. */
   constructor(keepAliveMs: number) {
-    this.timer = keepAliveMs > 0 ? setInterval(() => this.sweep(), keepAliveMs) : null;
+    this.timer = keepAliveMs > 0 ? setInterval(() => this.sweepSlice(), keepAliveMs / SWEEP_SLICES) : null;
     this.timer?.unref();
   }
 
@@ -52,8 +68,20 @@ export class OpenSockets implements Iterable<WebSocket> {
     return new Promise<void>((resolve) => (this.emptied = resolve));
   }
 
-  private sweep(): void {
-    for (const [socket, state] of this.sockets) {
+  /**
+   * Visits the next `1 / SWEEP_SLICES` of the sockets: terminates each from which nothing has
+   * arrived since its previous ping, pings the others. A sweep ends when its iterator does, and the
+   * next slice starts the next sweep, so a socket is visited once per sweep: about every `keepAliveMs`.
+   */
+  private sweepSlice(): void {
+    for (let budget = Math.ceil(this.sockets.size / SWEEP_SLICES); budget > 0; budget--) {
+      this.cursor ??= this.sockets.entries();
+      const next = this.cursor.next();
+      if (next.done) {
+        this.cursor = null;
+        return;
+      }
+      const [socket, state] = next.value;
       if (socket.readyState !== socket.OPEN) continue;
       if (state.readAtPing === state.tcp.bytesRead) {
         socket.terminate();

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
-import { OpenSockets } from '../../src/ws/open-sockets';
+import { OpenSockets, SWEEP_SLICES } from '../../src/ws/open-sockets';
 
 describe('OpenSockets keep-alive', () => {
   let wss: WebSocketServer;
@@ -44,6 +44,29 @@ describe('OpenSockets keep-alive', () => {
     expect(alive.readyState).toBe(WebSocket.OPEN);
     expect(open.size).toBe(1);
     alive.close();
+  });
+
+  it('spreads the pings of a sweep over the interval instead of sending them at once', async () => {
+    const clients = await Promise.all(Array.from({ length: 2 * SWEEP_SLICES }, () => connect()));
+    const pings: number[] = [];
+    let listening = true;
+    await new Promise<void>((resolve) => {
+      const started = performance.now();
+      for (const client of clients) {
+        client.on('ping', () => {
+          if (!listening) return;
+          pings.push(performance.now());
+          // Two whole intervals (100 ms each) after every client was connected.
+          if (performance.now() - started >= 200) resolve();
+        });
+      }
+    });
+    listening = false;
+    // Every client is pinged in each interval, about two per slice: never a whole sweep in one burst.
+    expect(pings.length).toBeGreaterThanOrEqual(clients.length);
+    const mostWithin5Ms = Math.max(...pings.map((t) => pings.filter((u) => u >= t && u < t + 5).length));
+    expect(mostWithin5Ms).toBeLessThan(clients.length / 2);
+    for (const client of clients) client.close();
   });
 
   it('stop() resolves once every socket is gone', async () => {
