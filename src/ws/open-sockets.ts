@@ -6,7 +6,7 @@ export interface ByteCounter {
 }
 
 /** Slices of one keep-alive sweep: a slice runs every `keepAliveMs / SWEEP_SLICES` ms. */
-export const SWEEP_SLICES = 12;
+export const SWEEP_SLICES = 48;
 
 /** The keep-alive state of one socket. */
 interface KeepAlive {
