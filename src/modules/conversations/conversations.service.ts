@@ -31,6 +31,8 @@ import {
 } from './conversations.topics';
 
 const CURSOR = 'conversation';
+/** Most conversation ids in one statement of {@link ConversationsService.lastSeqsInBulk}. */
+const BULK_IDS = 10_000;
 /** Longest title, in UTF-16 code units. */
 const TITLE_MAX = 100;
 
@@ -259,6 +261,21 @@ export class ConversationsService {
       if (seq instanceof Error) throw seq;
       if (seq !== null) out.set(ids[i], seq);
     });
+    return out;
+  }
+
+  /**
+   * `last_seq` by conversation id for the known ones among `ids`, without the loader: one
+   * statement per {@link BULK_IDS} ids, for one caller asking for many at once (the messages tail
+   * check, over every subscribed conversation), where a promise per id would cost more than
+   * merging with other callers saves.
+   */
+  async lastSeqsInBulk(ids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (let from = 0; from < ids.length; from += BULK_IDS) {
+      for (const row of await selectLastSeqs(this.db.sql, ids.slice(from, from + BULK_IDS)))
+        out.set(row.id, row.last_seq);
+    }
     return out;
   }
 

@@ -69,7 +69,7 @@ export class MessageTailCheck {
     }
     if (ids.length === 0) return;
     try {
-      const lastSeqs = await this.conversations.lastSeqsOf(ids);
+      const lastSeqs = await this.conversations.lastSeqsInBulk(ids);
       for (const [conversationId, lastSeq] of lastSeqs) {
         if (lastSeq === 0) continue;
         this.bus.deliverLocally<MessageTailPayload>(conversationMessagesTopic(conversationId), {
