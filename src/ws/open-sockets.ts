@@ -34,10 +34,13 @@ export class OpenSockets implements Iterable<WebSocket> {
   private readonly timer: NodeJS.Timeout | null;
   /** Where the sweep under way has got to (a Map iterator sees the sockets added and removed since). */
   private cursor: Iterator<[WebSocket, KeepAlive]> | null = null;
+  /** When the sweep under way started (ms since the epoch), and how many sockets each of its slices visits. */
+  private sweepStartedAt = 0;
+  private perSlice = 1;
   private emptied: (() => void) | null = null;
 
   /** @param keepAliveMs - ms between two pings of a socket; 0 turns keep-alive off. */
-  constructor(keepAliveMs: number) {
+  constructor(private readonly keepAliveMs: number) {
     this.timer = keepAliveMs > 0 ? setInterval(() => this.sweepSlice(), keepAliveMs / SWEEP_SLICES) : null;
     this.timer?.unref();
   }
@@ -70,12 +73,19 @@ export class OpenSockets implements Iterable<WebSocket> {
 
   /**
    * Visits the next `1 / SWEEP_SLICES` of the sockets: terminates each from which nothing has
-   * arrived since its previous ping, pings the others. A sweep ends when its iterator does, and the
-   * next slice starts the next sweep, so a socket is visited once per sweep: about every `keepAliveMs`.
+   * arrived since its previous ping, pings the others. A sweep starts every `keepAliveMs` (not
+   * sooner, however few the sockets), so that a socket is visited about every `keepAliveMs`.
    */
   private sweepSlice(): void {
-    for (let budget = Math.ceil(this.sockets.size / SWEEP_SLICES); budget > 0; budget--) {
-      this.cursor ??= this.sockets.entries();
+    if (this.cursor === null) {
+      const now = Date.now();
+      // Half a slice of slack: the timer's ticks are not exact.
+      if (now - this.sweepStartedAt < this.keepAliveMs - this.keepAliveMs / SWEEP_SLICES / 2) return;
+      this.sweepStartedAt = now;
+      this.cursor = this.sockets.entries();
+      this.perSlice = Math.max(1, Math.ceil(this.sockets.size / SWEEP_SLICES));
+    }
+    for (let budget = this.perSlice; budget > 0; budget--) {
       const next = this.cursor.next();
       if (next.done) {
         this.cursor = null;

@@ -69,6 +69,21 @@ describe('OpenSockets keep-alive', () => {
     for (const client of clients) client.close();
   });
 
+  it('pings a socket once per interval, however few the sockets', async () => {
+    const client = await connect();
+    const pings: number[] = [];
+    await new Promise<void>((resolve) =>
+      client.on('ping', () => {
+        pings.push(performance.now());
+        if (pings.length === 4) resolve();
+      }),
+    );
+    const gaps = pings.slice(1).map((t, i) => t - pings[i]);
+    // The interval is 100 ms; a sweep must not restart as soon as its few sockets are visited.
+    expect(Math.min(...gaps)).toBeGreaterThan(50);
+    client.close();
+  });
+
   it('stop() resolves once every socket is gone', async () => {
     const client = await connect();
     let stopped = false;
