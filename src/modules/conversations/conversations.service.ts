@@ -74,8 +74,7 @@ export class ConversationsService {
   });
   /** `last_seq` of the conversations asked for in one turn, in one statement (`null`: no such conversation). */
   private readonly lastSeqs = turnBatchedLoader<string, number | null>(async (ids) => {
-    const rows = await selectLastSeqs(this.db.sql, ids);
-    const byId = new Map(rows.map((r) => [r.id, r.last_seq]));
+    const byId = await this.lastSeqsInBulk(ids);
     return ids.map((id) => byId.get(id) ?? null);
   });
 
