@@ -70,3 +70,12 @@ export async function memoryAfterGc(inspectorUrl: string): Promise<{ rss: number
   ]);
   return JSON.parse((evaluated as { result: { value: string } }).result.value) as { rss: number; heapUsed: number };
 }
+
+/**
+ * Writes a heap snapshot of a process started with `--inspect` to `file` (a path on this machine),
+ * through `v8.writeHeapSnapshot` in that process; open it in Chrome DevTools (Memory) to compare.
+ */
+export async function writeHeapSnapshot(inspectorUrl: string, file: string): Promise<void> {
+  const expression = `process.mainModule.require('node:v8').writeHeapSnapshot(${JSON.stringify(file)})`;
+  await devtools(inspectorUrl, [{ method: 'Runtime.evaluate', params: { expression, returnByValue: true } }]);
+}

@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import { SendMessageDocument } from '../../src/client/generated';
 import type { Scenario } from '../lib/context';
 import { gqlHttp } from '../lib/graphql';
-import { collectGarbage, memoryAfterGc } from '../lib/inspector';
+import { collectGarbage, memoryAfterGc, writeHeapSnapshot } from '../lib/inspector';
 import type { SubscriberWorker } from '../lib/probe';
 import { promValue } from '../lib/prom';
 import { figure } from '../lib/results';
@@ -99,6 +100,7 @@ export const connections: Scenario = async (ctx) => {
   const settleMs = f.number('settle', 0.5, 0.3) * 1000;
   const openConcurrency = f.number('open-concurrency', 64);
   const idleMs = f.number('idle', 30, 6) * 1000;
+  const snapshots = f.get('heap-snapshots');
 
   const stack = await ctx.stack();
   const a = await stack.start('A', {}, { inspect: true });
@@ -137,6 +139,8 @@ export const connections: Scenario = async (ctx) => {
     },
     async () => {
       await collectGarbage(a.inspectorUrl!);
+      if (snapshots)
+        await writeHeapSnapshot(a.inspectorUrl!, join(snapshots, `parley-${await subscriptions()}.heapsnapshot`));
       const m = await a.metrics();
       return {
         rss: promValue(m, 'parley_process_resident_memory_bytes'),
