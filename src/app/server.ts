@@ -5,7 +5,7 @@ import type { Config } from '../config/config';
 import { openDatabase, poolStats, type Database } from '../db/data-source';
 import { createCompiledExecutor } from '../execution/compiled-executor';
 import { traceExecutor } from '../execution/traced-executor';
-import { createHttpHandler } from '../http/http-server';
+import { closeHttpServer, createHttpHandler } from '../http/http-server';
 import { modules as registry } from '../modules';
 import type { ModuleInstance, ModuleContext, ParleyModule } from '../modules/module';
 import { Container } from '../shared/container';
@@ -123,7 +123,6 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const { handler, apollo } = await createHttpHandler({
       schema,
       executor,
-      httpServer,
       authenticator,
       createContext,
       metrics,
@@ -206,6 +205,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           // Modules first (presence: this instance's users go OFFLINE in one batch), then sockets.
           await stopModules();
           await ws.dispose();
+          await closeHttpServer(httpServer);
           await apollo.stop();
           clearTimeout(timer);
           await closeAll();

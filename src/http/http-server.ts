@@ -2,7 +2,6 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -33,7 +32,6 @@ export interface HttpDeps {
   schema: GraphQLSchema;
   /** Executes queries and mutations (graphql-jit, shared with the WebSocket transport). */
   executor: CompiledExecutor;
-  httpServer: Server;
   authenticator: Authenticator;
   /** The context of one request (src/app/context.ts); loaders cache for the request. */
   createContext: (
@@ -103,7 +101,8 @@ export async function createHttpHandler(
     formatError: (formatted, error) => deps.formatError(error, formatted),
     ...(deps.persistedQueries ? { persistedQueries: deps.persistedQueries } : {}),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer }),
+      // No drain plugin: its tracker keeps a `close` listener and a Map entry per connection,
+      // WebSockets included, for the connection's life; closeHttpServer drains instead.
       // Parley sets no cache hints; the plugin would still wrap every field resolver (1.7% of the
       // CPU on history pages, more with the per-field instrumentation it switches on).
       ApolloServerPluginCacheControlDisabled(),
@@ -279,4 +278,27 @@ function answerBodyError(res: ServerResponse, err: unknown, formatError: ErrorFo
     ? new GraphQLError(BODY_ERRORS[String(e.type)] ?? String(e.message), { extensions: { code: 'BAD_REQUEST' } })
     : err;
   answerJson(res, clientError ? (e.status as number) : 500, { errors: [formatError(error)] });
+}
+
+/** How often {@link closeHttpServer} closes the connections that have become idle, ms. */
+const DRAIN_POLL_MS = 50;
+
+/**
+ * Stops an HTTP server gracefully, as Apollo's drain plugin (ApolloServerPluginDrainHttpServer)
+ * does, from Node's own list of HTTP connections rather than from a tracker per socket: no new
+ * connection is accepted, idle keep-alive connections close at once, and a busy one as soon as
+ * its response is sent (`closeIdleConnections`, every 50 ms until all are closed). Upgraded
+ * sockets (WebSockets) are the WebSocket server's to close. A deadline is the caller's: its
+ * `closeAllConnections()` ends the wait.
+ * @returns resolved once every connection has closed.
+ */
+export async function closeHttpServer(server: Server): Promise<void> {
+  // close() also closes the idle connections (Node 19 and later); a server not listening still calls back.
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const poll = setInterval(() => server.closeIdleConnections(), DRAIN_POLL_MS);
+  try {
+    await closed;
+  } finally {
+    clearInterval(poll);
+  }
 }

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import type { GraphQLFormattedError } from 'graphql';
 import { Client } from 'pg';
 import {
@@ -48,6 +50,46 @@ describe('operations endpoints', () => {
     const servers = await Promise.all([fresh.start(), fresh.start(), fresh.start()]);
     const user = await buildUser(servers[0]);
     expect((await ok(servers[2], MeDocument, {}, user.token)).me.id).toBe(user.id);
+  });
+});
+
+/** A raw HTTP/1.1 connection to an instance: what the test writes, what the server answered, when it closed. */
+async function rawHttp(server: { url: string }) {
+  const { hostname, port } = new URL(server.url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  let received = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+  const closed = once(socket, 'close');
+  return { socket, closed, received: () => received };
+}
+
+/** The head of a POST of `body` to /graphql on a kept-alive connection. */
+const postHead = (body: string, headers = '') =>
+  `POST /graphql HTTP/1.1\r\nHost: parley\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${headers}\r\n`;
+
+describe('graceful stop', () => {
+  it('answers a request under way, closes idle keep-alive connections at once and accepts no new one', async () => {
+    const server = await cluster.start();
+    const body = JSON.stringify({ query: '{ __typename }' });
+    // An idle keep-alive connection: one request answered, then nothing.
+    const idle = await rawHttp(server);
+    idle.socket.write(postHead(body) + body);
+    await eventually(() => idle.received().includes('{"data":{"__typename":"Query"}}'), 10_000, 'the first answer');
+    // A request under way: its head sent (the server's 100 Continue says it has read it), its body not yet.
+    const busy = await rawHttp(server);
+    busy.socket.write(postHead(body, 'Expect: 100-continue\r\n'));
+    await eventually(() => busy.received().startsWith('HTTP/1.1 100 Continue'), 10_000, '100 Continue');
+
+    const stopped = server.stop();
+    await idle.closed;
+    await expect(fetch(server.url.replace(/\/graphql$/, '/healthz'))).rejects.toThrow();
+    expect(busy.socket.destroyed).toBe(false);
+    busy.socket.write(body);
+    await busy.closed;
+    expect(busy.received()).toMatch(/\r\n\r\nHTTP\/1\.1 200 /);
+    expect(busy.received()).toContain('{"data":{"__typename":"Query"}}');
+    await stopped;
   });
 });
 
