@@ -16,6 +16,7 @@ import { DomainError } from '../shared/errors';
 import { operationLabel, type Metrics } from '../shared/metrics';
 import type { OriginPolicy } from '../shared/origin-policy';
 import type { ViewerIndependentFields } from '../shared/viewer-independence';
+import { InitDeadlines } from './init-deadlines';
 import { OpenSockets } from './open-sockets';
 import type { SessionSockets } from './session-sockets';
 import { GraphqlWsSocket } from './ws-socket';
@@ -74,7 +75,9 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
  * - keep-alive is one sweep over all sockets every `keepAliveMs` ({@link OpenSockets}), which
  *   pings each socket and terminates those that sent nothing since the previous ping (useServer's
  *   liveness check, without an interval, a timeout and a `pong` listener per socket);
- * - the open sockets are tracked by {@link OpenSockets}, not by ws (`clientTracking`).
+ * - the open sockets are tracked by {@link OpenSockets}, not by ws (`clientTracking`);
+ * - a socket that sends no `connection_init` within 3 s is closed with 4408 by one timer for all
+ *   sockets ({@link InitDeadlines}), not by a timer per socket kept for the socket's life.
  *
  * @returns `dispose`, which closes every socket with 1001 (going away) and the server.
  */
@@ -101,6 +104,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   });
   const guard = deps.guard ?? noGuard;
   const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
+  const initDeadlines = new InitDeadlines<GraphqlWsSocket>();
   const documents = createDocumentCache(deps.schema, {
     rules: guard.validationRules,
     parseOptions: guard.parseOptions,
@@ -122,6 +126,8 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
 
   const server = makeServer<ConnectionParams, GraphqlWsSocket>({
     schema: deps.schema,
+    // The 4408 deadline is kept by initDeadlines: graphql-ws's holds a timer per socket for its life.
+    connectionInitWaitTimeout: Infinity,
     subscribe: createSharedSubscribe(deps.schema, deps.viewerIndependent),
     // Queries and mutations: compiled once per document, as over HTTP; one duration observation each.
     async execute(args) {
@@ -136,6 +142,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     },
     async onConnect(ctx) {
       const socket = ctx.extra;
+      initDeadlines.delete(socket);
       const token = connectionParamsToken(ctx.connectionParams);
       // graphql-ws reads connection params only here; the context would keep them (and the
       // bearer token) for the socket's life.
@@ -312,6 +319,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
   function closed(this: WebSocket, code: number, reason: Buffer) {
     const socket = this as GraphqlWsSocket;
     sockets.remove(socket);
+    initDeadlines.delete(socket);
     if (socket.slowConsumer) {
       deps.metrics.wsRejected.inc({ reason: 'slow_consumer' });
       deps.log.warn(
@@ -331,6 +339,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     if (deps.maxBufferedBytes) socket.maxBuffered = deps.maxBufferedBytes;
     socket.deliveryLatency = deps.metrics.deliveryLatency;
     sockets.add(socket, request.socket);
+    initDeadlines.add(socket);
     socket.on('error', failed);
     socket.on('message', received);
     socket.on('close', closed);
@@ -339,6 +348,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
 
   return {
     async dispose() {
+      initDeadlines.stop();
       const allClosed = sockets.stop();
       for (const socket of sockets) socket.close(1001, 'Going away');
       wss.removeAllListeners();
