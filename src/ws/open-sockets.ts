@@ -8,11 +8,9 @@ export interface ByteCounter {
 /** Slices of one keep-alive sweep: a slice runs every `keepAliveMs / SWEEP_SLICES` ms. */
 export const SWEEP_SLICES = 48;
 
-/** The keep-alive state of one socket. */
-interface KeepAlive {
-  tcp: ByteCounter;
-  /** The TCP socket's read count at the last ping; -1 before the first. */
-  readAtPing: number;
+/** A socket as {@link OpenSockets} keeps it: ws's socket, with the TCP socket under it (null: none). */
+export interface KeptSocket extends WebSocket {
+  readonly transport: ByteCounter | null;
 }
 
 /**
@@ -28,12 +26,12 @@ interface KeepAlive {
  * share of the sockets: pinging every socket at once held the event loop (and every live event
  * due meanwhile) for the whole sweep, which grows with the number of sockets.
  */
-export class OpenSockets implements Iterable<WebSocket> {
-  /** Each open socket with its keep-alive state. */
-  private readonly sockets = new Map<WebSocket, KeepAlive>();
+export class OpenSockets<S extends KeptSocket = KeptSocket> implements Iterable<S> {
+  /** Each open socket with its TCP socket's read count at the last ping (-1 before the first). */
+  private readonly sockets = new Map<S, number>();
   private readonly timer: NodeJS.Timeout | null;
   /** Where the sweep under way has got to (a Map iterator sees the sockets added and removed since). */
-  private cursor: Iterator<[WebSocket, KeepAlive]> | null = null;
+  private cursor: Iterator<[S, number]> | null = null;
   /** When the sweep under way started (ms since the epoch), and how many sockets each of its slices visits. */
   private sweepStartedAt = 0;
   private perSlice = 1;
@@ -49,17 +47,17 @@ export class OpenSockets implements Iterable<WebSocket> {
     return this.sockets.size;
   }
 
-  [Symbol.iterator](): Iterator<WebSocket> {
+  [Symbol.iterator](): Iterator<S> {
     return this.sockets.keys();
   }
 
-  /** Tracks a socket that has just opened. */
-  add(socket: WebSocket, tcp: ByteCounter): void {
-    this.sockets.set(socket, { tcp, readAtPing: -1 });
+  /** Tracks a socket that has just opened (its `transport` set). */
+  add(socket: S): void {
+    this.sockets.set(socket, -1);
   }
 
   /** Forgets a socket that has closed. */
-  remove(socket: WebSocket): void {
+  remove(socket: S): void {
     this.sockets.delete(socket);
     if (this.sockets.size === 0) this.emptied?.();
   }
@@ -91,13 +89,15 @@ export class OpenSockets implements Iterable<WebSocket> {
         this.cursor = null;
         return;
       }
-      const [socket, state] = next.value;
-      if (socket.readyState !== socket.OPEN) continue;
-      if (state.readAtPing === state.tcp.bytesRead) {
+      const [socket, readAtPing] = next.value;
+      if (socket.readyState !== socket.OPEN || socket.transport === null) continue;
+      const read = socket.transport.bytesRead;
+      if (readAtPing === read) {
         socket.terminate();
         continue;
       }
-      state.readAtPing = state.tcp.bytesRead;
+      // Setting the value of a key the iterator has passed neither moves nor revisits it.
+      this.sockets.set(socket, read);
       socket.ping();
     }
   }

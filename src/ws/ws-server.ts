@@ -103,7 +103,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     },
   });
   const guard = deps.guard ?? noGuard;
-  const sockets = new OpenSockets(deps.keepAliveMs ?? 12_000);
+  const sockets = new OpenSockets<GraphqlWsSocket>(deps.keepAliveMs ?? 12_000);
   const initDeadlines = new InitDeadlines<GraphqlWsSocket>();
   const documents = createDocumentCache(deps.schema, {
     rules: guard.validationRules,
@@ -338,7 +338,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     socket.clientIp = request.socket.remoteAddress ?? '';
     if (deps.maxBufferedBytes) socket.maxBuffered = deps.maxBufferedBytes;
     socket.deliveryLatency = deps.metrics.deliveryLatency;
-    sockets.add(socket, request.socket);
+    sockets.add(socket);
     initDeadlines.add(socket);
     socket.on('error', failed);
     socket.on('message', received);

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket as GraphqlWsSocketShape } from 'graphql-ws';
 import { WebSocket } from 'ws';
@@ -32,7 +33,7 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
    * sends on it until the next tick; null: never corked. Live events often arrive several in one
    * read from Redis, and a subscriber's frames of that tick then leave in one `writev`.
    */
-  transport: Duplex | null = null;
+  transport: Socket | null = null;
   /**
    * Most bytes this socket may have waiting in its write queue (ws's `bufferedAmount`: what the
    * kernel has not taken yet, this tick's corked frames included) before it is terminated.

@@ -1,17 +1,19 @@
 import { once } from 'node:events';
 import WebSocket, { WebSocketServer } from 'ws';
 import { OpenSockets, SWEEP_SLICES } from '../../src/ws/open-sockets';
+import { GraphqlWsSocket } from '../../src/ws/ws-socket';
 
 describe('OpenSockets keep-alive', () => {
   let wss: WebSocketServer;
   let open: OpenSockets;
 
   beforeEach(async () => {
-    wss = new WebSocketServer({ host: '127.0.0.1', port: 0, clientTracking: false });
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0, clientTracking: false, WebSocket: GraphqlWsSocket });
     await once(wss, 'listening');
     open = new OpenSockets(100);
-    wss.on('connection', (socket, request) => {
-      open.add(socket, request.socket);
+    wss.on('connection', (socket: GraphqlWsSocket, request) => {
+      socket.transport = request.socket;
+      open.add(socket);
       socket.on('close', () => open.remove(socket));
     });
   });

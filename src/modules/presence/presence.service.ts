@@ -42,7 +42,12 @@ export interface PresenceViewer {
  */
 export class PresenceService {
   /** This instance's connections, refreshed by the heartbeat. */
-  private readonly local = new Map<string, { ref: ConnectionRef; ready: Promise<void> }>();
+  private readonly local = new Map<string, ConnectionRef>();
+  /**
+   * The connects of {@link local} still being written, by connection id: a disconnect waits for
+   * its connect. Only while under way: an idle connection keeps no settled promise here.
+   */
+  private readonly connecting = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly timers: NodeJS.Timeout[] = [];
   /** Set by {@link stop}: the instance's entries are cleared in one batch. */
@@ -98,8 +103,9 @@ export class PresenceService {
   private async clearAll(): Promise<void> {
     this.stopping = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
-    await Promise.allSettled([...this.local.values()].map((entry) => entry.ready));
+    await Promise.allSettled([...this.connecting.values()]);
     this.local.clear();
+    this.connecting.clear();
     await this.track(this.store.clearInstance(this.options.instanceId).then((t) => this.announce(t)));
     await Promise.allSettled([...this.inFlight]);
   }
@@ -110,8 +116,13 @@ export class PresenceService {
    */
   connect(ref: ConnectionRef): Promise<void> {
     if (this.stopping) return Promise.resolve();
+    const { connectionId } = ref;
     const ready = this.track(this.connects.load(ref));
-    this.local.set(ref.connectionId, { ref, ready });
+    this.local.set(connectionId, ref);
+    this.connecting.set(connectionId, ready);
+    void ready.then(() => {
+      if (this.connecting.get(connectionId) === ready) this.connecting.delete(connectionId);
+    });
     return ready;
   }
 
@@ -121,11 +132,13 @@ export class PresenceService {
    * Never rejects.
    */
   disconnect(connectionId: string): Promise<void> {
-    const entry = this.local.get(connectionId);
-    if (!entry) return Promise.resolve();
+    const ref = this.local.get(connectionId);
+    if (!ref) return Promise.resolve();
+    const connected = this.connecting.get(connectionId);
     this.local.delete(connectionId);
+    this.connecting.delete(connectionId);
     return this.track(
-      Promise.all([entry.ready, this.beat.catch(() => undefined)]).then(() => this.disconnects.load(entry.ref)),
+      Promise.all([connected, this.beat.catch(() => undefined)]).then(() => this.disconnects.load(ref)),
     );
   }
 
@@ -216,7 +229,7 @@ export class PresenceService {
   }
 
   private async heartbeat(): Promise<void> {
-    const refs = [...this.local.values()].map((e) => e.ref);
+    const refs = [...this.local.values()];
     if (refs.length) await this.announce(await this.store.heartbeat(this.options.instanceId, refs));
   }
 
