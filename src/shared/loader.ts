@@ -99,10 +99,24 @@ export class LoaderSet {
  *
  * @param batch - answers every key, in order (DataLoader's contract); an `Error` fails that key.
  * @param maxBatchSize - most keys per call (bounds one statement's parameters).
+ * @param lingerMs - how long a batch stays open after its first key, ms; 0 (the default) closes it
+ *   at the end of the turn. {@link SET_UP_LINGER_MS} for the reads and writes of a socket's set-up.
  */
 export function turnBatchedLoader<K, V>(
   batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>,
   maxBatchSize = 1000,
+  lingerMs = 0,
 ): DataLoader<K, V> {
-  return new DataLoader<K, V>(batch, { cache: false, maxBatchSize, batchScheduleFn: (run) => setImmediate(run) });
+  const batchScheduleFn =
+    lingerMs > 0 ? (run: () => void) => void setTimeout(run, lingerMs) : (run: () => void) => void setImmediate(run);
+  return new DataLoader<K, V>(batch, { cache: false, maxBatchSize, batchScheduleFn });
 }
+
+/**
+ * The batching window of a WebSocket's set-up steps (session lookup, positions, last seqs,
+ * presence, replays), ms. Sockets arrive one per read, so a turn rarely holds more than one or two
+ * of them, and each batch is a write system call to PostgreSQL or Redis: the writes were the
+ * largest part of the instance's CPU while sockets connect by the hundred (a reconnect storm).
+ * A few ms per step is nothing to a client that is connecting; Kafka's producer calls it `linger.ms`.
+ */
+export const SET_UP_LINGER_MS = 2;

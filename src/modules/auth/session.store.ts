@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/sql';
-import { turnBatchedLoader } from '../../shared/loader';
+import { SET_UP_LINGER_MS, turnBatchedLoader } from '../../shared/loader';
 import type { Logger } from '../../shared/logger';
 import { deleteExpiredSessions, deleteSession, extendSession, insertSession, selectLiveSession } from './auth.sql';
 
@@ -41,19 +41,23 @@ export interface RedisSessionCache {
 
 /**
  * The {@link RedisSessionCache} on one connection, keys under `prefix` (REDIS_PREFIX). The lookups
- * of one event-loop turn go out as one pipeline (one write): sockets authenticate one by one, each
- * from its own read, so auto-pipelining alone sent every EXISTS by itself.
+ * made within 2 ms (SET_UP_LINGER_MS) go out as one pipeline (one write): sockets authenticate one
+ * by one, each from its own read, so auto-pipelining alone sent every EXISTS by itself.
  */
 export function createRedisSessionCache(redis: Redis, prefix: string): RedisSessionCache {
   const key = (id: string) => `${prefix}session:${id}`;
-  const exists = turnBatchedLoader<string, boolean>(async (ids) => {
-    if (ids.length === 1) return [(await redis.exists(key(ids[0]))) === 1];
-    const replies = (await redis.pipeline(ids.map((id) => ['exists', key(id)])).exec()) ?? [];
-    return ids.map((_, i) => {
-      const [err, count] = replies[i] ?? [new Error('no reply to EXISTS'), 0];
-      return err ?? count === 1;
-    });
-  });
+  const exists = turnBatchedLoader<string, boolean>(
+    async (ids) => {
+      if (ids.length === 1) return [(await redis.exists(key(ids[0]))) === 1];
+      const replies = (await redis.pipeline(ids.map((id) => ['exists', key(id)])).exec()) ?? [];
+      return ids.map((_, i) => {
+        const [err, count] = replies[i] ?? [new Error('no reply to EXISTS'), 0];
+        return err ?? count === 1;
+      });
+    },
+    undefined,
+    SET_UP_LINGER_MS,
+  );
   return {
     has: (sessionId) => exists.load(sessionId),
     async remember(sessionId, userId, ttlMs) {

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimitsConfig, Rate } from '../../config/config';
 import { rateLimited } from '../../shared/errors';
+import { SET_UP_LINGER_MS } from '../../shared/loader';
 import { TurnBatchedRateLimiterRedis } from './turn-batched-limiter';
 import type { Logger } from '../../shared/logger';
 import type { Metrics } from '../../shared/metrics';
@@ -41,7 +42,7 @@ export class RateLimits {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
-    const make = (name: string, points: number, seconds: number): RateLimiterAbstract => {
+    const make = (name: string, points: number, seconds: number, lingerMs = 0): RateLimiterAbstract => {
       const memory = new RateLimiterMemory({ keyPrefix: name, points, duration: seconds });
       if (!redis) return memory;
       return new TurnBatchedRateLimiterRedis({
@@ -52,6 +53,7 @@ export class RateLimits {
         // Without Redis the in-memory twin answers at once (per instance), rather than commands queueing.
         rejectIfRedisNotReady: true,
         insuranceLimiter: memory,
+        lingerMs,
       });
     };
     const rate = (name: string, r: Rate) => make(name, r.points, r.seconds);
@@ -66,11 +68,12 @@ export class RateLimits {
     };
     this.caps = {
       wsConnectionsPerUser: {
-        limiter: make('ws-user', limits.wsConnectionsPerUser, CAP_TTL_SECONDS),
+        // A socket's admission is a step of its set-up: batched as the others are.
+        limiter: make('ws-user', limits.wsConnectionsPerUser, CAP_TTL_SECONDS, SET_UP_LINGER_MS),
         max: limits.wsConnectionsPerUser,
       },
       wsConnectionsPerIp: {
-        limiter: make('ws-ip', limits.wsConnectionsPerIp, CAP_TTL_SECONDS),
+        limiter: make('ws-ip', limits.wsConnectionsPerIp, CAP_TTL_SECONDS, SET_UP_LINGER_MS),
         max: limits.wsConnectionsPerIp,
       },
     };

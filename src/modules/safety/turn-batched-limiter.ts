@@ -51,18 +51,21 @@ interface Upsert {
 type BatchCommand = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
 
 /**
- * The one loader of a Redis client: every limiter on it (sends, typing, the connection caps of
- * users and of addresses, ...) shares it, so that the points of one turn go out in one call
- * whatever limits they count against. A socket admitted counts against two caps at once.
+ * The loaders of a Redis client, one per batching window: every limiter on it with the same
+ * window (sends, typing, ...; or the connection caps of users and of addresses) shares one, so
+ * that their points go out in one call whatever limits they count against. A socket admitted
+ * counts against two caps at once.
  */
-const loaders = new WeakMap<Redis, DataLoader<Upsert, [number, number]>>();
+const loaders = new WeakMap<Redis, Map<number, DataLoader<Upsert, [number, number]>>>();
 
-function loaderOf(redis: Redis): DataLoader<Upsert, [number, number]> {
-  let loader = loaders.get(redis);
+function loaderOf(redis: Redis, lingerMs: number): DataLoader<Upsert, [number, number]> {
+  let byLinger = loaders.get(redis);
+  if (!byLinger) loaders.set(redis, (byLinger = new Map<number, DataLoader<Upsert, [number, number]>>()));
+  let loader = byLinger.get(lingerMs);
   if (!loader) {
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: BATCH_SCRIPT });
-    loader = turnBatchedLoader((items) => upsertAll(redis, items), MAX_KEYS_PER_CALL);
-    loaders.set(redis, loader);
+    loader = turnBatchedLoader((items) => upsertAll(redis, items), MAX_KEYS_PER_CALL, lingerMs);
+    byLinger.set(lingerMs, loader);
   }
   return loader;
 }
@@ -91,10 +94,15 @@ export class TurnBatchedRateLimiterRedis extends RateLimiterRedis {
   private readonly redis: Redis;
   private readonly loader: DataLoader<Upsert, [number, number]>;
 
-  constructor(opts: ConstructorParameters<typeof RateLimiterRedis>[0] & { storeClient: Redis }) {
-    super(opts);
+  /**
+   * @param opts.lingerMs - how long a batch of points stays open after its first, ms (see
+   *   turnBatchedLoader); 0, the default, closes it at the end of the turn.
+   */
+  constructor(opts: ConstructorParameters<typeof RateLimiterRedis>[0] & { storeClient: Redis; lingerMs?: number }) {
+    const { lingerMs = 0, ...options } = opts;
+    super(options);
     this.redis = opts.storeClient as Redis;
-    this.loader = loaderOf(this.redis);
+    this.loader = loaderOf(this.redis, lingerMs);
   }
 
   override _upsert(rlKey: string, points: number, msDuration: number, forceExpire = false): Promise<unknown> {
