@@ -113,10 +113,10 @@ export function turnBatchedLoader<K, V>(
 }
 
 /**
- * The batching window of a WebSocket's set-up steps (session lookup, positions, last seqs,
- * presence, replays), ms. Sockets arrive one per read, so a turn rarely holds more than one or two
+ * The batching window of a WebSocket's set-up steps (session lookup, connection caps, positions,
+ * last seqs, presence), ms. Sockets arrive one per read, so a turn rarely holds more than one or two
  * of them, and each batch is a write system call to PostgreSQL or Redis: the writes were the
  * largest part of the instance's CPU while sockets connect by the hundred (a reconnect storm).
  * A few ms per step is nothing to a client that is connecting; Kafka's producer calls it `linger.ms`.
  */
-export const SET_UP_LINGER_MS = 2;
+export const SET_UP_LINGER_MS = 5;

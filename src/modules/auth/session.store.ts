@@ -41,7 +41,7 @@ export interface RedisSessionCache {
 
 /**
  * The {@link RedisSessionCache} on one connection, keys under `prefix` (REDIS_PREFIX). The lookups
- * made within 2 ms (SET_UP_LINGER_MS) go out as one pipeline (one write): sockets authenticate one
+ * made within 5 ms (SET_UP_LINGER_MS) go out as one pipeline (one write): sockets authenticate one
  * by one, each from its own read, so auto-pipelining alone sent every EXISTS by itself.
  */
 export function createRedisSessionCache(redis: Redis, prefix: string): RedisSessionCache {

@@ -250,7 +250,7 @@ export class ConversationsService {
 
   /**
    * Ids and current last seq of every conversation of a user (to start a live subscription).
-   * The users asking within 2 ms (SET_UP_LINGER_MS) are read in one statement.
+   * The users asking within 5 ms (SET_UP_LINGER_MS) are read in one statement.
    */
   positionsOf(userId: string): Promise<Array<{ id: string; lastSeq: number }>> {
     return this.positions.load(userId);
@@ -258,7 +258,7 @@ export class ConversationsService {
 
   /**
    * `last_seq` by conversation id for the known ones among `ids` (none for no ids). The ids asked
-   * for within 2 ms (SET_UP_LINGER_MS), by every caller, are read in one statement.
+   * for within 5 ms (SET_UP_LINGER_MS), by every caller, are read in one statement.
    */
   async lastSeqsOf(ids: readonly string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();

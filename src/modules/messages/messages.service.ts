@@ -4,7 +4,7 @@ import type { EventBus } from '../../pubsub/event-bus';
 import { badInput, conflict } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
-import { SET_UP_LINGER_MS, turnBatchedLoader } from '../../shared/loader';
+import { turnBatchedLoader } from '../../shared/loader';
 import { checkFirst, decodeCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { ConversationResult, ConversationsService } from '../conversations/conversations.service';
 import type { User } from '../users/user.entity';
@@ -60,11 +60,13 @@ export type MessageCommittedListener = (message: Message & { sender: User }) => 
 /** Sending messages and reading history. */
 export class MessagesService {
   private readonly committedListeners: MessageCommittedListener[] = [];
-  /** The ranges asked for within 2 ms (SET_UP_LINGER_MS: a reconnect storm's replays, gap fills), in one statement. */
+  /**
+   * The ranges asked for in one event-loop turn (a reconnect storm's replays), in one statement. Not
+   * SET_UP_LINGER_MS: a gap fill during live delivery reads here too.
+   */
   private readonly ranges = turnBatchedLoader<RangeRequest, Message[]>(
     (ranges) => selectRanges(this.db.sql, ranges),
     500,
-    SET_UP_LINGER_MS,
   );
 
   constructor(

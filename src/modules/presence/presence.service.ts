@@ -56,7 +56,7 @@ export class PresenceService {
   /** The heartbeat under way: a disconnect waits for it, so it cannot re-add a closed connection. */
   private beat: Promise<void> = Promise.resolve();
   /**
-   * The connections accepted / closed within 2 ms (SET_UP_LINGER_MS), written to the store in one
+   * The connections accepted / closed within 5 ms (SET_UP_LINGER_MS), written to the store in one
    * script call and announced with one `last_seen_at` statement: sockets arrive by the thousand
    * when an instance dies and its clients reconnect here.
    */
