@@ -30,6 +30,8 @@ export class OpenSockets<S extends KeptSocket = KeptSocket> implements Iterable<
   /** Each open socket with its TCP socket's read count at the last ping (-1 before the first). */
   private readonly sockets = new Map<S, number>();
   private readonly timer: NodeJS.Timeout | null;
+  /** ms between two slices of a sweep. */
+  private readonly sliceMs: number;
   /** Where the sweep under way has got to (a Map iterator sees the sockets added and removed since). */
   private cursor: Iterator<[S, number]> | null = null;
   /** When the sweep under way started (ms since the epoch), and how many sockets each of its slices visits. */
@@ -39,7 +41,8 @@ export class OpenSockets<S extends KeptSocket = KeptSocket> implements Iterable<
 
   /** @param keepAliveMs - ms between two pings of a socket; 0 turns keep-alive off. */
   constructor(private readonly keepAliveMs: number) {
-    this.timer = keepAliveMs > 0 ? setInterval(() => this.sweepSlice(), keepAliveMs / SWEEP_SLICES) : null;
+    this.sliceMs = keepAliveMs / SWEEP_SLICES;
+    this.timer = keepAliveMs > 0 ? setInterval(() => this.sweepSlice(), this.sliceMs) : null;
     this.timer?.unref();
   }
 
@@ -78,7 +81,7 @@ export class OpenSockets<S extends KeptSocket = KeptSocket> implements Iterable<
     if (this.cursor === null) {
       const now = Date.now();
       // Half a slice of slack: the timer's ticks are not exact.
-      if (now - this.sweepStartedAt < this.keepAliveMs - this.keepAliveMs / SWEEP_SLICES / 2) return;
+      if (now - this.sweepStartedAt < this.keepAliveMs - this.sliceMs / 2) return;
       this.sweepStartedAt = now;
       this.cursor = this.sockets.entries();
       this.perSlice = Math.max(1, Math.ceil(this.sockets.size / SWEEP_SLICES));
