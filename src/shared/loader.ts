@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Container } from './container';
+import { closeBatchAfter } from './turn-batcher';
 
 /**
  * Whether loaders cache rows. HTTP requests cache for the request; on WebSockets, where
@@ -100,16 +101,23 @@ export class LoaderSet {
  * @param batch - answers every key, in order (DataLoader's contract); an `Error` fails that key.
  * @param maxBatchSize - most keys per call (bounds one statement's parameters).
  * @param lingerMs - how long a batch stays open after its first key, ms; 0 (the default) closes it
- *   at the end of the turn. {@link SET_UP_LINGER_MS} for the reads and writes of a socket's set-up.
+ *   at the end of the turn ({@link setUpLoader} for the steps of a socket's set-up).
  */
 export function turnBatchedLoader<K, V>(
   batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>,
   maxBatchSize = 1000,
   lingerMs = 0,
 ): DataLoader<K, V> {
-  const batchScheduleFn =
-    lingerMs > 0 ? (run: () => void) => void setTimeout(run, lingerMs) : (run: () => void) => void setImmediate(run);
-  return new DataLoader<K, V>(batch, { cache: false, maxBatchSize, batchScheduleFn });
+  return new DataLoader<K, V>(batch, {
+    cache: false,
+    maxBatchSize,
+    batchScheduleFn: (run) => closeBatchAfter(lingerMs, run),
+  });
+}
+
+/** A {@link turnBatchedLoader} for a step of a WebSocket's set-up: its batch stays open {@link SET_UP_LINGER_MS}. */
+export function setUpLoader<K, V>(batch: (keys: readonly K[]) => Promise<ArrayLike<V | Error>>): DataLoader<K, V> {
+  return turnBatchedLoader(batch, undefined, SET_UP_LINGER_MS);
 }
 
 /**

@@ -7,6 +7,15 @@
  * (rate-limit points, set-up reads, presence transitions), the same window is a DataLoader:
  * `turnBatchedLoader` in src/shared/loader.ts.
  */
+/**
+ * Runs `close` when a batch opened now should end: after `lingerMs` ms, or at the end of this
+ * event-loop turn (`setImmediate`, after the I/O callbacks of the turn) when `lingerMs` is 0.
+ */
+export function closeBatchAfter(lingerMs: number, close: () => void): void {
+  if (lingerMs > 0) setTimeout(close, lingerMs);
+  else setImmediate(close);
+}
+
 export class TurnBatcher<T> {
   private items: T[] = [];
   private scheduled = false;
@@ -31,12 +40,10 @@ export class TurnBatcher<T> {
     if (this.items.length >= this.maxItems) this.run();
     else if (!this.scheduled) {
       this.scheduled = true;
-      const close = () => {
+      closeBatchAfter(this.lingerMs, () => {
         this.scheduled = false;
         this.run();
-      };
-      if (this.lingerMs > 0) setTimeout(close, this.lingerMs);
-      else setImmediate(close);
+      });
     }
   }
 

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../../db/sql';
-import { SET_UP_LINGER_MS, turnBatchedLoader } from '../../shared/loader';
+import { setUpLoader } from '../../shared/loader';
 import type { Logger } from '../../shared/logger';
 import { deleteExpiredSessions, deleteSession, extendSession, insertSession, selectLiveSession } from './auth.sql';
 
@@ -41,23 +41,19 @@ export interface RedisSessionCache {
 
 /**
  * The {@link RedisSessionCache} on one connection, keys under `prefix` (REDIS_PREFIX). The lookups
- * made within 5 ms (SET_UP_LINGER_MS) go out as one pipeline (one write): sockets authenticate one
+ * made within SET_UP_LINGER_MS go out as one pipeline (one write): sockets authenticate one
  * by one, each from its own read, so auto-pipelining alone sent every EXISTS by itself.
  */
 export function createRedisSessionCache(redis: Redis, prefix: string): RedisSessionCache {
   const key = (id: string) => `${prefix}session:${id}`;
-  const exists = turnBatchedLoader<string, boolean>(
-    async (ids) => {
-      if (ids.length === 1) return [(await redis.exists(key(ids[0]))) === 1];
-      const replies = (await redis.pipeline(ids.map((id) => ['exists', key(id)])).exec()) ?? [];
-      return ids.map((_, i) => {
-        const [err, count] = replies[i] ?? [new Error('no reply to EXISTS'), 0];
-        return err ?? count === 1;
-      });
-    },
-    undefined,
-    SET_UP_LINGER_MS,
-  );
+  const exists = setUpLoader<string, boolean>(async (ids) => {
+    if (ids.length === 1) return [(await redis.exists(key(ids[0]))) === 1];
+    const replies = (await redis.pipeline(ids.map((id) => ['exists', key(id)])).exec()) ?? [];
+    return ids.map((_, i) => {
+      const [err, count] = replies[i] ?? [new Error('no reply to EXISTS'), 0];
+      return err ?? count === 1;
+    });
+  });
   return {
     has: (sessionId) => exists.load(sessionId),
     async remember(sessionId, userId, ttlMs) {

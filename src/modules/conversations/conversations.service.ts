@@ -5,7 +5,7 @@ import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
 import type { Logger } from '../../shared/logger';
 import type { BlocksService } from '../safety/blocks.service';
-import { SET_UP_LINGER_MS, turnBatchedLoader } from '../../shared/loader';
+import { setUpLoader } from '../../shared/loader';
 import { checkFirst, decodeTimeIdCursor, encodeCursor, toPage, type Page } from '../../shared/pagination';
 import type { Conversation } from './conversation.entity';
 import type { Participant } from './participant.entity';
@@ -65,26 +65,18 @@ export type ConversationCreatedListener = (result: ConversationResult, creatorId
  */
 export class ConversationsService {
   private readonly createdListeners: ConversationCreatedListener[] = [];
-  /** {@link positionsOf} of the users asking within {@link SET_UP_LINGER_MS}, in one statement. */
-  private readonly positions = turnBatchedLoader<string, Array<{ id: string; lastSeq: number }>>(
-    async (userIds) => {
-      const byUser = new Map<string, Array<{ id: string; lastSeq: number }>>(userIds.map((id) => [id, []]));
-      for (const row of await selectPositionsOf(this.db.sql, userIds))
-        byUser.get(row.userId)?.push({ id: row.id, lastSeq: row.lastSeq });
-      return userIds.map((id) => byUser.get(id)!);
-    },
-    undefined,
-    SET_UP_LINGER_MS,
-  );
-  /** `last_seq` of the conversations asked for within {@link SET_UP_LINGER_MS}, in one statement (`null`: no such conversation). */
-  private readonly lastSeqs = turnBatchedLoader<string, number | null>(
-    async (ids) => {
-      const byId = await this.lastSeqsInBulk(ids);
-      return ids.map((id) => byId.get(id) ?? null);
-    },
-    undefined,
-    SET_UP_LINGER_MS,
-  );
+  /** {@link positionsOf} of the users asking within one set-up batch, in one statement. */
+  private readonly positions = setUpLoader<string, Array<{ id: string; lastSeq: number }>>(async (userIds) => {
+    const byUser = new Map<string, Array<{ id: string; lastSeq: number }>>(userIds.map((id) => [id, []]));
+    for (const row of await selectPositionsOf(this.db.sql, userIds))
+      byUser.get(row.userId)?.push({ id: row.id, lastSeq: row.lastSeq });
+    return userIds.map((id) => byUser.get(id)!);
+  });
+  /** `last_seq` of the conversations asked for within one set-up batch, in one statement (`null`: no such conversation). */
+  private readonly lastSeqs = setUpLoader<string, number | null>(async (ids) => {
+    const byId = await this.lastSeqsInBulk(ids);
+    return ids.map((id) => byId.get(id) ?? null);
+  });
 
   constructor(
     private readonly db: Db,
@@ -250,7 +242,7 @@ export class ConversationsService {
 
   /**
    * Ids and current last seq of every conversation of a user (to start a live subscription).
-   * The users asking within 5 ms (SET_UP_LINGER_MS) are read in one statement.
+   * The users asking within one set-up batch (SET_UP_LINGER_MS) are read in one statement.
    */
   positionsOf(userId: string): Promise<Array<{ id: string; lastSeq: number }>> {
     return this.positions.load(userId);
@@ -258,7 +250,7 @@ export class ConversationsService {
 
   /**
    * `last_seq` by conversation id for the known ones among `ids` (none for no ids). The ids asked
-   * for within 5 ms (SET_UP_LINGER_MS), by every caller, are read in one statement.
+   * for within one set-up batch (SET_UP_LINGER_MS), by every caller, are read in one statement.
    */
   async lastSeqsOf(ids: readonly string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();

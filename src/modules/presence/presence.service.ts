@@ -2,7 +2,7 @@ import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
 import { badInput, forbidden, notFound } from '../../shared/errors';
 import { checkId } from '../../shared/ids';
-import { SET_UP_LINGER_MS, turnBatchedLoader } from '../../shared/loader';
+import { setUpLoader } from '../../shared/loader';
 import type { Logger } from '../../shared/logger';
 import type { ConversationsService } from '../conversations/conversations.service';
 import { selectContacts, selectContactsAmong, selectLastSeen, updateLastSeen } from './presence.sql';
@@ -56,19 +56,15 @@ export class PresenceService {
   /** The heartbeat under way: a disconnect waits for it, so it cannot re-add a closed connection. */
   private beat: Promise<void> = Promise.resolve();
   /**
-   * The connections accepted / closed within 5 ms (SET_UP_LINGER_MS), written to the store in one
+   * The connections accepted / closed within one set-up batch (SET_UP_LINGER_MS), written to the store in one
    * script call and announced with one `last_seen_at` statement: sockets arrive by the thousand
    * when an instance dies and its clients reconnect here.
    */
-  private readonly connects = turnBatchedLoader<ConnectionRef, PresenceTransition>(
-    (refs) => this.writeBatch(this.store.connect(this.options.instanceId, refs)),
-    undefined,
-    SET_UP_LINGER_MS,
+  private readonly connects = setUpLoader<ConnectionRef, PresenceTransition>((refs) =>
+    this.writeBatch(this.store.connect(this.options.instanceId, refs)),
   );
-  private readonly disconnects = turnBatchedLoader<ConnectionRef, PresenceTransition>(
-    (refs) => this.writeBatch(this.store.disconnect(this.options.instanceId, refs)),
-    undefined,
-    SET_UP_LINGER_MS,
+  private readonly disconnects = setUpLoader<ConnectionRef, PresenceTransition>((refs) =>
+    this.writeBatch(this.store.disconnect(this.options.instanceId, refs)),
   );
 
   /** @param options - this instance's name and timings (from the config). */
