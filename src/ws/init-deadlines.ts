@@ -50,7 +50,7 @@ export class InitDeadlines<S extends ClosableSocket> {
   }
 
   private arm(ms: number): void {
-    this.timer = setTimeout(() => this.expire(), Math.max(0, ms));
+    this.timer = setTimeout(() => this.expire(), ms);
     this.timer.unref();
   }
 

@@ -120,9 +120,8 @@ export class PresenceService {
     const ready = this.track(this.connects.load(ref));
     this.local.set(connectionId, ref);
     this.connecting.set(connectionId, ready);
-    void ready.then(() => {
-      if (this.connecting.get(connectionId) === ready) this.connecting.delete(connectionId);
-    });
+    // Connection ids are never reused: deleting after a disconnect already did is a no-op.
+    void ready.then(() => this.connecting.delete(connectionId));
     return ready;
   }
 
