@@ -9,10 +9,11 @@ import { Flags } from './lib/flags';
 import { cpuTimes, gitInfo, machineInfo, stealBetween } from './lib/machine';
 import type { ParleyLaunch } from './lib/parley-process';
 import { writeReport } from './lib/report';
-import { pruneResults, SCENARIOS, writeResult, type ScenarioName } from './lib/results';
+import { COMPARISONS, pruneResults, SCENARIOS, writeResult, type RunName } from './lib/results';
 import { BenchStack } from './lib/stack';
 import type { Handlers } from './lib/worker-host';
 import { WorkerProcess, type WorkerOptions } from './lib/workers';
+import { compare } from './scenarios/compare';
 import { connections } from './scenarios/connections';
 import { e2e } from './scenarios/e2e';
 import { fanout } from './scenarios/fanout';
@@ -24,10 +25,11 @@ import { send } from './scenarios/send';
 
 /**
  * `npm run bench` (every scenario), `npm run bench:<scenario>`, `npm run bench:report`.
- * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|connections|history|notifications|groups|reconnect|report> [--flags]
- * (`report --prune` first deletes every result file but the newest non-quick one per scenario).
+ * Usage: ts-node --transpile-only bench/run.ts <all|send|e2e|fanout|connections|history|notifications|groups|reconnect|compare|report> [--flags]
+ * (`report --prune` first deletes every result file but the newest non-quick one per scenario;
+ * `compare --against DIR` measures this build beside another checkout's, and is not part of `all`).
  */
-const scenarios: Record<ScenarioName, Scenario> = {
+const scenarios: Record<RunName, Scenario> = {
   send,
   e2e,
   fanout,
@@ -36,10 +38,11 @@ const scenarios: Record<ScenarioName, Scenario> = {
   notifications,
   groups,
   reconnect,
+  compare,
 };
 
 /** Default --timeout of the scenarios that start 10,000 clients three times over (Parley, peer, bare). */
-const TIMEOUT_S: Partial<Record<ScenarioName, number>> = { groups: 400, reconnect: 400 };
+const TIMEOUT_S: Partial<Record<RunName, number>> = { groups: 400, reconnect: 400 };
 
 const t0 = Date.now();
 const log = (line: string) =>
@@ -49,7 +52,7 @@ const log = (line: string) =>
 const openStacks = new Set<BenchStack>();
 
 async function runScenario(
-  name: ScenarioName,
+  name: RunName,
   flags: Flags,
   launch: ParleyLaunch,
   git: { commit: string; dirty: boolean },
@@ -161,10 +164,14 @@ async function main(): Promise<number> {
     log(`wrote ${writeReport()}`);
     return 0;
   }
-  const names: ScenarioName[] =
-    what === 'all' ? [...SCENARIOS] : (SCENARIOS as readonly string[]).includes(what) ? [what as ScenarioName] : [];
+  const names: RunName[] =
+    what === 'all'
+      ? [...SCENARIOS]
+      : ([...SCENARIOS, ...COMPARISONS] as readonly string[]).includes(what)
+        ? [what as RunName]
+        : [];
   if (!names.length) {
-    log(`unknown scenario ${what}; use all, ${SCENARIOS.join(', ')} or report`);
+    log(`unknown scenario ${what}; use all, ${[...SCENARIOS, ...COMPARISONS].join(', ')} or report`);
     return 2;
   }
   const mode = flags.bool('ts-node') ? 'ts-node' : 'built';

@@ -95,13 +95,14 @@ export class ParleyProcess {
    * @param env - the instance's environment (PORT and HOST are added).
    * @param options.inspect - start with `--inspect` on a free port (to force GCs before reading memory).
    * @param options.entry - run this TypeScript file through ts-node instead of Parley (the textbook peer).
+   * @param options.root - run the build of another checkout of Parley (its `dist/src/main.js`), for `bench:compare`.
    * @throws when the process exits or is not ready within 60 s; the error carries its last output.
    */
   static async start(
     name: string,
     env: Record<string, string>,
     launch: ParleyLaunch,
-    options: { inspect?: boolean; entry?: string } = {},
+    options: { inspect?: boolean; entry?: string; root?: string } = {},
   ): Promise<ParleyProcess> {
     const port = await freePort();
     const args: string[] = [];
@@ -113,10 +114,11 @@ export class ParleyProcess {
       args.push('--cpu-prof', `--cpu-prof-dir=${launch.profileDir}`, `--cpu-prof-name=${file}`);
     }
     if (options.entry) args.push('-r', 'ts-node/register/transpile-only', options.entry);
+    else if (options.root) args.push(join(options.root, 'dist', 'src', 'main.js'));
     else if (launch.mode === 'built') args.push(join(ROOT, 'dist', 'src', 'main.js'));
     else args.push('-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts'));
     const child = spawn(process.execPath, args, {
-      cwd: ROOT,
+      cwd: options.root ?? ROOT,
       env: {
         PATH: process.env.PATH ?? '',
         TS_NODE_TRANSPILE_ONLY: 'true',

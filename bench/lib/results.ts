@@ -43,6 +43,12 @@ export const SCENARIOS = [
   'reconnect',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+/**
+ * Runs that compare two builds of Parley instead of Parley with a baseline (`npm run bench:compare`):
+ * not part of `npm run bench`, nor of the report.
+ */
+export const COMPARISONS = ['compare'] as const;
+export type RunName = ScenarioName | (typeof COMPARISONS)[number];
 
 /** What a scenario module returns. */
 export interface ScenarioOutput {
@@ -59,7 +65,7 @@ export interface ScenarioOutput {
 
 /** One run of one scenario, as written to `results/<timestamp>-<scenario>.json`. */
 export interface ScenarioResult extends ScenarioOutput {
-  scenario: ScenarioName;
+  scenario: RunName;
   startedAt: string;
   wallSeconds: number;
   command: string;
@@ -121,14 +127,14 @@ export function readResults(): ScenarioResult[] {
 
 /**
  * Deletes every result file but the newest non-`--quick` one of each scenario, profiled and not
- * (what the report then reads). @returns the deleted file names.
+ * (what the report then reads), and every comparison's. @returns the deleted file names.
  */
 export function pruneResults(): string[] {
   const files = resultFiles();
   const keep = new Map<string, string>();
   for (const file of files) {
     const r = readResult(file);
-    if (!r.quick)
+    if (!r.quick && !(COMPARISONS as readonly string[]).includes(r.scenario))
       keep.set(`${r.scenario}${r.profiled ? '-profiled' : ''}${r.safety === 'default' ? '-safety-default' : ''}`, file);
   }
   const kept = new Set(keep.values());

@@ -65,11 +65,12 @@ export class BenchStack {
   /**
    * Starts one more Parley instance (`name` is A, B, ...).
    * @param options.inspect - with `--inspect`, for forcing GCs (connections scenario).
+   * @param options.root - another checkout whose build runs instead of this one (`bench:compare`).
    */
   async start(
     name: string,
     overrides: Record<string, string> = {},
-    options: { inspect?: boolean } = {},
+    options: { inspect?: boolean; root?: string } = {},
   ): Promise<ParleyProcess> {
     const instance = await ParleyProcess.start(name, this.env(overrides), this.launch, options);
     this.instances.push(instance);
