@@ -53,6 +53,7 @@ export const compare: Scenario = async (ctx) => {
   const rounds = f.number('rounds', 5, 2);
   const messages = f.number('messages', 100, 10);
   const concurrency = f.number('send-concurrency', 4);
+  const singles = f.number('trials', 10, 2);
 
   const stack = await ctx.stack();
   const env = { MAX_PARTICIPANTS: String(n + 1), NOTIFICATIONS: 'off' };
@@ -86,7 +87,9 @@ export const compare: Scenario = async (ctx) => {
     if (opened.failed) throw new Error(`${opened.failed} subscribers of ${instance.name} failed: ${opened.firstError}`);
   }
   await waitSubscribed(load, receivers);
-  ctx.log(`${n} subscribers on X (this build) and on Y (${root}); ${rounds} rounds of ${messages} messages`);
+  ctx.log(
+    `${n} subscribers on X (this build) and on Y (${root}); ${singles} single messages, then ${rounds} rounds of ${messages}`,
+  );
 
   // One round first that is not measured: both builds' hot paths compiled before the rounds that count.
   const warmUp = await load.call('burst', { count: messages, concurrency });
@@ -96,6 +99,24 @@ export const compare: Scenario = async (ctx) => {
     ),
   );
   await Promise.all(receivers.map((rcv) => rcv.call('reset', undefined)));
+
+  // Single messages: when each build's first and last subscriber had it (ms after the send).
+  const trials: Array<{ x: { first: number; last: number }; y: { first: number; last: number } }> = [];
+  for (let t = 0; t < singles; t++) {
+    const one = await load.call('burst', { count: 1, concurrency: 1 });
+    if (!one.sends.length) throw new Error(`send failed: ${one.firstError}`);
+    const { seq, sentAt } = one.sends[0];
+    const got = await Promise.all(
+      receivers.map((rcv) => rcv.call('waitSeqs', { conversationId, seqs: [seq], timeoutMs: 30_000 })),
+    );
+    const [gx, gy] = got.map((g) => arrivals(g.tallies));
+    trials.push({
+      x: { first: gx.first - sentAt, last: gx.last - sentAt },
+      y: { first: gy.first - sentAt, last: gy.last - sentAt },
+    });
+    await Promise.all(receivers.map((rcv) => rcv.call('reset', undefined)));
+    await sleep(100);
+  }
 
   const measured: Array<{ x: Round; y: Round }> = [];
   for (let r = 0; r < rounds; r++) {
@@ -148,6 +169,15 @@ export const compare: Scenario = async (ctx) => {
       baseline: null,
       baselineLabel: '',
     }),
+    ...(['first', 'last'] as const).map((which) =>
+      figure({
+        label: `time to the ${which} subscriber (single message, median of ${singles}), group of ${n}`,
+        unit: 'ms',
+        value: median(trials.map((t) => t.x[which])),
+        baseline: median(trials.map((t) => t.y[which])),
+        baselineLabel: `the build of ${root}`,
+      }),
+    ),
     figure({
       label: `first send → last arrival of a round of ${messages} (median), group of ${n}`,
       unit: 'ms',
@@ -161,7 +191,7 @@ export const compare: Scenario = async (ctx) => {
     options: { against: root, subscribers: n, rounds, messages, sendConcurrency: concurrency },
     figures,
     charts: [],
-    details: { rounds: measured, cpuRatios },
+    details: { trials, rounds: measured, cpuRatios },
     notes: [
       'X runs this build, Y the other one; both hold the same subscribers of one conversation and deliver the same messages at the same time. The sends go over HTTP to a third instance (this build). NOTIFICATIONS=off on all three.',
     ],
