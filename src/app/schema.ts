@@ -30,5 +30,20 @@ export async function buildParleySchema(modules: readonly ParleyModule[]): Promi
     },
   });
   for (const module of modules) module.adjustSchema?.(schema);
+  resolveSubscriptionsToTheirEvents(schema);
   return schema;
 }
+
+/**
+ * Gives every subscription field the resolver graphql-js's default would be for an event: the
+ * event itself. A module's `@Subscription` method returns its `@Root()` (authorization happens
+ * once, in the field's `subscribe`), but type-graphql wraps the method in its auth middleware and
+ * an asynchronous argument check, so every event's execution became a promise, and every
+ * subscriber of the event waited on it (src/execution/shared-subscribe.ts). Synchronous, the
+ * result of an event reaches the sockets in the call that received it.
+ */
+function resolveSubscriptionsToTheirEvents(schema: GraphQLSchema): void {
+  for (const field of Object.values(schema.getSubscriptionType()?.getFields() ?? {})) field.resolve = eventItself;
+}
+
+const eventItself = (event: unknown): unknown => event;

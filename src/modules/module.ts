@@ -73,7 +73,10 @@ export interface ModuleInstance {
 export interface ParleyModule {
   /** kebab-case, for logs. */
   readonly name: string;
-  /** Resolver classes for the schema. */
+  /**
+   * Resolver classes for the schema. A `@Subscription` method returns its `@Root()`, the event:
+   * the schema resolves every subscription field to its event (src/app/schema.ts).
+   */
   readonly resolvers: readonly ResolverClass[];
   /** TypeORM entities of the tables this module owns (their schema lives in migrations/). */
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM takes entity classes as `Function`
