@@ -15,7 +15,7 @@ import {
 } from 'graphql';
 import { committedAt } from '../shared/committed-at';
 import type { Context } from '../shared/context';
-import { PushStream, type ValueMapper } from '../shared/push-stream';
+import { PushStream, type ValueMapper, type ValueSink } from '../shared/push-stream';
 import { viewerBlindContext, type ViewerIndependentFields } from '../shared/viewer-independence';
 
 /** Viewer-independent field names by type name, `__typename` included. */
@@ -25,6 +25,30 @@ const FINISHED: IteratorReturnResult<undefined> = Object.freeze({ value: undefin
 const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as Promise<T> | null)?.then === 'function';
 
 /**
+ * Where a subscription's results are written as they come, instead of being handed out one
+ * `next()` at a time (the WebSocket transport's socket, src/ws/ws-socket.ts).
+ */
+export interface ResultSink {
+  /**
+   * Writes `result`, subscription `id`'s result for one event. `result` is one object for every
+   * local subscriber that shares it, so that its encoding can be shared too.
+   * @param committedAt - the event's commit time (ms since the epoch, src/shared/committed-at.ts),
+   *   0 for an event without one (a replayed row, a state event).
+   */
+  writeResult(id: string, result: ExecutionResult, committedAt: number): void;
+}
+
+/**
+ * A subscription's execution arguments (what makeServer's `onSubscribe` returns, passed on to
+ * `subscribe`), naming where its results are written; without a sink they are handed out by `next()`.
+ */
+export interface SinkExecutionArgs extends ExecutionArgs {
+  resultSink?: ResultSink;
+  /** The subscription's id in its protocol (graphql-ws's operation id). */
+  subscriptionId?: string;
+}
+
+/**
  * A subscription's results, one per event of its source stream: what graphql-js's `subscribe`
  * returns (an async iterator of execution results), with the execution of an event shared by the
  * subscribers whose results cannot differ (see {@link createSharedSubscribe}). graphql-ws's
@@ -32,21 +56,24 @@ const isPromise = <T>(value: unknown): value is Promise<T> => typeof (value as P
  * once, also while a `next()` waits (an async generator would queue it behind that `next()`,
  * leaving the subscription open until one more event arrived). A class, not a closure per method:
  * an idle subscription holds one for hours.
+ *
+ * With a {@link ResultSink} in its arguments and a {@link PushStream} source (every Parley
+ * stream), each result is written to the sink in the call that pushes its event, and the one
+ * `next()` graphql-ws asks for settles when the stream ends: graphql-ws's per-result path (an
+ * async `emit.next`, its hook, and a `JSON.stringify` of the whole frame, for every subscriber of
+ * every event) is skipped. graphql-ws still sends the `complete` or `error` frame at the end, after
+ * the last result.
  */
 export class SubscriptionEvents
-  implements AsyncIterableIterator<ExecutionResult>, ValueMapper<unknown, ExecutionResult>
+  implements AsyncIterableIterator<ExecutionResult>, ValueMapper<unknown, ExecutionResult>, ValueSink<unknown>
 {
-  /**
-   * The commit time (ms since the epoch, src/shared/committed-at.ts) of the event whose result was
-   * handed out last, 0 for an event without one. graphql-ws asks for the next result only once the
-   * previous one is sent, so it is the one being sent: the transport reads it for the delivery latency.
-   */
-  committedAt = 0;
+  /** Results on their way to the sink behind one still executing (in event order); null: none. */
+  private writing: Promise<void> | null = null;
 
   constructor(
     /** The source stream (the field's `subscribe`); `return()` stops it. */
     private readonly source: AsyncIterator<unknown>,
-    private readonly args: ExecutionArgs,
+    private readonly args: SinkExecutionArgs,
     /** Events of one document and the same variable values share results under this key; null: never shared. */
     private readonly key: string | null,
     /** Results by event, then by key; an event object is shared by every local subscriber. */
@@ -57,14 +84,41 @@ export class SubscriptionEvents
   // suspended frame costs more than one callback. A PushStream source (every Parley stream) maps
   // the event itself, so that the wait is one promise, not two and a callback (heap snapshots).
   next(): Promise<IteratorResult<ExecutionResult>> {
-    if (this.source instanceof PushStream) return this.source.nextMapped(this);
-    return this.source.next().then((item) => this.step(item));
+    const source = this.source;
+    if (source instanceof PushStream) {
+      if (this.args.resultSink) return source.drainTo(this);
+      return source.nextMapped(this);
+    }
+    return source.next().then((item) => this.step(item));
   }
 
   /** @internal The mapper of {@link PushStream.nextMapped}: an event's result. */
   map(event: unknown): ExecutionResult | Promise<ExecutionResult> {
-    this.committedAt = committedAt(event);
     return this.result(event);
+  }
+
+  /** @internal The sink of {@link PushStream.drainTo}: writes an event's result, in event order. */
+  take(event: unknown): void {
+    const at = committedAt(event);
+    const result = this.result(event);
+    if (this.writing === null && !isPromise(result)) {
+      this.write(result, at);
+      return;
+    }
+    // Both at once: a result rejected while an earlier one still executes is then never unhandled.
+    const writing: Promise<void> = Promise.all([result, this.writing]).then(
+      ([value]) => this.write(value, at),
+      (err: unknown) => (this.source as PushStream<unknown>).end(err),
+    );
+    this.writing = writing;
+    void writing.then(() => {
+      if (this.writing === writing) this.writing = null;
+    });
+  }
+
+  /** @internal The stream ended: its `next()` settles once the results still executing are written. */
+  ended(): Promise<void> | null {
+    return this.writing;
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
@@ -76,11 +130,14 @@ export class SubscriptionEvents
     return this;
   }
 
+  private write(result: ExecutionResult, at: number): void {
+    this.args.resultSink!.writeResult(this.args.subscriptionId!, result, at);
+  }
+
   private step(
     item: IteratorResult<unknown>,
   ): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> {
     if (item.done) return FINISHED;
-    this.committedAt = committedAt(item.value);
     const result = this.result(item.value);
     return isPromise(result) ? result.then((value) => ({ value, done: false })) : { value: result, done: false };
   }

@@ -28,6 +28,8 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
   // not kept is ~56 bytes less per waiting subscriber.
   private resolveNext: ((result: IteratorResult<unknown> | Promise<IteratorResult<unknown>>) => void) | null = null;
   private mapper: ValueMapper<T, unknown> | null = null;
+  /** Takes every value as it is pushed, once {@link drainTo} was called. */
+  private sink: ValueSink<T> | null = null;
   private started = false;
   /** Set once the stream has ended; reads as `true` from then on. */
   protected stopped = false;
@@ -45,6 +47,11 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
    */
   push(value: T): Promise<void> {
     if (this.stopped) return DONE;
+    const sink = this.sink;
+    if (sink) {
+      this.give(sink, value);
+      return DONE;
+    }
     const resolve = this.resolveNext;
     if (resolve) {
       const mapper = this.mapper;
@@ -65,8 +72,9 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
     this.buffer = null;
     if (buffer) for (const item of buffer) item.taken?.();
     const resolve = this.resolveNext;
-    this.resolveNext = this.mapper = null;
-    if (resolve) resolve(this.failure ? Promise.reject(this.takeFailure()) : FINISHED);
+    const sink = this.sink;
+    this.resolveNext = this.mapper = this.sink = null;
+    if (resolve) resolve(this.outcome(sink));
     this.cleanUp();
   }
 
@@ -95,6 +103,47 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
       this.resolveNext = resolve as (result: IteratorResult<unknown> | Promise<IteratorResult<unknown>>) => void;
       this.mapper = mapper;
     });
+  }
+
+  /**
+   * Hands every value to `sink.take` as it is pushed, in the same call, instead of one `next()`
+   * per value: a consumer that writes each value somewhere (src/execution/shared-subscribe.ts)
+   * then costs no promise per value. Values buffered before go first. A throw of `take` ends the
+   * stream with that error. Call it once, instead of `next()`.
+   * @returns settles when the stream ends, after the last `take` and what `sink.ended` waits for:
+   *   FINISHED, or rejected with the stream's error.
+   */
+  drainTo(sink: ValueSink<T>): Promise<IteratorResult<never>> {
+    this.startOnce();
+    const buffer = this.buffer;
+    this.buffer = null;
+    for (const item of buffer ?? []) {
+      item.taken?.();
+      if (!this.stopped) this.give(sink, item.value);
+    }
+    if (this.stopped) return Promise.resolve(this.outcome(sink));
+    this.sink = sink;
+    return new Promise<IteratorResult<never>>((resolve) => {
+      this.resolveNext = resolve as (result: IteratorResult<unknown> | Promise<IteratorResult<unknown>>) => void;
+    });
+  }
+
+  /** How the consumer's wait ends: FINISHED, or rejected with the failure, once `sink` has finished what it took. */
+  private outcome(sink: ValueSink<T> | null): IteratorResult<never> | Promise<IteratorResult<never>> {
+    const failed = this.failure !== null;
+    const error = failed ? this.takeFailure() : undefined;
+    const ending = (): IteratorResult<never> | Promise<IteratorResult<never>> =>
+      failed ? Promise.reject(error) : FINISHED;
+    const busy = sink?.ended?.() ?? null;
+    return busy === null ? ending() : busy.then(ending);
+  }
+
+  private give(sink: ValueSink<T>, value: T): void {
+    try {
+      sink.take(value);
+    } catch (error) {
+      this.end(error ?? new Error('subscription failed'));
+    }
   }
 
   /** `mapper`'s result for `value`; a failure (thrown, or a rejection later) ends the stream. */
@@ -149,6 +198,13 @@ export abstract class PushStream<T> implements AsyncIterableIterator<T> {
 /** A mapper's synchronous throw, told apart from a result. */
 class Failure {
   constructor(readonly error: unknown) {}
+}
+
+/** Takes each value of a {@link PushStream} as it is pushed (see {@link PushStream.drainTo}). */
+export interface ValueSink<T> {
+  take(value: T): void;
+  /** Called once when the stream ends; `drainTo`'s promise settles after the promise it returns (null: at once). */
+  ended?(): Promise<void> | null;
 }
 
 /** Transforms each value of a {@link PushStream} for {@link PushStream.nextMapped}. */

@@ -1,12 +1,20 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { GraphQLError, OperationTypeNode, getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  GraphQLError,
+  OperationTypeNode,
+  getOperationAST,
+  type DocumentNode,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { CompiledExecutor } from '../execution/compiled-executor';
 import { createDocumentCache } from '../execution/document-cache';
-import { createSharedSubscribe, SubscriptionEvents } from '../execution/shared-subscribe';
+import { createSharedSubscribe, type SinkExecutionArgs } from '../execution/shared-subscribe';
 import { connectionParamsToken } from '../shared/bearer';
 import type { Authenticated, Authenticator, Context, SocketViewer } from '../shared/context';
 import type { ErrorFormatter } from '../shared/format-error';
@@ -17,6 +25,7 @@ import { operationLabel, type Metrics } from '../shared/metrics';
 import type { OriginPolicy } from '../shared/origin-policy';
 import type { ViewerIndependentFields } from '../shared/viewer-independence';
 import { InitDeadlines } from './init-deadlines';
+import { NextFrames } from './next-frames';
 import { OpenSockets } from './open-sockets';
 import type { SessionSockets } from './session-sockets';
 import { GraphqlWsSocket } from './ws-socket';
@@ -111,6 +120,15 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     fieldSuggestions: guard.fieldSuggestions,
   });
   const expired = () => deps.metrics.wsRejected.inc({ reason: 'expired' });
+  /** A result as the client gets it: errors formatted (a resolver's keep their code; others are the request's). */
+  const present = (result: ExecutionResult): ExecutionResult | FormattedExecutionResult =>
+    result.errors?.length
+      ? {
+          ...result,
+          errors: result.errors.map((e) => deps.formatError(e, undefined, e.path ? null : 'BAD_USER_INPUT')),
+        }
+      : result;
+  const frames = new NextFrames(present, deps.metrics.deliveryLatency);
 
   /**
    * Closes a socket that cannot be served for a reason that is not the client's with 1013 (try
@@ -231,10 +249,9 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         if (err instanceof GraphQLError) return [err];
         throw err;
       }
-      if (subscription) socket.addSubscription(id);
       // Complete arguments: graphql-ws then skips its own parse, validate, root and context, and
       // adds no properties to an object that the subscription keeps.
-      return {
+      const args: SinkExecutionArgs = {
         schema: deps.schema,
         document,
         operationName: payload.operationName,
@@ -242,6 +259,13 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         rootValue: undefined,
         contextValue,
       };
+      if (subscription) {
+        socket.addSubscription(id);
+        // Its results are written to the socket as they come (src/ws/next-frames.ts).
+        args.resultSink = socket;
+        args.subscriptionId = id;
+      }
+      return args;
     },
     onComplete({ extra: socket }, id) {
       socket.removeSubscription(id);
@@ -251,16 +275,8 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
       deps.metrics.operations.inc({ transport: 'ws', type });
       return undefined;
     },
-    onNext({ extra: socket, subscriptions }, id, _payload, _args, result) {
-      // graphql-ws sends the frame right after this hook: a live event's frame is timed there.
-      const events = subscriptions[id];
-      if (events instanceof SubscriptionEvents && events.committedAt !== 0) socket.deliveryFrame(events.committedAt);
-      if (!result.errors?.length) return result;
-      return {
-        ...result,
-        errors: result.errors.map((e) => deps.formatError(e, undefined, e.path ? null : 'BAD_USER_INPUT')),
-      };
-    },
+    // The result of a query or mutation (a subscription's are framed by `frames`).
+    onNext: (_ctx, _id, _payload, _args, result) => present(result),
     onError(_ctx, _id, _payload, errors) {
       return errors.map((e) => deps.formatError(e, undefined, 'GRAPHQL_VALIDATION_FAILED'));
     },
@@ -337,7 +353,7 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
     socket.transport = request.socket;
     socket.clientIp = request.socket.remoteAddress ?? '';
     if (deps.maxBufferedBytes) socket.maxBuffered = deps.maxBufferedBytes;
-    socket.deliveryLatency = deps.metrics.deliveryLatency;
+    socket.frames = frames;
     sockets.add(socket);
     initDeadlines.add(socket);
     socket.on('error', failed);

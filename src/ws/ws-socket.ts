@@ -1,8 +1,11 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ExecutionResult } from 'graphql';
 import type { WebSocket as GraphqlWsSocketShape } from 'graphql-ws';
 import { WebSocket } from 'ws';
+import type { ResultSink } from '../execution/shared-subscribe';
 import type { SocketViewer } from '../shared/context';
+import type { NextFrames } from './next-frames';
 
 /**
  * A server-side `ws` socket that is also the socket graphql-ws's `makeServer` talks to (the
@@ -21,7 +24,7 @@ import type { SocketViewer } from '../shared/context';
  *
  * The upgrade request is not kept (useServer keeps it in `extra`; Parley reads nothing from it).
  */
-export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
+export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape, ResultSink {
   /** makeServer's message handler (set once, by `opened`). */
   handler: ((data: string) => Promise<void>) | null = null;
   /** What makeServer's `opened` returned: call it once the socket has closed. */
@@ -54,25 +57,20 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
   private subscriptionIds: string | Set<string> | null = null;
   /** Set when {@link maxBuffered} was exceeded, for the close handler to count and log it. */
   slowConsumer = false;
-  /**
-   * Where the delivery latency of this socket's frames is observed (`parley_delivery_latency_seconds`),
-   * set by the server on connection; null: not observed.
-   */
-  deliveryLatency: { observe(seconds: number): void } | null = null;
-  /** Frames of live events announced by {@link deliveryFrame} and not yet sent. */
-  private framesAhead = 0;
-  /** Commit time (ms since the epoch) of the latest of those frames. */
-  private frameCommittedAt = 0;
+  /** How results of subscriptions are framed, set by the server on connection; null until then. */
+  frames: NextFrames | null = null;
 
   /**
-   * Announces that the next frame graphql-ws sends on this socket carries a live event committed
-   * at `committedAt` (ms since the epoch): its `onNext` hook runs just before the frame is made and
-   * sent, so {@link send} observes the latency from commit to the socket write. Frames announced
-   * together in one tick (several subscriptions of one socket) share the latest commit time.
+   * Writes subscription `id`'s `result` as a `next` frame ({@link NextFrames}); the server's
+   * subscriptions write here directly, not through graphql-ws's `emit.next`
+   * (src/execution/shared-subscribe.ts). Observes the delivery latency of a live event
+   * (`committedAt`, ms since the epoch; 0: not one) at the socket write.
    */
-  deliveryFrame(committedAt: number): void {
-    this.framesAhead++;
-    this.frameCommittedAt = committedAt;
+  writeResult(id: string, result: ExecutionResult, committedAt: number): void {
+    const frames = this.frames!;
+    if (committedAt !== 0 && this.readyState === WebSocket.OPEN)
+      frames.deliveryLatency?.observe(Math.max(0, Date.now() - committedAt) / 1000);
+    this.send(frames.frame(id, result), TEXT);
   }
 
   override send(data: BufferLike, cb?: (err?: Error) => void): void;
@@ -82,11 +80,6 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape {
     optionsOrCb?: SendOptions | ((err?: Error) => void),
     cb?: (err?: Error) => void,
   ): void {
-    if (this.framesAhead !== 0) {
-      this.framesAhead--;
-      if (this.readyState === WebSocket.OPEN)
-        this.deliveryLatency?.observe(Math.max(0, Date.now() - this.frameCommittedAt) / 1000);
-    }
     const transport = this.transport;
     if (transport && this.readyState === WebSocket.OPEN && !transport.writableCorked) corkUntilNextTick(transport);
     if (typeof optionsOrCb === 'function') super.send(data, optionsOrCb);
@@ -133,6 +126,8 @@ const DEFAULT_MAX_BUFFERED = 8 * 1024 * 1024;
 type BufferLike = Parameters<WebSocket['send']>[0];
 type SendOptions = { mask?: boolean; binary?: boolean; compress?: boolean; fin?: boolean };
 const NO_OPTIONS: SendOptions = Object.freeze({});
+/** A text frame whatever the data (ws sends a Buffer as a binary frame by default). */
+const TEXT: SendOptions = Object.freeze({ binary: false });
 
 /** TCP sockets corked in this tick, uncorked together on the next one. */
 let corked: Duplex[] = [];

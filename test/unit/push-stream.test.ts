@@ -163,4 +163,46 @@ describe('PushStream.nextMapped', () => {
       expect(await it.next()).toEqual({ value: undefined, done: true });
     }
   });
+
+  it('drains to a sink: buffered values first, then each push in the same call, until the stream ends', async () => {
+    const taken: number[] = [];
+    let push!: (v: number) => Promise<void>;
+    let stop!: () => void;
+    const stream = pushIterator<number>(async (p, s) => {
+      push = p;
+      stop = s;
+      void p(1);
+      await s;
+    });
+    const buffered = stream.next(); // starts it: 1 is handed to this next()
+    expect((await buffered).value).toBe(1);
+    void push(2); // buffered: no consumer waits
+    const ended = stream.drainTo({ take: (v) => taken.push(v) });
+    expect(taken).toEqual([2]);
+    await push(3);
+    expect(taken).toEqual([2, 3]);
+    stop();
+    expect(await ended).toEqual({ value: undefined, done: true });
+    void push(4);
+    expect(taken).toEqual([2, 3]);
+  });
+
+  it("ends a drained stream with the sink's error", async () => {
+    let push!: (v: number) => Promise<void>;
+    let cleaned = false;
+    const stream = pushIterator<number>(async (p, stop) => {
+      push = p;
+      await stop;
+      cleaned = true;
+    });
+    const ended = stream.drainTo({
+      take: () => {
+        throw new Error('cannot write');
+      },
+    });
+    void push(1);
+    await expect(ended).rejects.toThrow('cannot write');
+    await new Promise((r) => setImmediate(r));
+    expect(cleaned).toBe(true);
+  });
 });

@@ -1,5 +1,6 @@
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
-import { createSharedSubscribe } from '../../src/execution/shared-subscribe';
+import { createSharedSubscribe, type ResultSink } from '../../src/execution/shared-subscribe';
+import { stampCommitted } from '../../src/shared/committed-at';
 import { pushIterator } from '../support/push-iterator';
 
 /**
@@ -9,7 +10,7 @@ import { pushIterator } from '../support/push-iterator';
  */
 const Message = new GraphQLObjectType({
   name: 'Message',
-  fields: { id: { type: GraphQLString }, body: { type: GraphQLString } },
+  fields: { id: { type: GraphQLString }, body: { type: GraphQLString }, late: { type: GraphQLString } },
 });
 let pushEvent: ((event: object) => Promise<void>) | null = null;
 let generatorReturned = false;
@@ -77,5 +78,46 @@ describe('createSharedSubscribe', () => {
   it('answers a subscribe that fails with its errors, as graphql-js does', async () => {
     const result = (await subscribe({ schema, document: parse('subscription { nope }') })) as ExecutionResult;
     expect(result.errors?.length).toBeGreaterThan(0);
+  });
+
+  it('writes results to a sink in event order, and settles its next() once the stream ended', async () => {
+    const written: Array<{ id: string; data: unknown; committedAt: number }> = [];
+    const sink: ResultSink = {
+      writeResult: (id, result, committedAt) => written.push({ id, data: result.data, committedAt }),
+    };
+    const it = (await subscribe({
+      schema,
+      document: parse('subscription { messageAdded { id late } }'),
+      resultSink: sink,
+      subscriptionId: 's1',
+    } as Parameters<typeof subscribe>[0])) as AsyncIterableIterator<ExecutionResult>;
+    const ended = it.next();
+    const push = pushEvent!;
+    let release!: (value: string) => void;
+    // The first event's result waits for a field; the second, ready at once, must not overtake it.
+    void push({ id: 'm1', late: new Promise<string>((resolve) => (release = resolve)) });
+    void push({ id: 'm2', late: 'now' });
+    expect(written).toEqual([]);
+    release('later');
+    await new Promise((r) => setImmediate(r));
+    expect(written.map((w) => w.data)).toEqual([
+      { messageAdded: { id: 'm1', late: 'later' } },
+      { messageAdded: { id: 'm2', late: 'now' } },
+    ]);
+    // Nothing queued: written in the call that pushes it, with its commit time.
+    void push(stampCommitted({ id: 'm3', late: 'now' }, 1234));
+    expect(written[2]).toEqual({ id: 's1', data: { messageAdded: { id: 'm3', late: 'now' } }, committedAt: 1234 });
+    // Ended while a result still executes: next() settles (and graphql-ws completes) after its write.
+    let releaseLast!: (value: string) => void;
+    void push({ id: 'm4', late: new Promise<string>((resolve) => (releaseLast = resolve)) });
+    await it.return!();
+    let settled = false;
+    void ended.then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    releaseLast('last');
+    expect(await ended).toEqual({ value: undefined, done: true });
+    expect(written.map((w) => w.data)).toContainEqual({ messageAdded: { id: 'm4', late: 'last' } });
+    expect(written).toHaveLength(4);
   });
 });
