@@ -31,10 +31,10 @@ const MAX_BATCH = 200;
 /**
  * How long a notification job stays open for more messages after its first, ms (Kafka's
  * `linger.ms`). Each job costs the same BullMQ scripts and four statements whatever its size, so
- * under load a few ms more before the enqueue make jobs larger; a crash in that window loses the
- * notifications not yet enqueued.
+ * a longer window makes jobs larger under load (README, Notifications, for the figures); a crash
+ * in that window loses the notifications not yet enqueued.
  */
-const LINGER_MS = 5;
+const LINGER_MS = 25;
 
 /**
  * Notifications: `notifications`, `markNotificationsRead`, preferences, mutes, Web Push
