@@ -1,5 +1,17 @@
 import { pushIterator } from '../support/push-iterator';
 
+/** A stream that runs until it is stopped: `push` feeds it (once started), `cleaned()` tells whether its clean-up ran. */
+function cleanedUpStream() {
+  let feed: ((v: number) => Promise<void>) | null = null;
+  let cleaned = false;
+  const stream = pushIterator<number>(async (p, stop) => {
+    feed = p;
+    await stop;
+    cleaned = true;
+  });
+  return { stream, push: (v: number) => feed!(v), cleaned: () => cleaned };
+}
+
 describe('pushIterator', () => {
   it('delivers pushed values in order, including those pushed before they were asked for', async () => {
     let push!: (v: number) => Promise<void>;
@@ -64,13 +76,7 @@ describe('pushIterator', () => {
 
 describe('PushStream read with for await (as graphql-ws makeServer reads a subscription)', () => {
   it('hands values in push order to a waiting consumer, and a break ends the stream and runs its clean-up', async () => {
-    let push!: (v: number) => Promise<void>;
-    let cleaned = false;
-    const it = pushIterator<number>(async (p, stop) => {
-      push = p;
-      await stop;
-      cleaned = true;
-    });
+    const { stream: it, push, cleaned } = cleanedUpStream();
     const seen: number[] = [];
     const reading = (async () => {
       for await (const v of it) {
@@ -86,7 +92,7 @@ describe('PushStream read with for await (as graphql-ws makeServer reads a subsc
     await reading;
     expect(seen).toEqual([1, 2, 3]);
     await new Promise((r) => setImmediate(r));
-    expect(cleaned).toBe(true);
+    expect(cleaned()).toBe(true);
   });
 
   it('rejects the waiting next() with the error the stream ends with', async () => {
@@ -188,13 +194,7 @@ describe('PushStream.nextMapped', () => {
   });
 
   it("ends a drained stream with the sink's error", async () => {
-    let push!: (v: number) => Promise<void>;
-    let cleaned = false;
-    const stream = pushIterator<number>(async (p, stop) => {
-      push = p;
-      await stop;
-      cleaned = true;
-    });
+    const { stream, push, cleaned } = cleanedUpStream();
     const ended = stream.drainTo({
       take: () => {
         throw new Error('cannot write');
@@ -203,6 +203,6 @@ describe('PushStream.nextMapped', () => {
     void push(1);
     await expect(ended).rejects.toThrow('cannot write');
     await new Promise((r) => setImmediate(r));
-    expect(cleaned).toBe(true);
+    expect(cleaned()).toBe(true);
   });
 });
