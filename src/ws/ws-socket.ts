@@ -63,14 +63,21 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape, 
   /**
    * Writes subscription `id`'s `result` as a `next` frame ({@link NextFrames}); the server's
    * subscriptions write here directly, not through graphql-ws's `emit.next`
-   * (src/execution/shared-subscribe.ts). Observes the delivery latency of a live event
-   * (`committedAt`, ms since the epoch; 0: not one) at the socket write.
+   * (src/execution/shared-subscribe.ts). The frame, header included, goes to the TCP socket in one
+   * write, not through ws's `send` (which frames the data again and writes header and data
+   * apart): the server negotiates no extension (ws's `perMessageDeflate` is off), and every write,
+   * ws's and this one, goes in call order to the same socket. Nothing is written once the socket
+   * is closing, as ws's `send` writes nothing then. Observes the delivery latency of a live event
+   * (`committedAt`, ms since the epoch; 0: not one) at the write.
    */
   writeResult(id: string, result: ExecutionResult, committedAt: number): void {
+    const transport = this.transport;
+    if (transport === null || this.readyState !== WebSocket.OPEN) return;
     const frames = this.frames!;
-    if (committedAt !== 0 && this.readyState === WebSocket.OPEN)
-      frames.deliveryLatency?.observe(Math.max(0, Date.now() - committedAt) / 1000);
-    this.send(frames.frame(id, result), TEXT);
+    if (committedAt !== 0) frames.deliveryLatency?.observe(Math.max(0, Date.now() - committedAt) / 1000);
+    if (!transport.writableCorked) corkUntilNextTick(transport);
+    transport.write(frames.frame(id, result));
+    this.limitBuffered();
   }
 
   override send(data: BufferLike, cb?: (err?: Error) => void): void;
@@ -84,6 +91,11 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape, 
     if (transport && this.readyState === WebSocket.OPEN && !transport.writableCorked) corkUntilNextTick(transport);
     if (typeof optionsOrCb === 'function') super.send(data, optionsOrCb);
     else super.send(data, optionsOrCb ?? NO_OPTIONS, cb);
+    this.limitBuffered();
+  }
+
+  /** Terminates the socket once its write queue holds more than {@link maxBuffered} bytes. */
+  private limitBuffered(): void {
     if (this.bufferedAmount > this.maxBuffered && !this.slowConsumer) {
       this.slowConsumer = true;
       this.terminate();
@@ -126,8 +138,6 @@ const DEFAULT_MAX_BUFFERED = 8 * 1024 * 1024;
 type BufferLike = Parameters<WebSocket['send']>[0];
 type SendOptions = { mask?: boolean; binary?: boolean; compress?: boolean; fin?: boolean };
 const NO_OPTIONS: SendOptions = Object.freeze({});
-/** A text frame whatever the data (ws sends a Buffer as a binary frame by default). */
-const TEXT: SendOptions = Object.freeze({ binary: false });
 
 /** TCP sockets corked in this tick, uncorked together on the next one. */
 let corked: Duplex[] = [];
