@@ -21,6 +21,8 @@ import type { NextFrames } from './next-frames';
  * - `onMessage(handler)` keeps makeServer's handler on the socket; the server's one `message`
  *   listener, shared by every socket, calls it (websocket.ts: a failure is logged and closes the
  *   socket with 4500).
+ * - Subscription results do not go through makeServer: {@link writeResult} writes their frames
+ *   (the socket is the subscriptions' {@link ResultSink}).
  *
  * The upgrade request is not kept (useServer keeps it in `extra`; Parley reads nothing from it).
  */
