@@ -1,13 +1,4 @@
 /**
- * Gathers the items pushed within one event-loop turn and hands them to `flush` together, at most
- * `maxItems` per call: DataLoader's batching window (graphql/dataloader), applied to writes whose
- * callers wait for no answer. The sends whose commits resolve in one turn (one read of a
- * pipelined PostgreSQL connection) become one notification job. With `lingerMs` the batch stays
- * open that long after its first item instead of one turn. Where each caller needs its own answer
- * (rate-limit points, set-up reads, presence transitions), the same window is a DataLoader:
- * `turnBatchedLoader` in src/shared/loader.ts.
- */
-/**
  * Runs `close` when a batch opened now should end: after `lingerMs` ms, or at the end of this
  * event-loop turn (`setImmediate`, after the I/O callbacks of the turn) when `lingerMs` is 0.
  */
@@ -16,6 +7,15 @@ export function closeBatchAfter(lingerMs: number, close: () => void): void {
   else setImmediate(close);
 }
 
+/**
+ * Gathers the items pushed within one event-loop turn and hands them to `flush` together, at most
+ * `maxItems` per call: DataLoader's batching window (graphql/dataloader), applied to writes whose
+ * callers wait for no answer. The sends whose commits resolve in one turn (one read of a
+ * pipelined PostgreSQL connection) become one notification job. With `lingerMs` the batch stays
+ * open that long after its first item instead of one turn. Where each caller needs its own answer
+ * (rate-limit points, set-up reads, presence transitions), the same window is a DataLoader:
+ * `turnBatchedLoader` in src/shared/loader.ts.
+ */
 export class TurnBatcher<T> {
   private items: T[] = [];
   private scheduled = false;
