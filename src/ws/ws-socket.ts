@@ -77,7 +77,7 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape, 
     if (transport === null || this.readyState !== WebSocket.OPEN) return;
     const frames = this.frames!;
     if (committedAt !== 0) frames.deliveryLatency?.observe(Math.max(0, Date.now() - committedAt) / 1000);
-    if (!transport.writableCorked) corkUntilNextTick(transport);
+    corkUntilNextTick(transport);
     transport.write(frames.frame(id, result));
     this.limitBuffered();
   }
@@ -90,7 +90,7 @@ export class GraphqlWsSocket extends WebSocket implements GraphqlWsSocketShape, 
     cb?: (err?: Error) => void,
   ): void {
     const transport = this.transport;
-    if (transport && this.readyState === WebSocket.OPEN && !transport.writableCorked) corkUntilNextTick(transport);
+    if (transport && this.readyState === WebSocket.OPEN) corkUntilNextTick(transport);
     if (typeof optionsOrCb === 'function') super.send(data, optionsOrCb);
     else super.send(data, optionsOrCb ?? NO_OPTIONS, cb);
     this.limitBuffered();
@@ -144,8 +144,9 @@ const NO_OPTIONS: SendOptions = Object.freeze({});
 /** TCP sockets corked in this tick, uncorked together on the next one. */
 let corked: Duplex[] = [];
 
-/** Holds a socket's writes until the end of this tick (see {@link GraphqlWsSocket.transport}). */
+/** Holds a socket's writes until the end of this tick (see {@link GraphqlWsSocket.transport}), unless it is held already. */
 function corkUntilNextTick(socket: Duplex): void {
+  if (socket.writableCorked) return;
   socket.cork();
   if (corked.push(socket) === 1) process.nextTick(uncorkAll);
 }
