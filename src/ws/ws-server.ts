@@ -249,23 +249,20 @@ export function createWebSocketServer(deps: WebSocketDeps): { dispose: () => Pro
         if (err instanceof GraphQLError) return [err];
         throw err;
       }
+      if (subscription) socket.addSubscription(id);
       // Complete arguments: graphql-ws then skips its own parse, validate, root and context, and
-      // adds no properties to an object that the subscription keeps.
-      const args: SinkExecutionArgs = {
+      // adds no properties to an object that the subscription keeps. A subscription's results are
+      // written to the socket as they come (src/ws/next-frames.ts).
+      return {
         schema: deps.schema,
         document,
         operationName: payload.operationName,
         variableValues: payload.variables,
         rootValue: undefined,
         contextValue,
-      };
-      if (subscription) {
-        socket.addSubscription(id);
-        // Its results are written to the socket as they come (src/ws/next-frames.ts).
-        args.resultSink = socket;
-        args.subscriptionId = id;
-      }
-      return args;
+        resultSink: subscription ? socket : undefined,
+        subscriptionId: subscription ? id : undefined,
+      } satisfies SinkExecutionArgs;
     },
     onComplete({ extra: socket }, id) {
       socket.removeSubscription(id);
