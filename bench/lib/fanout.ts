@@ -1,5 +1,5 @@
 import type { handlers as BareHandlers } from '../workers/bare-ws.worker';
-import type { ReceiverSpec } from '../workers/subscribers.worker';
+import type { ReceiverSpec, SeqTally } from '../workers/subscribers.worker';
 import type { ScenarioContext } from './context';
 import type { SubscriberWorker } from './probe';
 import type { WorkerProcess } from './workers';
@@ -46,4 +46,25 @@ export async function startBarePair(ctx: ScenarioContext): Promise<{ bare: BareW
     ({ port }) => `ws://127.0.0.1:${port}`,
   );
   return { bare, urls };
+}
+
+/** Merges the tallies of the receiver processes: deliveries, first and last arrival per seq. */
+export function mergeTallies(parts: Array<{ tallies: SeqTally[] }>): {
+  delivered: number;
+  first: number;
+  last: number;
+} {
+  let delivered = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const part of parts) {
+    for (const t of part.tallies) {
+      delivered += t.count;
+      if (t.count) {
+        first = Math.min(first, t.first);
+        last = Math.max(last, t.last);
+      }
+    }
+  }
+  return { delivered, first, last };
 }

@@ -48,6 +48,9 @@ export function summarize(samples: ArrayLike<number>): LatencySummary {
 }
 
 /** Least-squares line through points: `y = slope * x + intercept`, with its r². */
+/** The median (p50, as {@link summarize} computes it) of `values`. */
+export const median = (values: ArrayLike<number>): number => summarize(values).p50;
+
 export function linearFit(points: ReadonlyArray<readonly [number, number]>): {
   slope: number;
   intercept: number;

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Scenario } from '../lib/context';
+import { mergeTallies } from '../lib/fanout';
 import { waitSubscribed, type LoadWorker, type SubscriberWorker } from '../lib/probe';
 import { perUnit, serverCounters } from '../lib/prom';
 import { figure, type Figure } from '../lib/results';
 import { seedUsers, startConversations } from '../lib/seed';
-import { sleep, summarize } from '../lib/stats';
-import type { SeqTally } from '../workers/subscribers.worker';
+import { median, sleep } from '../lib/stats';
 
 /** What one build did in one round: CPU per delivery, and when its last subscriber had the messages. */
 interface Round {
@@ -14,21 +14,6 @@ interface Round {
   delivered: number;
   /** ms from the first send of the round to the last arrival */
   lastMs: number;
-}
-
-/** Deliveries and the first and last arrival (wall ms) over the tallies of one receiver process. */
-function arrivals(tallies: SeqTally[]): { delivered: number; first: number; last: number } {
-  let delivered = 0;
-  let first = Infinity;
-  let last = -Infinity;
-  for (const t of tallies) {
-    delivered += t.count;
-    if (t.count) {
-      first = Math.min(first, t.first);
-      last = Math.max(last, t.last);
-    }
-  }
-  return { delivered, first, last };
 }
 
 /**
@@ -109,7 +94,7 @@ export const compare: Scenario = async (ctx) => {
     const got = await Promise.all(
       receivers.map((rcv) => rcv.call('waitSeqs', { conversationId, seqs: [seq], timeoutMs: 30_000 })),
     );
-    const [gx, gy] = got.map((g) => arrivals(g.tallies));
+    const [gx, gy] = got.map((g) => mergeTallies([g]));
     trials.push({
       x: { first: gx.first - sentAt, last: gx.last - sentAt },
       y: { first: gy.first - sentAt, last: gy.last - sentAt },
@@ -129,7 +114,7 @@ export const compare: Scenario = async (ctx) => {
       receivers.map((rcv) => rcv.call('waitSeqs', { conversationId, seqs, timeoutMs: 90_000 })),
     );
     const after = await Promise.all([serverCounters([x]), serverCounters([y])]);
-    const [gx, gy] = got.map((g) => arrivals(g.tallies));
+    const [gx, gy] = got.map((g) => mergeTallies([g]));
     const round = (i: 0 | 1, g: { delivered: number; last: number }): Round => ({
       cpuMsPerDelivery: perUnit(before[i], after[i], g.delivered).cpuMs,
       delivered: g.delivered,
@@ -152,7 +137,6 @@ export const compare: Scenario = async (ctx) => {
   await Promise.all(receivers.map((rcv) => rcv.call('closeAll', undefined)));
   await load.call('close', undefined);
 
-  const median = (values: number[]) => summarize(values).p50;
   const cpuRatios = measured.map((m) => m.x.cpuMsPerDelivery / m.y.cpuMsPerDelivery);
   const figures: Figure[] = [
     figure({

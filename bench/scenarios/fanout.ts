@@ -1,12 +1,11 @@
 import type { Scenario } from '../lib/context';
-import { openHalves, startBarePair, type BareWorker } from '../lib/fanout';
+import { mergeTallies, openHalves, startBarePair, type BareWorker } from '../lib/fanout';
 import { waitSubscribed, type LoadWorker, type SubscriberWorker } from '../lib/probe';
 import type { ParleyProcess } from '../lib/parley-process';
 import { perUnit, serverCounters } from '../lib/prom';
 import { figure, type Figure } from '../lib/results';
 import { seedUsers, startConversations } from '../lib/seed';
-import { sleep, summarize, wallNow } from '../lib/stats';
-import type { SeqTally } from '../workers/subscribers.worker';
+import { median, sleep, wallNow } from '../lib/stats';
 
 /** One fan-out measurement (Parley or the bare baseline) for one group size. */
 interface FanoutRun {
@@ -18,26 +17,9 @@ interface FanoutRun {
   perDelivery?: { cpuMs: number; queries: number };
 }
 
-/** Merges the tallies of the receiver processes: deliveries, first and last arrival per seq. */
-function merge(parts: Array<{ tallies: SeqTally[] }>): { delivered: number; first: number; last: number } {
-  let delivered = 0;
-  let first = Infinity;
-  let last = -Infinity;
-  for (const part of parts) {
-    for (const t of part.tallies) {
-      delivered += t.count;
-      if (t.count) {
-        first = Math.min(first, t.first);
-        last = Math.max(last, t.last);
-      }
-    }
-  }
-  return { delivered, first, last };
-}
-
 async function waitAll(receivers: SubscriberWorker[], conversationId: string, seqs: number[], timeoutMs: number) {
   const parts = await Promise.all(receivers.map((r) => r.call('waitSeqs', { conversationId, seqs, timeoutMs })));
-  return { ...merge(parts), outOfOrder: parts.reduce((s, p) => s + p.outOfOrder, 0) };
+  return { ...mergeTallies(parts), outOfOrder: parts.reduce((s, p) => s + p.outOfOrder, 0) };
 }
 
 /** Parley: single messages (time to first/last subscriber), then a burst (deliveries per second). */
@@ -123,8 +105,6 @@ async function measureBare(
   };
   return run;
 }
-
-const median = (values: number[]) => summarize(values).p50;
 
 /**
  * 3. Fan-out: one group conversation of N subscribed participants (plus the sender), the
