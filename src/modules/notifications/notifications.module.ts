@@ -81,7 +81,6 @@ export const notificationsModule = defineModule({
       db,
       bus,
       queue,
-      conversations,
       messages,
       presence: container.get(PresenceService),
       readReceipts: container.get(ReadReceiptsService),
@@ -124,7 +123,6 @@ export const notificationsModule = defineModule({
           {
             conversationId: result.conversation.id,
             creatorId,
-            participantIds: result.participantIds,
           } satisfies AddedJob,
           { jobId: `c.${result.conversation.id}`, attempts: JOB_ATTEMPTS },
         ),

@@ -20,24 +20,25 @@ export interface CandidateIn extends Candidate {
   conversationId: string;
 }
 
-const SELECT_CANDIDATE_PAIRS: Statement = {
-  name: 'parley_notify_candidate_pairs',
+const SELECT_CANDIDATES_OF: Statement = {
+  name: 'parley_notify_candidates_of',
   text: `
-  SELECT k.user_id AS "userId", k.conversation_id AS "conversationId",
-         COALESCE(p.notify_when, 'WHEN_AWAY') AS "notifyWhen",
+  SELECT p.user_id AS "userId", p.conversation_id AS "conversationId",
+         COALESCE(np.notify_when, 'WHEN_AWAY') AS "notifyWhen",
          EXISTS (SELECT 1 FROM conversation_mutes m
-                  WHERE m.user_id = k.user_id AND m.conversation_id = k.conversation_id) AS muted
-    FROM unnest($1::uuid[], $2::uuid[]) AS k(user_id, conversation_id)
-    LEFT JOIN notification_preferences p ON p.user_id = k.user_id`,
+                  WHERE m.user_id = p.user_id AND m.conversation_id = p.conversation_id) AS muted
+    FROM conversation_participants p
+    LEFT JOIN notification_preferences np ON np.user_id = p.user_id
+   WHERE p.conversation_id = ANY($1::uuid[])`,
 };
 
-/** The preference and mute of each (`userIds[i]`, `conversationIds[i]`), in one statement (in no particular order). */
-export function selectCandidatePairs(
-  sql: Sql,
-  userIds: readonly string[],
-  conversationIds: readonly string[],
-): Promise<CandidateIn[]> {
-  return sql<CandidateIn>(SELECT_CANDIDATE_PAIRS, [userIds, conversationIds]);
+/**
+ * Every participant of the conversations among `conversationIds`, with their preference and
+ * whether they muted the conversation, in one statement (in no particular order). Reads the
+ * conversations module's participants table, to keep a batch's decision to one statement.
+ */
+export function selectCandidatesOf(sql: Sql, conversationIds: readonly string[]): Promise<CandidateIn[]> {
+  return sql<CandidateIn>(SELECT_CANDIDATES_OF, [conversationIds]);
 }
 
 const INSERT_MESSAGE_NOTIFICATIONS: Statement = {

@@ -2,7 +2,6 @@ import type { NotifyConfig } from '../../config/config';
 import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
 import type { Logger } from '../../shared/logger';
-import type { ConversationsService } from '../conversations/conversations.service';
 import type { MessagesService } from '../messages/messages.service';
 import type { PresenceService } from '../presence/presence.service';
 import type { ReadReceiptsService } from '../read-receipts/read-receipts.service';
@@ -16,7 +15,8 @@ import {
   insertMessageNotifications,
   insertNotifications,
   markPushed,
-  selectCandidatePairs,
+  selectCandidatesOf,
+  type Candidate,
   selectPushSubscriptions,
   selectUnpushed,
   type PushSubscriptionRow,
@@ -26,7 +26,7 @@ import {
   toNotificationPayload,
   type NotificationBatchPayload,
 } from './notifications.topics';
-import { NotificationKind } from './notifications.types';
+import { NotificationKind, NotifyWhen } from './notifications.types';
 
 /** Attempts of every job (first run included). */
 export const JOB_ATTEMPTS = 5;
@@ -50,13 +50,14 @@ interface NotifyEvent {
   recipientId: string;
   conversationId: string;
   senderId: string;
+  /** The recipient's preference and mute of the conversation. */
+  candidate: Candidate;
 }
 
 /** A conversation someone created. */
 export interface AddedJob {
   conversationId: string;
   creatorId: string;
-  participantIds: string[];
 }
 
 /** The end of a coalescing window of one (recipient, conversation). */
@@ -82,7 +83,6 @@ export interface WorkerDeps {
   db: Db;
   bus: EventBus;
   queue: JobQueue;
-  conversations: ConversationsService;
   messages: MessagesService;
   presence: PresenceService;
   readReceipts: ReadReceiptsService;
@@ -129,23 +129,25 @@ export class NotificationWorker {
 
   /**
    * Decides, stores and publishes the NEW_MESSAGE notifications of a batch of messages with a
-   * fixed number of statements whatever its size: participants, preferences and mutes, blocks,
-   * then one insert; presence is one read of the shared store.
+   * fixed number of statements whatever its size: the participants with their preferences and
+   * mutes, blocks (only when someone is left to notify), then one insert; presence is one read of
+   * the shared store (only for those whom presence decides).
    */
   private async onMessages(jobs: readonly MessageJob[]): Promise<void> {
     const conversationIds = [...new Set(jobs.map((j) => j.conversationId))];
-    const members = new Map<string, string[]>();
-    for (const p of await this.d.conversations.participantsOf(conversationIds)) {
-      const list = members.get(p.conversationId);
-      if (list) list.push(p.userId);
-      else members.set(p.conversationId, [p.userId]);
+    const members = new Map<string, Candidate[]>();
+    for (const c of await selectCandidatesOf(this.d.db.sql, conversationIds)) {
+      const list = members.get(c.conversationId);
+      if (list) list.push(c);
+      else members.set(c.conversationId, [c]);
     }
     const chosen = await this.decide(
       jobs.flatMap((job) =>
-        (members.get(job.conversationId) ?? []).map((recipientId) => ({
-          recipientId,
+        (members.get(job.conversationId) ?? []).map((candidate) => ({
+          recipientId: candidate.userId,
           conversationId: job.conversationId,
           senderId: job.senderId,
+          candidate,
           job,
         })),
       ),
@@ -173,12 +175,15 @@ export class NotificationWorker {
   }
 
   private async onAdded(job: AddedJob): Promise<void> {
+    // The conversation's participants now: those the job names, unless one has left since.
+    const candidates = await selectCandidatesOf(this.d.db.sql, [job.conversationId]);
     const recipients = (
       await this.decide(
-        job.participantIds.map((recipientId) => ({
-          recipientId,
+        candidates.map((candidate) => ({
+          recipientId: candidate.userId,
           conversationId: job.conversationId,
           senderId: job.creatorId,
+          candidate,
         })),
         false,
       )
@@ -209,40 +214,33 @@ export class NotificationWorker {
   }
 
   /**
-   * Which of `events` notify their recipient, by preference, mute (`honourMute`), presence and
-   * blocks; the sender of an event is never its recipient. Three reads whatever their number:
-   * preferences and mutes per (recipient, conversation), the shared presence store, and blocks per
-   * (recipient, sender).
+   * Which of `events` notify their recipient, by preference and mute (`honourMute`), then presence,
+   * then blocks; the sender of an event is never its recipient. At most two reads whatever their
+   * number, each only when someone is left to decide: the shared presence store for those whose
+   * preference depends on it, and blocks per (recipient, sender).
    */
   private async decide<E extends NotifyEvent>(events: readonly E[], honourMute: boolean): Promise<E[]> {
-    const others = events.filter((e) => e.recipientId !== e.senderId);
-    if (!others.length) return [];
-    const asked = uniquePairs(others.map((e) => [e.recipientId, e.conversationId]));
-    const blockPairs = uniquePairs(others.map((e) => [e.recipientId, e.senderId]));
-    const users = [...new Set(others.map((e) => e.recipientId))];
-    const [candidates, states, blocks] = await Promise.all([
-      selectCandidatePairs(
-        this.d.db.sql,
-        asked.map(([u]) => u),
-        asked.map(([, c]) => c),
-      ),
-      this.d.presence.liveStates(users),
-      // Recipients who block the sender are dropped (BlocksService.blockingPairs).
-      this.d.blockingPairs(
-        blockPairs.map(([recipient]) => recipient),
-        blockPairs.map(([, sender]) => sender),
-      ),
-    ]);
-    const candidateOf = new Map(candidates.map((c) => [`${c.userId}:${c.conversationId}`, c]));
+    // Who would be notified when offline: presence can only take recipients away.
+    const open = events.filter(
+      (e) => e.recipientId !== e.senderId && shouldNotify(e.candidate, null, e.conversationId, honourMute),
+    );
+    if (!open.length) return [];
+    const users = [
+      ...new Set(open.filter((e) => e.candidate.notifyWhen === NotifyWhen.WHEN_AWAY).map((e) => e.recipientId)),
+    ];
+    const states = users.length ? await this.d.presence.liveStates(users) : [];
     const presenceOf = new Map(users.map((id, i) => [id, states[i] ?? null]));
-    return others.filter((e) => {
-      const c = candidateOf.get(`${e.recipientId}:${e.conversationId}`);
-      return (
-        c !== undefined &&
-        !blocks.has(`${e.recipientId}:${e.senderId}`) &&
-        shouldNotify(c, presenceOf.get(e.recipientId) ?? null, e.conversationId, honourMute)
-      );
-    });
+    const notified = open.filter((e) =>
+      shouldNotify(e.candidate, presenceOf.get(e.recipientId) ?? null, e.conversationId, honourMute),
+    );
+    if (!notified.length) return [];
+    // Recipients who block the sender are dropped (BlocksService.blockingPairs).
+    const blockPairs = uniquePairs(notified.map((e) => [e.recipientId, e.senderId]));
+    const blocks = await this.d.blockingPairs(
+      blockPairs.map(([recipient]) => recipient),
+      blockPairs.map(([, sender]) => sender),
+    );
+    return blocks.size ? notified.filter((e) => !blocks.has(`${e.recipientId}:${e.senderId}`)) : notified;
   }
 
   /** Publishes what was stored as one batch (see {@link NOTIFICATION_BATCHES_TOPIC}). */
