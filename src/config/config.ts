@@ -83,7 +83,7 @@ const schema = z.object({
   NOTIFICATIONS: z.enum(['on', 'off']).default('on'),
   /** Whether this instance runs the notifications worker (`false`: it only enqueues). */
   NOTIFY_WORKER: z.stringbool().default(true),
-  /** Notification jobs one instance's worker runs at once. */
+  /** Notification jobs one instance's worker runs at once, and batches of its own messages it decides itself at once. */
   NOTIFY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   /** Coalescing window of external deliveries per (recipient, conversation), in ms. */
   NOTIFY_COALESCE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),

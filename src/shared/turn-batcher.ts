@@ -11,7 +11,7 @@ export function closeBatchAfter(lingerMs: number, close: () => void): void {
  * Gathers the items pushed within one event-loop turn and hands them to `flush` together, at most
  * `maxItems` per call: DataLoader's batching window (graphql/dataloader), applied to writes whose
  * callers wait for no answer. The sends whose commits resolve in one turn (one read of a
- * pipelined PostgreSQL connection) become one notification job. With `lingerMs` the batch stays
+ * pipelined PostgreSQL connection) become one notification batch. With `lingerMs` the batch stays
  * open that long after its first item instead of one turn. Where each caller needs its own answer
  * (rate-limit points, set-up reads, presence transitions), the same window is a DataLoader:
  * `turnBatchedLoader` in src/shared/loader.ts.

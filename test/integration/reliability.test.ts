@@ -143,12 +143,16 @@ async function timedSend(server: ParleyServer, user: TestUser, conversationId: s
   return sendMessage.seq;
 }
 
-/** Notification jobs parked in PostgreSQL. */
-async function parkedJobs(url: string): Promise<number> {
+/** Notification jobs of messages of `conversationId` parked in PostgreSQL. */
+async function parkedJobs(url: string, conversationId: string): Promise<number> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM notification_jobs_parked');
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM notification_jobs_parked
+        WHERE data @> jsonb_build_object('messages', jsonb_build_array(jsonb_build_object('conversationId', $1::text)))`,
+      [conversationId],
+    );
     return rows[0].n;
   } finally {
     await client.end();
@@ -233,13 +237,23 @@ describe('a Redis outage', () => {
     redis.kill();
     await eventually(async () => (await get(server, '/readyz')).status === 503, 5_000, 'not ready');
     const seq = await timedSend(server, alice, conversationId, 'while Redis is down');
-    // Redis cannot take the job: it waits in PostgreSQL, and nothing is notified yet.
+    // Deciding needs presence and the queue needs Redis: the batch waits in PostgreSQL as a job,
+    // and nothing is notified yet.
+    await eventually(
+      async () => (await parkedJobs(setup.cluster.db.url, conversationId)) === 1,
+      5_000,
+      'the job parked',
+    );
     expect(await notified()).toEqual([]);
 
     await redis.restart();
     const { value } = await eventually(async () => (await notified()).length > 0 && notified(), 15_000, 'notified');
     expect(value.map((n) => [n.message?.seq, n.message?.body])).toEqual([[seq, 'while Redis is down']]);
-    await eventually(async () => (await parkedJobs(setup.cluster.db.url)) === 0, 5_000, 'the parked job removed');
+    await eventually(
+      async () => (await parkedJobs(setup.cluster.db.url, conversationId)) === 0,
+      5_000,
+      'the parked job removed',
+    );
     expect(await notified()).toHaveLength(1);
   }, 30_000);
 

@@ -25,14 +25,15 @@ import {
   type MessagesJob,
 } from './notifications.worker';
 
-/** Most messages in one notification job. */
+/** Most messages in one notification batch. */
 const MAX_BATCH = 200;
 
 /**
- * How long a notification job stays open for more messages after its first, ms (Kafka's
- * `linger.ms`). Each job costs the same BullMQ scripts and four statements whatever its size, so
- * a longer window makes jobs larger under load (README, Notifications, for the figures); a crash
- * in that window loses the notifications not yet enqueued.
+ * How long a batch of committed messages stays open for more after its first, ms (Kafka's
+ * `linger.ms`). Each batch costs the same statements (and, as a job, the same BullMQ scripts)
+ * whatever its size, so a longer window makes batches larger under load (README, Notifications,
+ * for the figures); a crash in that window, or while the batch is decided here, loses the
+ * notifications not yet stored or enqueued.
  */
 const LINGER_MS = 25;
 
@@ -40,9 +41,12 @@ const LINGER_MS = 25;
  * Notifications: `notifications`, `markNotificationsRead`, preferences, mutes, Web Push
  * subscriptions and the `notificationAdded` stream. Told of committed messages and created
  * conversations through the messages and conversations services' listeners, it enqueues a job
- * per conversation created and per {@link LINGER_MS} of committed messages (BullMQ on Redis,
- * in-process on the embedded default); the worker (notifications.worker.ts)
- * decides, stores, publishes and delivers off the send path. Owns `notifications`,
+ * per conversation created (BullMQ on Redis, in-process on the embedded default) and gathers the
+ * messages committed within {@link LINGER_MS} into a batch, which the worker's code
+ * (notifications.worker.ts) decides, stores and publishes right here when this instance runs a
+ * worker (a job when it does not, when too many batches run, or to retry a failed one); the
+ * worker's jobs run the coalescing windows and the external deliveries. All of it is off the send
+ * path. Owns `notifications`,
  * `notification_preferences`, `conversation_mutes` and `push_subscriptions`.
  *
  * NOTIFICATIONS=off enqueues nothing. `start` runs this instance's worker (unless NOTIFY_WORKER=false);
@@ -92,21 +96,34 @@ export const notificationsModule = defineModule({
       log,
     });
 
-    // The messages committed within LINGER_MS of each other become one job (its id from the first
-    // message: adding the same batch again is deduped). The send does not wait for it.
-    const batcher = new TurnBatcher<MessageJob>(
-      (batch) =>
-        queue
-          .add('messages', { messages: batch } satisfies MessagesJob, {
-            jobId: `mb.${batch[0].messageId}`,
-            attempts: JOB_ATTEMPTS,
-          })
-          .catch((err: unknown) =>
-            log.error({ err, messages: batch.length }, 'neither Redis nor PostgreSQL took a notification job'),
-          ),
-      MAX_BATCH,
-      LINGER_MS,
-    );
+    // The messages committed within LINGER_MS of each other become one batch. An instance that runs
+    // a worker decides and stores the batch itself, as the worker would run its job, while fewer
+    // than workerConcurrency batches run here; otherwise, and when that attempt fails, the batch
+    // becomes a job (its id from the first message: adding the same batch again is deduped) and the
+    // queue's retries take over. The send does not wait for either.
+    const enqueue = (batch: MessageJob[]) =>
+      queue
+        .add('messages', { messages: batch } satisfies MessagesJob, {
+          jobId: `mb.${batch[0].messageId}`,
+          attempts: JOB_ATTEMPTS,
+        })
+        .catch((err: unknown) =>
+          log.error({ err, messages: batch.length }, 'neither Redis nor PostgreSQL took a notification job'),
+        );
+    let inline = 0;
+    const notifyBatch = async (batch: MessageJob[]): Promise<void> => {
+      if (!notify.worker || inline >= notify.workerConcurrency) return enqueue(batch);
+      inline++;
+      try {
+        await worker.handle('messages', { messages: batch } satisfies MessagesJob);
+      } catch (err) {
+        log.warn({ err, messages: batch.length }, 'notifying a batch of messages failed; enqueued for retry');
+        await enqueue(batch);
+      } finally {
+        inline--;
+      }
+    };
+    const batcher = new TurnBatcher<MessageJob>(notifyBatch, MAX_BATCH, LINGER_MS);
     // NOTIFICATIONS=off: nothing is enqueued (the send path pays nothing for notifications).
     if (notify.enqueue) {
       messages.onCommitted((m) =>
