@@ -48,14 +48,30 @@ async function offlinePage(): Promise<{ page: Page; outside: string[] }> {
   return { page, outside };
 }
 
-/** Replaces the text of the CodeMirror editor inside `scope`. */
-async function setEditor(page: Page, scope: string, text: string): Promise<void> {
+/**
+ * Replaces the text of the CodeMirror editor inside `scope`, once it shows `current`: Altair fills
+ * an editor after drawing it, and would overwrite what was typed before that.
+ */
+async function setEditor(page: Page, scope: string, current: string, text: string): Promise<void> {
   const editor = page.locator(`${scope} .cm-content`).first();
+  await editor.filter({ hasText: current }).waitFor();
   await editor.click();
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('Delete');
   // insertText: no key events, so the editor adds no closing brackets or quotes of its own.
   await page.keyboard.insertText(text);
+  await editor.filter({ hasText: text }).waitFor({ timeout: 5_000 });
+}
+
+/** Waits for the result pane to show `text`; a timeout says what the pane showed instead. */
+async function waitForResult(page: Page, text: string): Promise<void> {
+  const pane = page.locator('app-query-result').first();
+  try {
+    await pane.getByText(text).first().waitFor({ timeout: 15_000 });
+  } catch (error) {
+    const shown = await pane.innerText().catch(() => '(no result pane)');
+    throw new Error(`the result pane never showed ${text}; it showed:\n${shown}`, { cause: error });
+  }
 }
 
 it('loads offline, runs a query with a token and shows a live messageAdded event', async () => {
@@ -70,18 +86,19 @@ it('loads offline, runs a query with a token and shows a live messageAdded event
     // The place for the token: the environment variable the prefilled header and payload read.
     await page.getByText('No environment').click();
     await page.getByText('Environments...').click();
-    await setEditor(page, 'nz-modal-container', JSON.stringify({ token: alice.token }));
+    await setEditor(page, 'nz-modal-container', '"token"', JSON.stringify({ token: alice.token }));
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('nz-modal-container').waitFor({ state: 'hidden' });
 
-    await setEditor(page, 'app-query-editor', '{ me { username } }');
+    await setEditor(page, 'app-query-editor', '{ me { id username } }', '{ me { username } }');
     await page.getByText('Send Request').click();
-    await page.getByText(`"username": "${alice.username}"`).waitFor({ timeout: 15_000 });
+    await waitForResult(page, `"username": "${alice.username}"`);
 
     const streams = await trackStreams(server, 'messageAdded');
     await setEditor(
       page,
       'app-query-editor',
+      '{ me { username } }',
       `subscription { messageAdded(conversationId: "${conversation.id}") { body } }`,
     );
     await page
@@ -95,7 +112,7 @@ it('loads offline, runs a query with a token and shows a live messageAdded event
       { input: { conversationId: conversation.id, body: 'hello from the test' } },
       bob.token,
     );
-    await page.getByText('hello from the test').first().waitFor({ timeout: 15_000 });
+    await waitForResult(page, 'hello from the test');
     if (process.env.UPDATE_SCREENSHOTS) await page.screenshot({ path: SCREENSHOT });
     expect(outside).toEqual([]);
   } finally {
