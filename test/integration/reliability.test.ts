@@ -1,4 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import Redis from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { Client } from 'pg';
 import {
@@ -6,8 +7,11 @@ import {
   MeDocument,
   MessageAddedDocument,
   NotificationsDocument,
+  PresenceChangedDocument,
+  PresenceDocument,
   SendMessageDocument,
   type MessageAddedSubscription,
+  type PresenceChangedSubscription,
 } from '../../src/client/generated';
 import type { ParleyServer } from '../../src/app/server';
 import { codes, connected, http, ok, wsClient, type Closed } from '../support/clients';
@@ -322,6 +326,53 @@ describe('a lost event', () => {
     expect(Date.now() - sent).toBeLessThan(1_000 + 1_000);
     expect(proxy.dropped).toHaveLength(1);
     await sub.dispose();
+  }, 30_000);
+});
+
+/** A script that keeps Redis busy for ARGV[1] ms: every other client's command waits behind it. */
+const BUSY_SCRIPT = `
+local t = redis.call('TIME')
+local stop = t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[1])
+repeat t = redis.call('TIME') until t[1] * 1000 + math.floor(t[2] / 1000) >= stop`;
+
+describe('a slow Redis', () => {
+  it('announces a disconnect whose presence write timed out in Parley but ran in Redis', async () => {
+    const redis = await privateRedis();
+    const logged: Array<{ msg?: string }> = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string }) },
+    );
+    const server = await instance({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '200' }, logger);
+    const [alice, bob] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
+    await buildConversation(server, alice, bob);
+    const watch = keep(
+      await subscribeLive<PresenceChangedSubscription, Record<string, unknown>>(
+        server,
+        alice,
+        'presenceChanged',
+        PresenceChangedDocument,
+        { userIds: [bob.id] },
+      ),
+    );
+    const bobSocket = keep(await connected(server, bob));
+    const [online] = await watch.waitFor(1);
+    expect(online.presenceChanged).toMatchObject({ userId: bob.id, status: 'ONLINE' });
+
+    // Redis is busy for 1.5 s: the disconnect's script waits behind it, times out in Parley after
+    // 200 ms, and then runs in Redis all the same.
+    const blocker = new Redis(redis.url, { lazyConnect: true });
+    keep({ dispose: () => blocker.disconnect() });
+    await blocker.connect();
+    const busy = blocker.eval(BUSY_SCRIPT, 0, 1_500);
+    await bobSocket.dispose();
+    await busy;
+    const [, offline] = await watch.waitFor(2, 10_000);
+    expect(offline.presenceChanged).toMatchObject({ userId: bob.id, status: 'OFFLINE', connectionCount: 0 });
+    // The path under test was taken: the first write timed out.
+    expect(logged.map((l) => l.msg)).toContain('presence update failed; writing it again');
+    const { presence } = await ok(server, PresenceDocument, { userIds: [bob.id] }, alice.token);
+    expect(presence[0]).toMatchObject({ status: 'OFFLINE', connectionCount: 0 });
   }, 30_000);
 });
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
 import { badInput, forbidden, notFound } from '../../shared/errors';
@@ -14,6 +15,12 @@ import { Presence, PresenceStatus } from './presence.types';
 export const MAX_PRESENCE_USERS = 100;
 /** Expired entries handled per sweep tick. */
 const SWEEP_LIMIT = 1000;
+/**
+ * Waits before each new attempt of a failed batch of connects or disconnects, ms: together longer
+ * than a slow Redis takes to catch up with a burst (10,000 sockets closing at once), shorter than a
+ * presence entry's TTL.
+ */
+const REWRITE_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000];
 
 /** Timings and identity of this instance's presence work. */
 export interface PresenceOptions {
@@ -48,6 +55,13 @@ export class PresenceService {
    * its connect. Only while under way: an idle connection keeps no settled promise here.
    */
   private readonly connecting = new Map<string, Promise<void>>();
+  /**
+   * The connects written again after a failed attempt, by connection id (see {@link writeBatch}):
+   * the socket did not wait for them, its disconnect does. Only while under way.
+   */
+  private readonly rewriting = new Map<string, Promise<void>>();
+  /** Aborted by {@link stop}: a batch waiting to be written again gives up (stop clears every entry). */
+  private readonly stopSignal = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly timers: NodeJS.Timeout[] = [];
   /** Set by {@link stop}: the instance's entries are cleared in one batch. */
@@ -60,11 +74,11 @@ export class PresenceService {
    * script call and announced with one `last_seen_at` statement: sockets arrive by the thousand
    * when an instance dies and its clients reconnect here.
    */
-  private readonly connects = setUpLoader<ConnectionRef, PresenceTransition>((refs) =>
-    this.writeBatch(this.store.connect(this.options.instanceId, refs)),
+  private readonly connects = setUpLoader<ConnectionRef, void>((refs) =>
+    this.writeBatch(refs, () => this.store.connect(this.options.instanceId, refs)),
   );
-  private readonly disconnects = setUpLoader<ConnectionRef, PresenceTransition>((refs) =>
-    this.writeBatch(this.store.disconnect(this.options.instanceId, refs)),
+  private readonly disconnects = setUpLoader<ConnectionRef, void>((refs) =>
+    this.writeBatch(refs, () => this.store.disconnect(this.options.instanceId, refs)),
   );
 
   /** @param options - this instance's name and timings (from the config). */
@@ -102,6 +116,7 @@ export class PresenceService {
 
   private async clearAll(): Promise<void> {
     this.stopping = true;
+    this.stopSignal.abort();
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     await Promise.allSettled([...this.connecting.values()]);
     this.local.clear();
@@ -111,8 +126,9 @@ export class PresenceService {
   }
 
   /**
-   * The hook of an accepted WebSocket: registers the connection. Never rejects: when the store is
-   * unreachable the failure is logged and the next heartbeat adds the entry. Nothing after {@link stop}.
+   * The hook of an accepted WebSocket: registers the connection. Never rejects: when the store
+   * fails, the failure is logged and the write is made again in the background (the heartbeat
+   * adds the entry should that fail too). Nothing after {@link stop}.
    */
   connect(ref: ConnectionRef): Promise<void> {
     if (this.stopping) return Promise.resolve();
@@ -137,7 +153,11 @@ export class PresenceService {
     this.local.delete(connectionId);
     this.connecting.delete(connectionId);
     return this.track(
-      Promise.all([connected, this.beat.catch(() => undefined)]).then(() => this.disconnects.load(ref)),
+      Promise.all([
+        // The connect's first attempt, then the attempts made again after it failed, if any.
+        connected?.then(() => this.rewriting.get(connectionId)),
+        this.beat.catch(() => undefined),
+      ]).then(() => this.disconnects.load(ref)),
     );
   }
 
@@ -237,13 +257,49 @@ export class PresenceService {
   }
 
   /**
-   * Announces the transitions of a batch of connects or disconnects. An announcement that fails
-   * is logged once for the batch; the store's write stands (readers see it).
+   * Writes a batch of connects or disconnects and announces its transitions. A write that failed
+   * may have run in Redis all the same (a command timeout while Redis is slow): its changes are
+   * stored, and no later write would announce them, since it finds nothing left to change. So a
+   * failed write is made again (connect and disconnect are idempotent) after each of
+   * {@link REWRITE_DELAYS_MS} until it succeeds, in the background (a socket waits for the first
+   * attempt only; its disconnect waits for all of them), and its users' states are then announced
+   * whether they changed or not: a subscriber drops a version it has seen, so nobody gets one
+   * twice. An announcement that fails is logged once for the batch; the store's write stands
+   * (readers see it).
    */
-  private async writeBatch(write: Promise<PresenceTransition[]>): Promise<PresenceTransition[]> {
-    const transitions = await write;
+  private async writeBatch(
+    refs: readonly ConnectionRef[],
+    write: () => Promise<PresenceTransition[]>,
+  ): Promise<void[]> {
+    try {
+      await this.announceBatch(await write());
+    } catch (err) {
+      this.log.warn({ err }, 'presence update failed; writing it again');
+      const again = this.track(
+        this.writeAgain(write).then((transitions) =>
+          this.announceBatch(transitions.map((t) => ({ ...t, changed: true }))),
+        ),
+      );
+      for (const { connectionId } of refs) this.rewriting.set(connectionId, again);
+      void again.then(() => refs.forEach(({ connectionId }) => this.rewriting.delete(connectionId)));
+    }
+    return refs.map(() => undefined);
+  }
+
+  /** Makes `write` again after each of {@link REWRITE_DELAYS_MS}; rejects with the last failure, or once stopped. */
+  private async writeAgain(write: () => Promise<PresenceTransition[]>): Promise<PresenceTransition[]> {
+    for (let attempt = 0; ; attempt++) {
+      await delay(REWRITE_DELAYS_MS[attempt], undefined, { ref: false, signal: this.stopSignal.signal });
+      try {
+        return await write();
+      } catch (err) {
+        if (attempt === REWRITE_DELAYS_MS.length - 1) throw err;
+      }
+    }
+  }
+
+  private async announceBatch(transitions: readonly PresenceTransition[]): Promise<void> {
     await this.announce(transitions).catch((err: unknown) => this.log.warn({ err }, 'presence update failed'));
-    return transitions;
   }
 
   /** Writes `users.last_seen_at` of the changed users, then publishes each change. */
