@@ -335,6 +335,33 @@ local t = redis.call('TIME')
 local stop = t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[1])
 repeat t = redis.call('TIME') until t[1] * 1000 + math.floor(t[2] / 1000) >= stop`;
 
+/**
+ * A connection to `url` of its own, closed after the test: `busy(ms)` keeps that Redis busy for
+ * `ms` with {@link BUSY_SCRIPT}, resolving when it is free again.
+ */
+async function redisBlocker(url: string): Promise<{ busy: (ms: number) => Promise<unknown> }> {
+  const blocker = new Redis(url, { lazyConnect: true });
+  keep({ dispose: () => blocker.disconnect() });
+  await blocker.connect();
+  return { busy: (ms) => blocker.eval(BUSY_SCRIPT, 0, ms) };
+}
+
+/** The users `viewer` and `watched`, sharing a conversation, with `viewer` watching `watched`'s presence. */
+async function presenceWatch(server: ParleyServer) {
+  const [viewer, watched] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
+  await buildConversation(server, viewer, watched);
+  const watch = keep(
+    await subscribeLive<PresenceChangedSubscription, Record<string, unknown>>(
+      server,
+      viewer,
+      'presenceChanged',
+      PresenceChangedDocument,
+      { userIds: [watched.id] },
+    ),
+  );
+  return { viewer, watched, watch };
+}
+
 describe('a slow Redis', () => {
   it('announces a disconnect whose presence write timed out in Parley but ran in Redis', async () => {
     const redis = await privateRedis();
@@ -344,27 +371,15 @@ describe('a slow Redis', () => {
       { write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string }) },
     );
     const server = await instance({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '200' }, logger);
-    const [alice, bob] = [await buildUser(server, { prefix: 'alice' }), await buildUser(server, { prefix: 'bob' })];
-    await buildConversation(server, alice, bob);
-    const watch = keep(
-      await subscribeLive<PresenceChangedSubscription, Record<string, unknown>>(
-        server,
-        alice,
-        'presenceChanged',
-        PresenceChangedDocument,
-        { userIds: [bob.id] },
-      ),
-    );
+    const { viewer: alice, watched: bob, watch } = await presenceWatch(server);
     const bobSocket = keep(await connected(server, bob));
     const [online] = await watch.waitFor(1);
     expect(online.presenceChanged).toMatchObject({ userId: bob.id, status: 'ONLINE' });
 
     // Redis is busy for 1.5 s: the disconnect's script waits behind it, times out in Parley after
     // 200 ms, and then runs in Redis all the same.
-    const blocker = new Redis(redis.url, { lazyConnect: true });
-    keep({ dispose: () => blocker.disconnect() });
-    await blocker.connect();
-    const busy = blocker.eval(BUSY_SCRIPT, 0, 1_500);
+    const blocker = await redisBlocker(redis.url);
+    const busy = blocker.busy(1_500);
     await bobSocket.dispose();
     await busy;
     const [, offline] = await watch.waitFor(2, 10_000);
@@ -374,6 +389,36 @@ describe('a slow Redis', () => {
     const { presence } = await ok(server, PresenceDocument, { userIds: [bob.id] }, alice.token);
     expect(presence[0]).toMatchObject({ status: 'OFFLINE', connectionCount: 0 });
   }, 30_000);
+
+  it("announces the users of a killed instance OFFLINE though the sweep's reply was lost", async () => {
+    const redis = await privateRedis();
+    // Heartbeat 1 s, TTL 3 s, sweep 0.5 s.
+    const env = {
+      REDIS_URL: redis.url,
+      REDIS_COMMAND_TIMEOUT_MS: '200',
+      PRESENCE_HEARTBEAT_MS: '1000',
+      PRESENCE_TTL_MS: '3000',
+      PRESENCE_SWEEP_MS: '500',
+    };
+    const server = await instance(env);
+    const doomed = keep(await setup.cluster.startChild(env));
+    const { viewer: alice, watched: bob, watch } = await presenceWatch(server);
+    keep(await connected(doomed, bob));
+    await watch.waitFor(1);
+
+    // Redis is busy from the kill until after bob's entry expired (at most 3 s after the kill):
+    // the sweeps sent meanwhile time out in Parley, and the first of them, run once Redis is free,
+    // removes the entry with nobody left to announce it.
+    const blocker = await redisBlocker(redis.url);
+    await doomed.kill();
+    await blocker.busy(3_500);
+    const { presence } = await ok(server, PresenceDocument, { userIds: [bob.id] }, alice.token);
+    expect(presence[0]).toMatchObject({ status: 'OFFLINE', connectionCount: 0 });
+    expect(watch.events).toHaveLength(1);
+    // A later sweep finds the change unannounced past its grace period (5 s) and announces it.
+    const [, offline] = await watch.waitFor(2, 15_000);
+    expect(offline.presenceChanged).toMatchObject({ userId: bob.id, status: 'OFFLINE', connectionCount: 0 });
+  }, 40_000);
 });
 
 describe('a PostgreSQL failure', () => {

@@ -122,6 +122,8 @@ export function createMemoryPresenceStore(ttlMs: number): PresenceStore {
       const now = Date.now();
       return userIds.map((id) => stateOf(users.get(id), now));
     },
+    // In-process: a sweep's result cannot be lost on its way, so nothing is marked.
+    async announced() {},
     async sweep(limit) {
       const now = Date.now();
       const due = [...users.entries()]

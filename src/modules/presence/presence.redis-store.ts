@@ -15,6 +15,8 @@ const SCRIPT_CHUNK = 500;
  *                        `away` (AWAY flag), `pub` ("STATUS|active" last announced), `ver`, `act` (counter)
  *   expiry               sorted set of "<userId> <connectionId>" by expiry time (h + TTL), for the sweep
  *   instance:<id>        set of "<userId> <connectionId>" owned by an instance, for clearing at start
+ *   unannounced          sorted set of users a sweep changed, by when it did, until their change is
+ *                        announced (a later sweep announces those left past a grace period)
  * Every script reads the Redis clock (TIME), so instances with skewed clocks agree on expiry, and
  * each entry carries its own expiry, so instances configured with different TTLs agree too.
  */
@@ -150,7 +152,8 @@ for j = 4, #ARGV do
 end
 return out`,
   sweep: `
-local members = redis.call('ZRANGEBYSCORE', EXPIRY, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
+local limit, UNANNOUNCED = tonumber(ARGV[4]), P .. 'unannounced'
+local members = redis.call('ZRANGEBYSCORE', EXPIRY, '-inf', NOW, 'LIMIT', 0, limit)
 local done, out = {}, {}
 for _, m in ipairs(members) do
   redis.call('ZREM', EXPIRY, m)
@@ -160,6 +163,15 @@ for _, m in ipairs(members) do
     settleChanged(out, uid, 0)
   end
 end
+for _, uid in ipairs(redis.call('ZRANGEBYSCORE', UNANNOUNCED, '-inf', NOW - tonumber(ARGV[5]), 'LIMIT', 0, limit)) do
+  if not done[uid] then
+    done[uid] = true
+    local r = settle(uid, 0)
+    r[2] = 1
+    out[#out + 1] = r
+  end
+end
+for _, r in ipairs(out) do redis.call('ZADD', UNANNOUNCED, NOW, r[1]) end
 return out`,
   clearInstance: `
 local set = P .. 'instance:' .. ARGV[4]
@@ -262,7 +274,10 @@ export function createRedisPresenceStore(redis: Redis, prefix: string, ttlMs: nu
         activeConversationId: active || null,
       }));
     },
-    sweep: (limit) => many(run.sweep(limit)),
+    sweep: (limit, graceMs) => many(run.sweep(limit, graceMs)),
+    async announced(userIds) {
+      if (userIds.length) await redis.zrem(`${prefix}presence:unannounced`, ...userIds);
+    },
     clearInstance: (instanceId) => many(run.clearInstance(instanceId)),
   };
 }

@@ -16,6 +16,12 @@ export const MAX_PRESENCE_USERS = 100;
 /** Expired entries handled per sweep tick. */
 const SWEEP_LIMIT = 1000;
 /**
+ * How long a change found by a sweep may stay unannounced before another sweep announces it, ms:
+ * far longer than announcing takes (one statement and one publish), so that it is only ever the
+ * change of a sweep whose reply was lost.
+ */
+const SWEEP_ANNOUNCE_GRACE_MS = 5_000;
+/**
  * Waits before each new attempt of a failed batch of connects or disconnects, ms: together longer
  * than a slow Redis takes to catch up with a burst (10,000 sockets closing at once), shorter than a
  * presence entry's TTL.
@@ -252,8 +258,12 @@ export class PresenceService {
     if (refs.length) await this.announce(await this.store.heartbeat(this.options.instanceId, refs));
   }
 
+  /** Announces the users whose entries expired; a change whose announcement fails is announced by a later sweep. */
   private async sweep(): Promise<void> {
-    await this.announce(await this.store.sweep(SWEEP_LIMIT));
+    const transitions = await this.store.sweep(SWEEP_LIMIT, SWEEP_ANNOUNCE_GRACE_MS);
+    if (!transitions.length) return;
+    await this.announce(transitions);
+    await this.store.announced(transitions.map((t) => t.userId));
   }
 
   /**

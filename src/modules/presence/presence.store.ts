@@ -73,9 +73,14 @@ export interface PresenceStore {
   read(userIds: readonly string[]): Promise<LiveState[]>;
   /**
    * Removes up to `limit` expired entries of any instance (one that died without running its
-   * disconnect handlers). @returns the changed transitions.
+   * disconnect handlers). The users it changes stay marked until {@link announced}: a later sweep,
+   * on any instance, returns the current state of a user still marked after `graceMs` as changed,
+   * so that a change whose sweep reply was lost (a command timeout) is announced all the same.
+   * @returns the changed transitions.
    */
-  sweep(limit: number): Promise<PresenceTransition[]>;
+  sweep(limit: number, graceMs: number): Promise<PresenceTransition[]>;
+  /** Clears {@link sweep}'s marks of users whose changes were announced. */
+  announced(userIds: readonly string[]): Promise<void>;
   /** Removes every entry of an instance (left by its previous run). @returns the changed transitions. */
   clearInstance(instanceId: string): Promise<PresenceTransition[]>;
 }
