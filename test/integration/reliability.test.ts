@@ -9,6 +9,7 @@ import {
   NotificationsDocument,
   PresenceChangedDocument,
   PresenceDocument,
+  SetPresenceStatusDocument,
   SendMessageDocument,
   type MessageAddedSubscription,
   type PresenceChangedSubscription,
@@ -388,6 +389,29 @@ describe('a slow Redis', () => {
     expect(logged.map((l) => l.msg)).toContain('presence update failed; writing it again');
     const { presence } = await ok(server, PresenceDocument, { userIds: [bob.id] }, alice.token);
     expect(presence[0]).toMatchObject({ status: 'OFFLINE', connectionCount: 0 });
+  }, 30_000);
+
+  it('announces a status whose write timed out once the client sends it again', async () => {
+    const redis = await privateRedis();
+    const server = await instance({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '200' });
+    const { watched: bob, watch } = await presenceWatch(server);
+    keep(await connected(server, bob));
+    await watch.waitFor(1);
+
+    // The first setPresenceStatus times out in Parley and then runs in Redis.
+    const blocker = await redisBlocker(redis.url);
+    const busy = blocker.busy(1_000);
+    const first = await http(server, SetPresenceStatusDocument, { status: 'AWAY' }, bob.token);
+    await busy;
+    expect(codes(first)).toEqual(['SERVICE_UNAVAILABLE']);
+    // The client tries again: nothing changes in the store, and the change is announced now.
+    expect(
+      (await ok(server, SetPresenceStatusDocument, { status: 'AWAY' }, bob.token)).setPresenceStatus,
+    ).toMatchObject({
+      status: 'AWAY',
+    });
+    const [, away] = await watch.waitFor(2, 5_000);
+    expect(away.presenceChanged).toMatchObject({ userId: bob.id, status: 'AWAY' });
   }, 30_000);
 
   it("announces the users of a killed instance OFFLINE though the sweep's reply was lost", async () => {

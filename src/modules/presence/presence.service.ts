@@ -28,6 +28,16 @@ const SWEEP_ANNOUNCE_GRACE_MS = 5_000;
  */
 const REWRITE_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000];
 
+/**
+ * The transition of a change a user asked for, announced whether the write changed anything or
+ * not while the user is connected: when the same request timed out earlier after running in Redis,
+ * the change is stored and this retry is the only chance to announce it. A `presenceChanged`
+ * stream drops a version it has seen, so a state announced twice reaches nobody twice.
+ */
+function asked(t: PresenceTransition): PresenceTransition {
+  return t.status === 'OFFLINE' ? t : { ...t, changed: true };
+}
+
 /** Timings and identity of this instance's presence work. */
 export interface PresenceOptions {
   /** This instance's stable name (INSTANCE_ID). */
@@ -175,7 +185,7 @@ export class PresenceService {
   async setStatus(userId: string, status: PresenceStatus): Promise<Presence> {
     if (status === PresenceStatus.OFFLINE) throw badInput('status must be ONLINE or AWAY', 'status');
     const t = await this.store.setStatus(userId, status);
-    await this.announce([t]);
+    await this.announce([asked(t)]);
     return (await this.withLastSeen([t]))[0]!;
   }
 
@@ -192,7 +202,7 @@ export class PresenceService {
       conversationId === null ? null : (await this.conversations.requireParticipant(viewer.userId, conversationId)).id;
     const target = viewer.connectionId ? { connectionId: viewer.connectionId } : { sessionId: viewer.sessionId };
     const t = await this.store.setActive(viewer.userId, target, id);
-    await this.announce([t]);
+    await this.announce([asked(t)]);
     return (await this.withLastSeen([t]))[0]!;
   }
 
