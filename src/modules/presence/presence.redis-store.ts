@@ -15,8 +15,9 @@ const SCRIPT_CHUNK = 500;
  *                        `away` (AWAY flag), `pub` ("STATUS|active" last announced), `ver`, `act` (counter)
  *   expiry               sorted set of "<userId> <connectionId>" by expiry time (h + TTL), for the sweep
  *   instance:<id>        set of "<userId> <connectionId>" owned by an instance, for clearing at start
- *   unannounced          sorted set of users a sweep changed, by when it did, until their change is
- *                        announced (a later sweep announces those left past a grace period)
+ *   unannounced          sorted set of users a sweep or an instance's clearing changed, by when,
+ *                        until their change is announced (a later sweep announces those left past
+ *                        a grace period)
  * Every script reads the Redis clock (TIME), so instances with skewed clocks agree on expiry, and
  * each entry carries its own expiry, so instances configured with different TTLs agree too.
  */
@@ -72,6 +73,10 @@ local function settle(uid, seen)
     redis.call('PERSIST', key)
   end
   return { uid, changed, s.status, s.count, s.active, s.ver, seen }
+end
+-- Marks the users of \`out\` until their change is announced (the store's \`announced\`).
+local function markUnannounced(out)
+  for _, r in ipairs(out) do redis.call('ZADD', P .. 'unannounced', NOW, r[1]) end
 end
 local function settleChanged(out, uid, seen)
   local r = settle(uid, seen)
@@ -171,7 +176,7 @@ for _, uid in ipairs(redis.call('ZRANGEBYSCORE', UNANNOUNCED, '-inf', NOW - tonu
     out[#out + 1] = r
   end
 end
-for _, r in ipairs(out) do redis.call('ZADD', UNANNOUNCED, NOW, r[1]) end
+markUnannounced(out)
 return out`,
   clearInstance: `
 local set = P .. 'instance:' .. ARGV[4]
@@ -185,6 +190,7 @@ for _, m in ipairs(redis.call('SMEMBERS', set)) do
 end
 redis.call('DEL', set)
 for _, uid in ipairs(order) do settleChanged(out, uid, last[uid]) end
+markUnannounced(out)
 return out`,
 } as const;
 

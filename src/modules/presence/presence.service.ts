@@ -113,7 +113,7 @@ export class PresenceService {
    * @throws when the store cannot be reached.
    */
   async start(): Promise<void> {
-    await this.announce(await this.store.clearInstance(this.options.instanceId));
+    await this.announceMarked(await this.store.clearInstance(this.options.instanceId));
     this.timers.push(
       this.every(this.options.heartbeatMs, () => (this.beat = this.heartbeat())),
       this.every(this.options.sweepMs, () => this.sweep()),
@@ -137,7 +137,7 @@ export class PresenceService {
     await Promise.allSettled([...this.connecting.values()]);
     this.local.clear();
     this.connecting.clear();
-    await this.track(this.store.clearInstance(this.options.instanceId).then((t) => this.announce(t)));
+    await this.track(this.store.clearInstance(this.options.instanceId).then((t) => this.announceMarked(t)));
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -268,9 +268,16 @@ export class PresenceService {
     if (refs.length) await this.announce(await this.store.heartbeat(this.options.instanceId, refs));
   }
 
-  /** Announces the users whose entries expired; a change whose announcement fails is announced by a later sweep. */
+  /** Announces the users whose entries expired, and changes of a sweep or clearing left unannounced. */
   private async sweep(): Promise<void> {
-    const transitions = await this.store.sweep(SWEEP_LIMIT, SWEEP_ANNOUNCE_GRACE_MS);
+    await this.announceMarked(await this.store.sweep(SWEEP_LIMIT, SWEEP_ANNOUNCE_GRACE_MS));
+  }
+
+  /**
+   * Announces the changes of a sweep or an instance's clearing, then clears their marks; a change
+   * whose reply or announcement was lost is announced by a later sweep ({@link PresenceStore.sweep}).
+   */
+  private async announceMarked(transitions: readonly PresenceTransition[]): Promise<void> {
     if (!transitions.length) return;
     await this.announce(transitions);
     await this.store.announced(transitions.map((t) => t.userId));

@@ -79,8 +79,11 @@ export interface PresenceStore {
    * @returns the changed transitions.
    */
   sweep(limit: number, graceMs: number): Promise<PresenceTransition[]>;
-  /** Clears {@link sweep}'s marks of users whose changes were announced. */
+  /** Clears the marks of {@link sweep} and {@link clearInstance} of users whose changes were announced. */
   announced(userIds: readonly string[]): Promise<void>;
-  /** Removes every entry of an instance (left by its previous run). @returns the changed transitions. */
+  /**
+   * Removes every entry of an instance (left by its previous run, or at its stop). Marks the users
+   * it changes as {@link sweep} does. @returns the changed transitions.
+   */
   clearInstance(instanceId: string): Promise<PresenceTransition[]>;
 }

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { createRedisPresenceStore } from '../../src/modules/presence/presence.redis-store';
+import { TEST_REDIS_URL } from '../support/env';
+
+const prefix = `parley-test-presence-store-${randomUUID()}:`;
+let redis: Redis;
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL);
+});
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('the Redis presence store', () => {
+  it('hands a change whose announcement was lost to later sweeps until it is announced', async () => {
+    const store = createRedisPresenceStore(redis, prefix, 30_000);
+    const ref = { connectionId: randomUUID(), userId: randomUUID(), sessionId: randomUUID() };
+    expect(await store.connect('x', [ref])).toMatchObject([{ userId: ref.userId, status: 'ONLINE', changed: true }]);
+    // Clearing the instance turns the user OFFLINE; its caller never announces it (a lost reply).
+    const [cleared] = await store.clearInstance('x');
+    expect(cleared).toMatchObject({ userId: ref.userId, status: 'OFFLINE', changed: true });
+
+    // Within the grace period no sweep hands it over; past it, every sweep does, as a change of
+    // the same version, until it is announced.
+    expect(await store.sweep(100, 60_000)).toEqual([]);
+    for (let i = 0; i < 2; i++) {
+      expect(await store.sweep(100, 0)).toEqual([
+        expect.objectContaining({ userId: ref.userId, status: 'OFFLINE', changed: true, version: cleared.version }),
+      ]);
+    }
+    await store.announced([ref.userId]);
+    expect(await store.sweep(100, 0)).toEqual([]);
+  });
+});
