@@ -15,10 +15,8 @@ export interface Messaging {
 }
 
 /**
- * Opens Redis (a command connection, which also publishes the bus's events, and a subscriber
- * connection) and the event bus over it, or the in-process bus when `config.redisUrl` is unset.
- * Publishing on the command connection puts a send's publish and its other commands (its rate-limit
- * script) in one write per event-loop turn.
+ * Opens Redis (a command, a publisher and a subscriber connection) and the event bus over it, or
+ * the in-process bus when `config.redisUrl` is unset.
  * @param lag - observes each event's publish-to-receive lag through Redis (`parley_pubsub_lag_seconds`).
  * @throws when Redis cannot be reached at start-up.
  */
@@ -29,7 +27,11 @@ export async function openMessaging(config: Config, log: Logger, lag?: LagObserv
   }
   const commandTimeoutMs = config.redisCommandTimeoutMs;
   const commands = createRedis(config.redisUrl, 'parley:cmd', log, { autoPipelining: true, commandTimeoutMs });
-  const connections = [commands, createRedis(config.redisUrl, 'parley:sub', log, { commandTimeoutMs })];
+  const connections = [
+    commands,
+    createRedis(config.redisUrl, 'parley:pub', log, { autoPipelining: true, commandTimeoutMs }),
+    createRedis(config.redisUrl, 'parley:sub', log, { commandTimeoutMs }),
+  ];
   const quit = () => Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   try {
     await Promise.all(
@@ -46,7 +48,7 @@ export async function openMessaging(config: Config, log: Logger, lag?: LagObserv
     await quit();
     throw err;
   }
-  const bus = createRedisEventBus(commands, connections[1], config.redisPrefix, log, lag);
+  const bus = createRedisEventBus(connections[1], connections[2], config.redisPrefix, log, lag);
   return {
     bus,
     redis: commands,

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
  * (ioredis's auto-pipelining): the publishes of concurrent sends share writes.
  *
  * @param url - `redis://` or `rediss://` URL.
- * @param name - connection name shown by `CLIENT LIST`, e.g. `parley:cmd`.
+ * @param name - connection name shown by `CLIENT LIST`, e.g. `parley:pub`.
  * @param options.autoPipelining - batch same-turn commands (not for a subscriber connection).
  * @param log - told once when the connection fails and once when it is back (not at every retry).
  * @param options.commandTimeoutMs - longest wait for one command's answer, ms (REDIS_COMMAND_TIMEOUT_MS).
@@ -39,7 +39,7 @@ export function createRedis(
 /**
  * Logs a connection's failure once (warn) and its recovery once (info), rather than every failed
  * reconnect; without an error listener ioredis prints each one to stderr.
- * @param name - the connection's name in the log line, e.g. `parley:cmd`.
+ * @param name - the connection's name in the log line, e.g. `parley:pub`.
  */
 export function watchConnection(redis: Redis, name: string, log: Logger): void {
   let failing = false;

@@ -206,7 +206,7 @@ describe('a Redis outage', () => {
 
     // Operators read one warning per connection for the whole outage, not one line per retry.
     const lines = (msg: string) => logged.filter((l) => l.msg === msg).map((l) => l.connection);
-    const connections = ['parley:bull-queue', 'parley:bull-worker', 'parley:cmd', 'parley:sub'];
+    const connections = ['parley:bull-queue', 'parley:bull-worker', 'parley:cmd', 'parley:pub', 'parley:sub'];
     expect(lines('Redis connection failed; reconnecting').sort()).toEqual(connections);
     expect(logged.filter((l) => l.level >= 50)).toEqual([]);
 
