@@ -24,6 +24,7 @@ const SCRIPT_CHUNK = 500;
 const PRELUDE = `${LUA_NOW}
 local P, TTL, KEEP = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local EXPIRY = P .. 'expiry'
+local UNANNOUNCED = P .. 'unannounced'
 local function userKey(uid) return P .. 'user:' .. uid end
 local function purge(uid, conn, inst)
   redis.call('HDEL', userKey(uid), 'c:' .. conn)
@@ -76,7 +77,7 @@ local function settle(uid, seen)
 end
 -- Marks the users of \`out\` until their change is announced (the store's \`announced\`).
 local function markUnannounced(out)
-  for _, r in ipairs(out) do redis.call('ZADD', P .. 'unannounced', NOW, r[1]) end
+  for _, r in ipairs(out) do redis.call('ZADD', UNANNOUNCED, NOW, r[1]) end
 end
 local function settleChanged(out, uid, seen)
   local r = settle(uid, seen)
@@ -157,7 +158,7 @@ for j = 4, #ARGV do
 end
 return out`,
   sweep: `
-local limit, UNANNOUNCED = tonumber(ARGV[4]), P .. 'unannounced'
+local limit = tonumber(ARGV[4])
 local members = redis.call('ZRANGEBYSCORE', EXPIRY, '-inf', NOW, 'LIMIT', 0, limit)
 local done, out = {}, {}
 for _, m in ipairs(members) do

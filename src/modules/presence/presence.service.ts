@@ -72,8 +72,9 @@ export class PresenceService {
    */
   private readonly connecting = new Map<string, Promise<void>>();
   /**
-   * The connects written again after a failed attempt, by connection id (see {@link writeBatch}):
-   * the socket did not wait for them, its disconnect does. Only while under way.
+   * The batches of connects and disconnects written again after a failed attempt, by connection
+   * id (see {@link writeBatch}): a socket did not wait for its connect's, its disconnect does.
+   * Only while under way.
    */
   private readonly rewriting = new Map<string, Promise<void>>();
   /** Aborted by {@link stop}: a batch waiting to be written again gives up (stop clears every entry). */
