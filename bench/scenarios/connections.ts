@@ -22,6 +22,41 @@ interface Point {
   setupCpuMs: number;
 }
 
+/**
+ * Every client closes at once (a load balancer draining them, a fleet of apps restarting): the
+ * time until the instance has let go of every connection (sockets counted out, Redis topics left,
+ * presence written: no Redis command left unanswered), its CPU for that per connection, and its
+ * longest event-loop stall meanwhile (the max of prom-client's histogram over the scrapes, each
+ * of which resets it).
+ */
+async function massDisconnect(
+  a: { metrics(): Promise<Map<string, number>> },
+  receivers: readonly SubscriberWorker[],
+  ownTopics: number,
+): Promise<{ ms: number; cpuMsPerConnection: number; stallMs: number }> {
+  const before = await a.metrics();
+  const connections = promValue(before, 'parley_ws_connections');
+  const from = { cpu: promValue(before, 'parley_process_cpu_seconds_total'), at: performance.now() };
+  await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
+  let stallMs = 0;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const m = await a.metrics();
+    stallMs = Math.max(stallMs, promValue(m, 'parley_nodejs_eventloop_lag_max_seconds') * 1000);
+    if (
+      promValue(m, 'parley_ws_connections') === 0 &&
+      promValue(m, 'parley_pubsub_topics') <= ownTopics &&
+      promValue(m, 'parley_redis_command_queue') === 0
+    ) {
+      const ms = performance.now() - from.at;
+      const cpuMs = (promValue(m, 'parley_process_cpu_seconds_total') - from.cpu) * 1000;
+      return { ms, cpuMsPerConnection: cpuMs / Math.max(1, connections), stallMs };
+    }
+    if (Date.now() > deadline) throw new Error('the instance still held connections 120 s after every client closed');
+    await sleep(100);
+  }
+}
+
 /** How a series grows: bytes per connection from the least-squares slope, and the fit's r². */
 function growth(points: Point[], pick: (p: Point) => number) {
   const fit = linearFit(points.map((p) => [p.connections, pick(p)] as const));
@@ -113,6 +148,8 @@ export const connections: Scenario = async (ctx) => {
     await ctx.worker('subscribers.worker.ts', 'connections-2', { maxOldSpaceMb: 4096 }),
   ];
 
+  /** Topics the instance listens on with no connection (its own: notification batches, revocations, ...). */
+  const ownTopics = promValue(await a.metrics(), 'parley_pubsub_topics');
   ctx.log(`Parley: ${total} connections with one messageAdded subscription each, in steps of ${step}`);
   // Set up = topics subscribed and positions read: parley_message_streams when the server has that
   // gauge, else the subscriptions started (counted before their set-up runs).
@@ -180,9 +217,10 @@ export const connections: Scenario = async (ctx) => {
   ctx.log(
     `  idle for ${idleMs / 1000} s: ${idleCpuPercent.toFixed(2)}% of a core, longest event-loop stall ${idleStallMs.toFixed(0)} ms`,
   );
-  // 10,000 disconnects drained gracefully take many seconds of the budget; only a profile needs them.
-  if (!ctx.launch.profileDir) await a.kill();
-  await Promise.all(receivers.map((r) => r.call('closeAll', undefined)));
+  const teardown = await massDisconnect(a, receivers, ownTopics);
+  ctx.log(
+    `  mass disconnect: let go of all in ${teardown.ms.toFixed(0)} ms, ${teardown.cpuMsPerConnection.toFixed(3)} ms of CPU per connection, longest stall ${teardown.stallMs.toFixed(0)} ms`,
+  );
   await stack.stopInstances();
 
   ctx.log(`textbook peer: ${total} connections with one messageAdded subscription each`);
@@ -300,6 +338,24 @@ export const connections: Scenario = async (ctx) => {
         label: `longest event-loop stall while idle, holding ${total} subscriptions`,
         unit: 'ms',
         value: idleStallMs,
+        baseline: null,
+      }),
+      figure({
+        label: `mass disconnect: time until the instance let go of all ${total} connections`,
+        unit: 'ms',
+        value: teardown.ms,
+        baseline: null,
+      }),
+      figure({
+        label: 'mass disconnect: server CPU per connection closed',
+        unit: 'ms',
+        value: teardown.cpuMsPerConnection,
+        baseline: null,
+      }),
+      figure({
+        label: `longest event-loop stall during the mass disconnect`,
+        unit: 'ms',
+        value: teardown.stallMs,
         baseline: null,
       }),
       figure({

@@ -1,6 +1,9 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../shared/logger';
 
+/** Most channels in one UNSUBSCRIBE command. */
+const UNSUBSCRIBE_CHUNK = 1000;
+
 /** One SUBSCRIBE or UNSUBSCRIBE asked for, not sent yet. */
 interface Pending {
   subscribe: boolean;
@@ -22,11 +25,16 @@ interface Pending {
  * the same kind. In any other state than `connect` ioredis's own policy applies: written when
  * ready, else queued until ready or refused at once, as the connection's `enableOfflineQueue` says.
  *
+ * UNSUBSCRIBEs, which nobody waits for, are gathered until the end of the event-loop turn (or the
+ * next SUBSCRIBE, to keep the order) and sent as one command per {@link UNSUBSCRIBE_CHUNK}
+ * channels: when thousands of sockets close at once, one command per channel cost a write each
+ * and ran past the command timeout (bench/README.md, "Mass disconnect").
+ *
  * RedisPubSub.unsubscribe also fires UNSUBSCRIBE and PUNSUBSCRIBE without handling their promises
  * (davidyaha/graphql-redis-subscriptions#593), so a client leaving while Redis is unreachable
  * would raise an unhandled rejection, which ends a Node process. This view logs those failures
- * instead (a closed connection has no subscriptions left), and skips PUNSUBSCRIBE: Parley never
- * subscribes to patterns (#654).
+ * instead, but for a connection closed for good (it has no subscriptions left), and skips
+ * PUNSUBSCRIBE: Parley never subscribes to patterns (#654).
  *
  * @param subscriber - the connection used only for pub/sub (Redis forbids other commands on it).
  * @param log - told of a failed UNSUBSCRIBE (warn).
@@ -35,6 +43,7 @@ interface Pending {
 export function subscriberView(subscriber: Redis, log?: Logger): Redis {
   const pending: Pending[] = [];
   let handshake = false;
+  let flushAtTurnEnd = false;
 
   const send = (run: Pending[]) => {
     const channels = run.map((op) => op.channel);
@@ -43,9 +52,14 @@ export function subscriberView(subscriber: Redis, log?: Logger): Redis {
         () => run.forEach((op) => op.done?.(null)),
         (err: Error) => run.forEach((op) => op.done?.(err)),
       );
-    } else {
-      subscriber.unsubscribe(...channels).catch((err: unknown) => {
-        log?.warn({ err, channels }, 'Redis UNSUBSCRIBE failed');
+      return;
+    }
+    for (let i = 0; i < channels.length; i += UNSUBSCRIBE_CHUNK) {
+      const chunk = channels.slice(i, i + UNSUBSCRIBE_CHUNK);
+      subscriber.unsubscribe(...chunk).catch((err: unknown) => {
+        // Closed for good (the instance stopping): no subscription is left to end.
+        if (subscriber.status === 'end') return;
+        log?.warn({ err, channels: chunk.length, first: chunk[0] }, 'Redis UNSUBSCRIBE failed');
       });
     }
   };
@@ -74,7 +88,14 @@ export function subscriberView(subscriber: Redis, log?: Logger): Redis {
 
   const queue = (op: Pending) => {
     pending.push(op);
-    flush();
+    if (op.subscribe) flush();
+    else if (!flushAtTurnEnd) {
+      flushAtTurnEnd = true;
+      setImmediate(() => {
+        flushAtTurnEnd = false;
+        flush();
+      });
+    }
   };
 
   return new Proxy(subscriber, {

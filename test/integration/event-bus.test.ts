@@ -174,6 +174,53 @@ describe('event bus (Redis): the publish-time envelope', () => {
   });
 });
 
+describe('event bus (Redis): leaving topics', () => {
+  const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
+  let connections: Redis[] = [];
+  let bus: EventBus;
+  /** Subscribers of each channel, as Redis counts them. */
+  const numsub = async (channels: string[]) => {
+    const reply = (await connections[2].call('PUBSUB', 'NUMSUB', ...channels)) as Array<string | number>;
+    return channels.map((_, i) => Number(reply[2 * i + 1]));
+  };
+
+  beforeEach(() => {
+    connections = [new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL), new Redis(TEST_REDIS_URL)];
+    bus = createRedisEventBus(connections[0], connections[1], prefix);
+  });
+  afterEach(async () => {
+    await bus.close();
+    await Promise.all(connections.map((c) => c.quit()));
+  });
+
+  it('ends the Redis subscriptions of topics all left at once', async () => {
+    // An instance whose sockets all close at once: more topics than one UNSUBSCRIBE takes.
+    const topics = Array.from({ length: 2500 }, (_, i) => `many-${i}`);
+    const channels = topics.map((t) => prefix + t);
+    const listener = () => undefined;
+    await Promise.all(topics.map((t) => bus.subscribe(t, listener)));
+    expect(new Set(await numsub(channels))).toEqual(new Set([1]));
+    await Promise.all(topics.map((t) => bus.unsubscribe(t, listener)));
+    expect(bus.topicCount()).toBe(0);
+    await eventually(async () => (await numsub(channels)).every((n) => n === 0), 10_000, 'UNSUBSCRIBEs');
+  });
+
+  it('keeps hearing a topic joined again in the turn its last listener left', async () => {
+    const topics = ['again-1', 'again-2', 'again-3'];
+    const channels = topics.map((t) => prefix + t);
+    const listener = () => undefined;
+    await Promise.all(topics.map((t) => bus.subscribe(t, listener)));
+    await Promise.all(topics.map((t) => bus.unsubscribe(t, listener)));
+    // Still the same event-loop turn: the UNSUBSCRIBEs are asked for and not sent yet.
+    const got: unknown[] = [];
+    await bus.subscribe('again-2', (p) => got.push(p));
+    await eventually(async () => (await numsub(channels)).join() === '0,1,0', 10_000, 'UNSUBSCRIBEs');
+    await connections[2].publish(prefix + 'again-2', JSON.stringify({ n: 1 }));
+    await received(got, 1);
+    expect(got).toEqual([{ n: 1 }]);
+  });
+});
+
 /**
  * ioredis writes a SUBSCRIBE at once while a connection is in its handshake (status `connect`:
  * connected, ready check not yet answered), since SUBSCRIBE is allowed while Redis loads. Once its
