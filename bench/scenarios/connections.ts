@@ -4,7 +4,7 @@ import type { Scenario } from '../lib/context';
 import { gqlHttp } from '../lib/graphql';
 import { collectGarbage, memoryAfterGc, writeHeapSnapshot } from '../lib/inspector';
 import type { SubscriberWorker } from '../lib/probe';
-import { promValue } from '../lib/prom';
+import { promValue, type PromSamples } from '../lib/prom';
 import { figure } from '../lib/results';
 import { seedPairConversations, seedUsers, type BenchUser } from '../lib/seed';
 import { linearFit, sleep } from '../lib/stats';
@@ -30,7 +30,7 @@ interface Point {
  * of which resets it).
  */
 async function massDisconnect(
-  a: { metrics(): Promise<Map<string, number>> },
+  a: { metrics(): Promise<PromSamples> },
   receivers: readonly SubscriberWorker[],
   ownTopics: number,
 ): Promise<{ ms: number; cpuMsPerConnection: number; stallMs: number }> {
