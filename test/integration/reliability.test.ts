@@ -337,14 +337,17 @@ local stop = t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[1])
 repeat t = redis.call('TIME') until t[1] * 1000 + math.floor(t[2] / 1000) >= stop`;
 
 /**
- * A connection to `url` of its own, closed after the test: `busy(ms)` keeps that Redis busy for
- * `ms` with {@link BUSY_SCRIPT}, resolving when it is free again.
+ * Connections to `url` of their own, closed after the test: `busy(ms)` keeps that Redis busy for
+ * `ms` with {@link BUSY_SCRIPT}, resolving when it is free again; `free()` ends it at once
+ * (SCRIPT KILL, from the second connection: the busy one waits for its script).
  */
-async function redisBlocker(url: string): Promise<{ busy: (ms: number) => Promise<unknown> }> {
-  const blocker = new Redis(url, { lazyConnect: true });
-  keep({ dispose: () => blocker.disconnect() });
-  await blocker.connect();
-  return { busy: (ms) => blocker.eval(BUSY_SCRIPT, 0, ms) };
+async function redisBlocker(
+  url: string,
+): Promise<{ busy: (ms: number) => Promise<unknown>; free: () => Promise<unknown> }> {
+  const [blocker, killer] = [new Redis(url, { lazyConnect: true }), new Redis(url, { lazyConnect: true })];
+  keep({ dispose: () => (blocker.disconnect(), killer.disconnect()) });
+  await Promise.all([blocker.connect(), killer.connect()]);
+  return { busy: (ms) => blocker.eval(BUSY_SCRIPT, 0, ms), free: () => killer.script('KILL') };
 }
 
 /** The users `viewer` and `watched`, sharing a conversation, with `viewer` watching `watched`'s presence. */
@@ -363,15 +366,24 @@ async function presenceWatch(server: ParleyServer) {
   return { viewer, watched, watch };
 }
 
+/**
+ * An instance on a private Redis whose commands time out after 200 ms, with the messages it logs
+ * at warn and above.
+ */
+async function slowRedisInstance() {
+  const redis = await privateRedis();
+  const logged: Array<{ msg?: string }> = [];
+  const logger = pino(
+    { level: 'warn' },
+    { write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string }) },
+  );
+  const server = await instance({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '200' }, logger);
+  return { redis, server, logged };
+}
+
 describe('a slow Redis', () => {
   it('announces a disconnect whose presence write timed out in Parley but ran in Redis', async () => {
-    const redis = await privateRedis();
-    const logged: Array<{ msg?: string }> = [];
-    const logger = pino(
-      { level: 'warn' },
-      { write: (line: string) => void logged.push(JSON.parse(line) as { msg?: string }) },
-    );
-    const server = await instance({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '200' }, logger);
+    const { redis, server, logged } = await slowRedisInstance();
     const { viewer: alice, watched: bob, watch } = await presenceWatch(server);
     const bobSocket = keep(await connected(server, bob));
     const [online] = await watch.waitFor(1);
@@ -387,6 +399,28 @@ describe('a slow Redis', () => {
     expect(offline.presenceChanged).toMatchObject({ userId: bob.id, status: 'OFFLINE', connectionCount: 0 });
     // The path under test was taken: the first write timed out.
     expect(logged.map((l) => l.msg)).toContain('presence update failed; writing it again');
+    const { presence } = await ok(server, PresenceDocument, { userIds: [bob.id] }, alice.token);
+    expect(presence[0]).toMatchObject({ status: 'OFFLINE', connectionCount: 0 });
+  }, 30_000);
+
+  it('leaves a user OFFLINE who closed while their timed-out connect was still to be written again', async () => {
+    const { redis, server, logged } = await slowRedisInstance();
+    const { viewer: alice, watched: bob, watch } = await presenceWatch(server);
+
+    // Redis is busy while bob connects: his connect times out in Parley (his socket is acknowledged
+    // after that first attempt) and will be written again 250 ms later. Redis is free at once, and
+    // bob leaves before that new attempt.
+    const blocker = await redisBlocker(redis.url);
+    const busy = blocker.busy(10_000).catch(() => undefined);
+    const bobSocket = await connected(server, bob);
+    expect(logged.map((l) => l.msg)).toContain('presence update failed; writing it again');
+    await blocker.free();
+    await busy;
+    await bobSocket.dispose();
+    // His disconnect waits for the connect written again: ONLINE, then OFFLINE (not the reverse,
+    // which would leave him ONLINE with an entry nobody removes until it expires).
+    const events = await watch.waitFor(2, 10_000);
+    expect(events.map((e) => (e.presenceChanged as { status: string }).status)).toEqual(['ONLINE', 'OFFLINE']);
     const { presence } = await ok(server, PresenceDocument, { userIds: [bob.id] }, alice.token);
     expect(presence[0]).toMatchObject({ status: 'OFFLINE', connectionCount: 0 });
   }, 30_000);

@@ -170,11 +170,10 @@ export class PresenceService {
     this.local.delete(connectionId);
     this.connecting.delete(connectionId);
     return this.track(
-      Promise.all([
-        // The connect's first attempt, then the attempts made again after it failed, if any.
-        connected?.then(() => this.rewriting.get(connectionId)),
-        this.beat.catch(() => undefined),
-      ]).then(() => this.disconnects.load(ref)),
+      Promise.all([connected, this.beat.catch(() => undefined)])
+        // The connect's first attempt has settled: then the attempts made again after it failed, if any.
+        .then(() => this.rewriting.get(connectionId))
+        .then(() => this.disconnects.load(ref)),
     );
   }
 
