@@ -329,7 +329,7 @@ export class PresenceService {
     await this.announce(transitions).catch((err: unknown) => this.log.warn({ err }, 'presence update failed'));
   }
 
-  /** Writes `users.last_seen_at` of the changed users, then publishes each change. */
+  /** Writes `users.last_seen_at` of the changed users, then publishes each change (failures logged once for the batch). */
   private async announce(transitions: readonly PresenceTransition[]): Promise<void> {
     const changed = transitions.filter((t) => t.changed);
     if (!changed.length) return;
@@ -340,6 +340,7 @@ export class PresenceService {
       changed.map((t) => new Date(t.status === 'OFFLINE' && t.lastSeenMs > 0 ? t.lastSeenMs : now)),
     );
     const seen = new Map(rows.map((r) => [r.id, r.lastSeenAt]));
+    const failed: Array<{ userId: string; err: unknown }> = [];
     await Promise.all(
       changed.map(async (t) => {
         const lastSeenAt = t.status === 'OFFLINE' ? (seen.get(t.userId) ?? null) : new Date(now);
@@ -354,11 +355,17 @@ export class PresenceService {
         try {
           await this.bus.publish(userPresenceTopic(t.userId), payload);
         } catch (err) {
-          // The store holds the truth; readers see it, and live subscribers on the next change.
-          this.log.error({ err, userId: t.userId }, 'publishing a presence change failed');
+          failed.push({ userId: t.userId, err });
         }
       }),
     );
+    // The store holds the truth; readers see it, and live subscribers on the next change. One line
+    // for the batch: a mass disconnect on a slow Redis logged one per user (dozens at once), and a
+    // publish that timed out may still have been written and delivered late.
+    if (failed.length) {
+      const { err, userId } = failed[0];
+      this.log.error({ err, users: failed.length, firstUserId: userId }, 'publishing presence changes failed');
+    }
   }
 
   /**
