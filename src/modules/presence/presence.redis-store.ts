@@ -15,7 +15,7 @@ const SCRIPT_CHUNK = 500;
  *                        `away` (AWAY flag), `pub` ("STATUS|active" last announced), `ver`, `act` (counter)
  *   expiry               sorted set of "<userId> <connectionId>" by expiry time (h + TTL), for the sweep
  *   instance:<id>        set of "<userId> <connectionId>" owned by an instance, for clearing at start
- *   unannounced          sorted set of users a sweep or an instance's clearing changed, by when,
+ *   unannounced          sorted set of users a sweep, a heartbeat or an instance's clearing changed, by when,
  *                        until their change is announced (a later sweep announces those left past
  *                        a grace period)
  * Every script reads the Redis clock (TIME), so instances with skewed clocks agree on expiry, and
@@ -118,6 +118,7 @@ for j = 5, #ARGV, 3 do
     settleChanged(out, uid, 0)
   end
 end
+markUnannounced(out)
 return out`,
   setStatus: `
 if ARGV[5] == 'AWAY' then redis.call('HSET', userKey(ARGV[4]), 'away', '1') else redis.call('HDEL', userKey(ARGV[4]), 'away') end

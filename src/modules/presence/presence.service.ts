@@ -265,16 +265,16 @@ export class PresenceService {
 
   private async heartbeat(): Promise<void> {
     const refs = [...this.local.values()];
-    if (refs.length) await this.announce(await this.store.heartbeat(this.options.instanceId, refs));
+    if (refs.length) await this.announceMarked(await this.store.heartbeat(this.options.instanceId, refs));
   }
 
-  /** Announces the users whose entries expired, and changes of a sweep or clearing left unannounced. */
+  /** Announces the users whose entries expired, and changes of a sweep, heartbeat or clearing left unannounced. */
   private async sweep(): Promise<void> {
     await this.announceMarked(await this.store.sweep(SWEEP_LIMIT, SWEEP_ANNOUNCE_GRACE_MS));
   }
 
   /**
-   * Announces the changes of a sweep or an instance's clearing, then clears their marks; a change
+   * Announces the changes of a sweep, a heartbeat or an instance's clearing, then clears their marks; a change
    * whose reply or announcement was lost is announced by a later sweep ({@link PresenceStore.sweep}).
    */
   private async announceMarked(transitions: readonly PresenceTransition[]): Promise<void> {

@@ -55,7 +55,8 @@ export interface PresenceStore {
   disconnect(instanceId: string, conns: readonly ConnectionRef[]): Promise<PresenceTransition[]>;
   /**
    * Refreshes an instance's connections. Entries that are gone (expired during a long pause, or a
-   * Redis restart) are added again. @returns the changed transitions of re-added users.
+   * Redis restart) are added again, and the users it changes marked as {@link sweep} does.
+   * @returns the changed transitions of re-added users.
    */
   heartbeat(instanceId: string, conns: readonly ConnectionRef[]): Promise<PresenceTransition[]>;
   /** Sets (AWAY) or clears (ONLINE) the user's AWAY flag, which lasts while they are connected. */
@@ -79,7 +80,7 @@ export interface PresenceStore {
    * @returns the changed transitions.
    */
   sweep(limit: number, graceMs: number): Promise<PresenceTransition[]>;
-  /** Clears the marks of {@link sweep} and {@link clearInstance} of users whose changes were announced. */
+  /** Clears the marks of {@link sweep}, {@link heartbeat} and {@link clearInstance} of users whose changes were announced. */
   announced(userIds: readonly string[]): Promise<void>;
   /**
    * Removes every entry of an instance (left by its previous run, or at its stop). Marks the users
