@@ -23,13 +23,20 @@ describe('the Redis presence store', () => {
     // Clearing the instance turns the user OFFLINE; its caller never announces it (a lost reply).
     const [cleared] = await store.clearInstance('x');
     expect(cleared).toMatchObject({ userId: ref.userId, status: 'OFFLINE', changed: true });
+    expect(cleared.lastSeenMs).toBeGreaterThan(0);
 
     // Within the grace period no sweep hands it over; past it, every sweep does, as a change of
-    // the same version, until it is announced.
+    // the same version and last-seen time (not the sweep's), until it is announced.
     expect(await store.sweep(100, 60_000)).toEqual([]);
     for (let i = 0; i < 2; i++) {
       expect(await store.sweep(100, 0)).toEqual([
-        expect.objectContaining({ userId: ref.userId, status: 'OFFLINE', changed: true, version: cleared.version }),
+        expect.objectContaining({
+          userId: ref.userId,
+          status: 'OFFLINE',
+          changed: true,
+          version: cleared.version,
+          lastSeenMs: cleared.lastSeenMs,
+        }),
       ]);
     }
     await store.announced([ref.userId]);

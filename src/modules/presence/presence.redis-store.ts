@@ -12,7 +12,8 @@ const SCRIPT_CHUNK = 500;
  *   user:<userId>        hash: `c:<connectionId>` -> JSON {i: instance, s: session, h: last refresh ms,
  *                        e: expiry ms (h + the owner's TTL), a: active conversation id or '',
  *                        t: order of that setActiveConversation},
- *                        `away` (AWAY flag), `pub` ("STATUS|active" last announced), `ver`, `act` (counter)
+ *                        `away` (AWAY flag), `pub` ("STATUS|active" last announced), `ver`, `act` (counter),
+ *                        `seen` (ms: when the last connection ended, while none is live)
  *   expiry               sorted set of "<userId> <connectionId>" by expiry time (h + TTL), for the sweep
  *   instance:<id>        set of "<userId> <connectionId>" owned by an instance, for clearing at start
  *   unannounced          sorted set of users a sweep, a heartbeat or an instance's clearing changed, by when,
@@ -33,7 +34,7 @@ local function purge(uid, conn, inst)
 end
 local function scan(uid)
   local h = redis.call('HGETALL', userKey(uid))
-  local s = { count = 0, active = '', activeAt = -1, away = false, pub = 'OFFLINE|', ver = 0, expired = {} }
+  local s = { count = 0, active = '', activeAt = -1, away = false, pub = 'OFFLINE|', ver = 0, seen = 0, expired = {} }
   for i = 1, #h, 2 do
     local f, v = h[i], h[i + 1]
     if string.sub(f, 1, 2) == 'c:' then
@@ -47,6 +48,7 @@ local function scan(uid)
     elseif f == 'away' then s.away = true
     elseif f == 'pub' then s.pub = v
     elseif f == 'ver' then s.ver = tonumber(v)
+    elseif f == 'seen' then s.seen = tonumber(v)
     end
   end
   if s.count == 0 then s.active = '' end
@@ -68,6 +70,8 @@ local function settle(uid, seen)
     redis.call('HSET', key, 'pub', state, 'ver', s.ver)
   end
   if s.count == 0 then
+    -- Kept for a later sweep that announces this change again (its entries are gone by then).
+    if seen > 0 then redis.call('HSET', key, 'seen', seen) else seen = s.seen end
     redis.call('HDEL', key, 'away')
     redis.call('PEXPIRE', key, KEEP)
   else
