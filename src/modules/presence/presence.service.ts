@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Db } from '../../db/sql';
 import type { EventBus } from '../../pubsub/event-bus';
@@ -106,7 +107,11 @@ export class PresenceService {
     private readonly conversations: ConversationsService,
     private readonly log: Logger,
     private readonly options: PresenceOptions,
-  ) {}
+  ) {
+    // Every batch waiting to be written again listens to it: during a Redis outage, more than
+    // Node's default of 10 (each listener goes when its wait ends).
+    setMaxListeners(0, this.stopSignal.signal);
+  }
 
   /**
    * Clears the entries this instance left when it last stopped without its disconnect handlers
