@@ -426,8 +426,7 @@ describe('a slow Redis', () => {
   }, 30_000);
 
   it('announces a status whose write timed out once the client sends it again', async () => {
-    const redis = await privateRedis();
-    const server = await instance({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '200' });
+    const { redis, server } = await slowRedisInstance();
     const { watched: bob, watch } = await presenceWatch(server);
     keep(await connected(server, bob));
     await watch.waitFor(1);
